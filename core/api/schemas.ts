@@ -1,0 +1,142 @@
+/**
+ * The shapes of what the core reports: one zod schema each, with the TypeScript type derived
+ * from it. The core's operations return these types; the IPC contract reuses the same schemas,
+ * so the app, the CLI's --json output and the test bridge cannot drift apart.
+ */
+import { z } from 'zod';
+
+export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256');
+export const IsoTime = z.string().datetime({ offset: true });
+
+export const CertificateInfoSchema = z.object({
+  subject: z.string(),
+  issuer: z.string(),
+  /** Lowercase hex, no separators. */
+  serialNumber: z.string(),
+  fingerprintSha256: Sha256Hex,
+  notBefore: IsoTime,
+  notAfter: IsoTime,
+  keyAlgorithm: z.literal('RSA'),
+  keySize: z.number().int(),
+});
+export type CertificateInfo = z.infer<typeof CertificateInfoSchema>;
+
+export const CurrentCertificateSchema = CertificateInfoSchema.extend({
+  /** False after a restore with -re: the key can never be backed up from this store. */
+  exportable: z.boolean(),
+  /** Rotation version: 1 for the first certificate, +1 at every renew or restore of another key. */
+  version: z.number().int().positive(),
+  installedAt: IsoTime,
+  source: z.enum(['generated', 'restored', 'renewed']),
+});
+export type CurrentCertificate = z.infer<typeof CurrentCertificateSchema>;
+
+export const ReplacedCertificateSchema = CertificateInfoSchema.extend({
+  version: z.number().int().positive(),
+  replacedAt: IsoTime,
+});
+export type ReplacedCertificate = z.infer<typeof ReplacedCertificateSchema>;
+
+export const StoreStatusSchema = z.object({
+  dataDir: z.string(),
+  hasCertificate: z.boolean(),
+  current: CurrentCertificateSchema.nullable(),
+  replaced: z.array(ReplacedCertificateSchema),
+});
+export type StoreStatus = z.infer<typeof StoreStatusSchema>;
+
+export const BackupInspectionSchema = z.object({
+  format: z.enum(['backup-zip', 'pkcs12']),
+  certificate: CertificateInfoSchema,
+  /** Replaced certificates carried in a backup zip (always 0 for a bare PKCS#12). */
+  replacedCount: z.number().int().nonnegative(),
+  createdAt: IsoTime.nullable(),
+  /** What the current store would do with it. */
+  sameAsCurrent: z.boolean(),
+});
+export type BackupInspection = z.infer<typeof BackupInspectionSchema>;
+
+export const OperationName = z.enum(['generate', 'import', 'backup', 'verify-backup', 'restore', 'renew', 'export']);
+export type OperationName = z.infer<typeof OperationName>;
+
+export const ProgressStepSchema = z.enum([
+  'checking',
+  'generating-key',
+  'signing-certificate',
+  'protecting-key',
+  'reading-backup',
+  'checking-password',
+  'writing',
+  'publishing-rotation',
+  'done',
+]);
+export type ProgressStep = z.infer<typeof ProgressStepSchema>;
+
+export const ProgressEventSchema = z.object({
+  operation: OperationName,
+  step: ProgressStepSchema,
+  /** 0..1 overall, monotonic within one operation. */
+  fraction: z.number().min(0).max(1),
+});
+export type ProgressEvent = z.infer<typeof ProgressEventSchema>;
+export type ProgressListener = (event: ProgressEvent) => void;
+
+export const SettingsSchema = z.object({
+  /** How often agents upload their auth-failure logs (the original: every 60 minutes). */
+  logUploadIntervalMinutes: z.number().int().min(5).max(24 * 60),
+  /** The dashboard warns this many days before the certificate expires. */
+  expiryWarningDays: z.number().int().min(1).max(365),
+  language: z.enum(['auto', 'ja', 'en']),
+});
+export type Settings = z.infer<typeof SettingsSchema>;
+export const DEFAULT_SETTINGS: Settings = { logUploadIntervalMinutes: 60, expiryWarningDays: 30, language: 'auto' };
+
+export const AgentRecordSchema = z.object({
+  agentId: z.string(),
+  hostname: z.string().nullable(),
+  /** Fingerprint of the certificate the agent said it trusts at its last check-in. */
+  trustedFingerprint: z.string(),
+  agentVersion: z.string().nullable(),
+  lastCheckIn: IsoTime,
+  lastFailureReason: z.string().nullable(),
+  lastFailureAt: IsoTime.nullable(),
+});
+export type AgentRecord = z.infer<typeof AgentRecordSchema>;
+
+export const FleetSummarySchema = z.object({
+  total: z.number().int().nonnegative(),
+  trustingCurrent: z.number().int().nonnegative(),
+  withoutValidCertificate: z.number().int().nonnegative(),
+});
+export type FleetSummary = z.infer<typeof FleetSummarySchema>;
+
+export const AuthFailureRecordSchema = z.object({
+  /** Chosen by the agent; uploads are idempotent by this id. */
+  id: z.string().min(1).max(128),
+  agentId: z.string().min(1).max(256),
+  time: IsoTime,
+  messageKind: z.string().max(64),
+  reason: z.string().max(64),
+  fingerprintSeen: z.string().max(128).nullable(),
+  detail: z.string().max(1024).nullable().optional(),
+});
+export type AuthFailureRecord = z.infer<typeof AuthFailureRecordSchema>;
+
+export const AuthFailureQuerySchema = z.object({
+  agentId: z.string().optional(),
+  reason: z.string().optional(),
+  from: IsoTime.optional(),
+  to: IsoTime.optional(),
+  offset: z.number().int().nonnegative().default(0),
+  limit: z.number().int().min(1).max(500).default(50),
+});
+export type AuthFailureQuery = z.input<typeof AuthFailureQuerySchema>;
+
+export const AuthFailurePageSchema = z.object({
+  total: z.number().int().nonnegative(),
+  offset: z.number().int().nonnegative(),
+  records: z.array(AuthFailureRecordSchema),
+  /** Distinct reasons present, for the filter menu. */
+  reasons: z.array(z.string()),
+});
+export type AuthFailurePage = z.infer<typeof AuthFailurePageSchema>;
