@@ -1,0 +1,34 @@
+/**
+ * core/trust: what a signed server message is, and how an agent's trust moves forward.
+ * Server side: signMessage, createContentManifest, createRotationStatement.
+ * Agent side: verifyMessage, checkContent / ContentCheck, followRotations, recordAccepted.
+ */
+export { TrustError, TRUST_FAILURE_REASONS, isTrustError, type TrustFailureReason } from './errors.js';
+export {
+  JWS_ALG,
+  MESSAGE_TYP,
+  ROTATION_TYP,
+  MESSAGE_KINDS,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_CLOCK_SKEW_SECONDS,
+  DEFAULT_TTL_SECONDS,
+  DEFAULT_MAX_ROTATION_STEPS,
+  MIN_RSA_BITS,
+  type MessageKind,
+} from './profile.js';
+export { fingerprintSha256, thumbprintB64url } from './certificate.js';
+export type { Signer } from './signer.js';
+export {
+  signMessage,
+  verifyMessage,
+  messagePayloadSchema,
+  type SignMessageInput,
+  type VerifyMessageOptions,
+  type VerifiedMessage,
+  type MessagePayload,
+  type MessageTrust,
+} from './message.js';
+export { createContentManifest, checkContent, ContentCheck, contentManifestSchema, type ContentManifest, type ContentManifestInput } from './manifest.js';
+export { createRotationStatement, verifyRotationStep, parseRotationStatement, type RotationStep, type RotationPayload, type ParsedRotationStatement } from './rotation.js';
+export { assertFresh, recordSeq, isRepeatOfLastAccepted, type ReplayState } from './replay.js';
+export { createTrustState, parseTrustState, serializeTrustState, recordAccepted, followRotations, type TrustState } from './trust-state.js';

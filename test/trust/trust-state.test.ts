@@ -1,0 +1,170 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  createRotationStatement,
+  createTrustState,
+  fingerprintSha256,
+  followRotations,
+  parseTrustState,
+  serializeTrustState,
+  signMessage,
+  thumbprintB64url,
+  verifyMessage,
+  verifyRotationStep,
+  type TrustState,
+} from '../../core/trust/index.js';
+import { T0, craftStatement, makeIdentity, refusal, type Identity } from './fixtures.js';
+
+let v1: Identity, v2: Identity, v3: Identity, v4: Identity, a2: Identity, a3: Identity;
+let s2: string, s3: string, s4: string;
+let start: TrustState;
+
+beforeAll(async () => {
+  [v1, v2, v3, v4, a2, a3] = ['v1', 'v2', 'v3', 'v4', 'a2', 'a3'].map((n) => makeIdentity(n)) as Identity[] as [Identity, Identity, Identity, Identity, Identity, Identity];
+  s2 = await createRotationStatement(v1, v2, { version: 2, now: T0 });
+  s3 = await createRotationStatement(v2, v3, { version: 3, now: T0 });
+  s4 = await createRotationStatement(v3, v4, { version: 4, now: T0 });
+  start = { ...createTrustState(v1.certificate), lastSeq: { notification: 10, settings: 3 } };
+});
+
+const fp = (who: Identity) => fingerprintSha256(who.certificate);
+
+describe('followRotations', () => {
+  it('walks v1 -> v2 -> v3 -> v4 from statements in any order, keeping replay counters', async () => {
+    const after = await followRotations(start, [s4, s2, s3]);
+    expect(after).toEqual({
+      version: 4,
+      certificate: v4.certificate,
+      fingerprintSha256: fp(v4),
+      replaced: [fp(v1), fp(v2), fp(v3)],
+      lastSeq: { notification: 10, settings: 3 },
+    });
+    expect(start.version).toBe(1); // pure: the input state is untouched
+  });
+
+  it('is idempotent: the same statements again change nothing', async () => {
+    const once = await followRotations(start, [s2, s3, s4]);
+    const twice = await followRotations(once, [s2, s3, s4]);
+    expect(twice).toEqual(once);
+    expect(await followRotations(start, [])).toEqual(start);
+    // Duplicates in the list, and re-signed copies of a step (PSS is randomized), are fine.
+    const again = await createRotationStatement(v2, v3, { version: 3, now: T0 });
+    expect(again).not.toBe(s3);
+    expect(await followRotations(start, [s2, s2, s3, again, s4, s4])).toEqual(once);
+  });
+
+  it('an agent part-way along ignores the history it already has', async () => {
+    const atV2 = await followRotations(start, [s2]);
+    expect(atV2.version).toBe(2);
+    expect(await followRotations(atV2, [s2, s3, s4])).toEqual(await followRotations(start, [s2, s3, s4]));
+    // Alone, an old step is a rollback; in a list it is history.
+    expect((await refusal(verifyRotationStep(s2, atV2.certificate, 2))).reason).toBe('rollback');
+  });
+
+  it('after rotating, the old certificate is a replaced key and the new one is trusted', async () => {
+    const after = await followRotations(start, [s2, s3]);
+    const byOld = await signMessage(v1, { kind: 'notification', seq: 11, payload: {}, now: T0 });
+    const err = await refusal(verifyMessage(byOld, after, { now: T0 }));
+    expect(err.reason).toBe('replaced-key');
+    expect(err.details.thumbprint).toBe(thumbprintB64url(v1.certificate));
+    const byNew = await signMessage(v3, { kind: 'notification', seq: 11, payload: {}, now: T0 });
+    await expect(verifyMessage(byNew, after, { now: T0 })).resolves.toMatchObject({ seq: 11, signerFingerprintSha256: fp(v3) });
+    // Replay counters survive the rotation: an old seq signed by the new key is still a replay.
+    const oldSeq = await signMessage(v3, { kind: 'notification', seq: 10, payload: {}, now: T0 });
+    expect((await refusal(verifyMessage(oldSeq, after, { now: T0 }))).reason).toBe('replay');
+    // A key never trusted is 'untrusted-key', not 'replaced-key'.
+    const byStranger = await signMessage(a2, { kind: 'notification', seq: 12, payload: {}, now: T0 });
+    expect((await refusal(verifyMessage(byStranger, after, { now: T0 }))).reason).toBe('untrusted-key');
+  });
+
+  it('rollback: a properly cross-signed step back to a replaced certificate is refused', async () => {
+    const atV4 = await followRotations(start, [s2, s3, s4]);
+    const back = await createRotationStatement(v4, v1, { version: 5, now: T0 });
+    // On its own the step is sound (verifyRotationStep has no history) ...
+    await expect(verifyRotationStep(back, v4.certificate, 4)).resolves.toMatchObject({ version: 5 });
+    // ... but the agent remembers v1 was replaced.
+    expect((await refusal(followRotations(atV4, [s2, s3, s4, back]))).reason).toBe('rollback');
+  });
+
+  it('rollback: an older certificate offered at an old version is never taken', async () => {
+    const atV3 = await followRotations(start, [s2, s3]);
+    expect(await followRotations(atV3, [s2])).toBe(atV3);
+    expect((await refusal(verifyRotationStep(s2, atV3.certificate, 3))).reason).toBe('rollback');
+  });
+
+  it('chain broken: a missing link, a statement from another chain', async () => {
+    const gap = await refusal(followRotations(start, [s2, s4]));
+    expect(gap.reason).toBe('chain-broken');
+    expect(gap.details.version).toBe(3);
+    const foreign = await createRotationStatement(a2, a3, { version: 3, now: T0 });
+    expect((await refusal(followRotations(start, [s2, foreign]))).reason).toBe('chain-broken');
+    expect((await refusal(followRotations(start, [s3, s4]))).reason).toBe('chain-broken');
+  });
+
+  it('a fork (the old key named two different successors) is refused, not guessed', async () => {
+    const other = await createRotationStatement(v1, a2, { version: 2, now: T0 });
+    expect((await refusal(followRotations(start, [s2, other]))).reason).toBe('chain-broken');
+  });
+
+  it('a bogus candidate next to the real statement does not block the walk', async () => {
+    const payload = JSON.parse(Buffer.from((JSON.parse(s2) as { payload: string }).payload, 'base64url').toString()) as object;
+    const onlyNew = craftStatement({ ...payload, next: { certificate: a2.certificate.toString('base64'), fingerprintSha256: fp(a2) } }, [
+      { key: a2.privateKey, header: { alg: 'PS256', typ: 'cm-rotation+jws', 'x5t#S256': thumbprintB64url(a2.certificate) } },
+      { key: a2.privateKey, header: { alg: 'PS256', typ: 'cm-rotation+jws', 'x5t#S256': thumbprintB64url(a2.certificate) } },
+    ]);
+    expect((await refusal(followRotations(start, [onlyNew]))).reason).toBe('rotation-not-cross-signed');
+    expect((await followRotations(start, [onlyNew, s2])).version).toBe(2);
+  });
+
+  it('all or nothing: a bad last step leaves the caller with its old state', async () => {
+    const doc = JSON.parse(s4) as { signatures: { signature: string }[] };
+    const sig = Buffer.from(doc.signatures[0]!.signature, 'base64url');
+    sig[3]! ^= 1;
+    doc.signatures[0]!.signature = sig.toString('base64url');
+    expect((await refusal(followRotations(start, [s2, s3, JSON.stringify(doc)]))).reason).toBe('forged-signature');
+    expect((await refusal(followRotations(start, [s2, 'garbage']))).reason).toBe('malformed');
+  });
+
+  it('chain too long: more steps than maxSteps', async () => {
+    const err = await refusal(followRotations(start, [s2, s3, s4], { maxSteps: 2 }));
+    expect(err.reason).toBe('chain-too-long');
+    expect((await followRotations(start, [s2, s3, s4], { maxSteps: 3 })).version).toBe(4);
+    expect((await refusal(followRotations(start, new Array<string>(5000).fill(s2)))).reason).toBe('chain-too-long');
+  });
+});
+
+describe('trust state on disk', () => {
+  it('round-trips through JSON', async () => {
+    const state = await followRotations(start, [s2, s3]);
+    const json = serializeTrustState(state);
+    expect(JSON.parse(json)).toMatchObject({ format: 'cm-trust-state/1', version: 3, fingerprintSha256: fp(v3), lastSeq: { notification: 10, settings: 3 } });
+    expect(parseTrustState(json)).toEqual(state);
+  });
+
+  it('refuses a state that is damaged or lies about itself', async () => {
+    const good = JSON.parse(serializeTrustState(await followRotations(start, [s2]))) as Record<string, unknown>;
+    const bad: unknown[] = [
+      'not json',
+      { ...good, format: 'cm-trust-state/2' },
+      { ...good, version: 0 },
+      { ...good, fingerprintSha256: fp(v3) },
+      { ...good, certificate: v3.certificate.toString('base64') },
+      { ...good, certificate: 'AAAA' },
+      { ...good, replaced: [fp(v2)] },
+      { ...good, replaced: [fp(v1), fp(v1)] },
+      { ...good, lastSeq: { reboot: 1 } },
+      { ...good, lastSeq: { notification: -1 } },
+      { ...good, extra: true },
+    ];
+    for (const doc of bad) {
+      const json = typeof doc === 'string' ? doc : JSON.stringify(doc);
+      expect((await refusal(() => parseTrustState(json))).reason, json.slice(0, 60)).toBe('malformed');
+    }
+  });
+
+  it('createTrustState refuses what cannot be trusted', async () => {
+    expect((await refusal(() => createTrustState(Buffer.from('nope')))).reason).toBe('malformed');
+    const pem = Buffer.from(`-----BEGIN CERTIFICATE-----\n${v1.certificate.toString('base64')}\n-----END CERTIFICATE-----\n`);
+    expect((await refusal(() => createTrustState(pem))).reason).toBe('malformed');
+    expect((await refusal(() => createTrustState(v1.certificate, { version: 0 }))).reason).toBe('malformed');
+  });
+});
