@@ -5,7 +5,10 @@
  * events go, the app's version and locale) are injected.
  */
 import type { ApiHandlers, EventKey, EventOf } from './contract.js';
-import { usageError } from '../errors.js';
+import { backupCertificate, exportAgentCertificate, generateCertificate, getStatus, inspectBackup, renewCertificate, restoreCertificate, type OperationContext } from '../ops/index.js';
+import { readSettings, updateSettings } from '../store/settings.js';
+import { estimatePasswordStrength } from './password-strength.js';
+import { fleetService } from '../fleet/service.js';
 
 export interface ServiceEnvironment {
   dataDir: string;
@@ -15,30 +18,35 @@ export interface ServiceEnvironment {
     showSave(purpose: 'backup' | 'agent-certificate' | 'clients-csv', defaultName?: string): Promise<string | null>;
   };
   appInfo: { version: string; locale: string; platform: string };
+  /** PBKDF2 iterations for new backups; only tests lower it. */
+  iterations?: number;
 }
 
 export function createApiHandlers(env: ServiceEnvironment): ApiHandlers {
-  const notYet = (name: string) => async (): Promise<never> => {
-    throw usageError('NOT_IMPLEMENTED', `${name} is not implemented yet`);
+  const { dataDir } = env;
+  const context: OperationContext = { dataDir, onProgress: (event) => env.emit('progress', event), iterations: env.iterations };
+  const fleet = fleetService(dataDir);
+  const changed = async <T>(result: T): Promise<T> => {
+    env.emit('statusChanged', await getStatus(dataDir));
+    return result;
   };
-  void env;
   return {
-    getStatus: notYet('getStatus'),
-    appInfo: async () => ({ ...env.appInfo, dataDir: env.dataDir }),
-    generate: notYet('generate'),
-    inspectBackup: notYet('inspectBackup'),
-    importCertificate: notYet('importCertificate'),
-    restore: notYet('restore'),
-    backup: notYet('backup'),
-    renew: notYet('renew'),
-    exportAgentCertificate: notYet('exportAgentCertificate'),
-    passwordStrength: notYet('passwordStrength'),
-    fleetSummary: notYet('fleetSummary'),
-    clientsWithoutValidCertificate: notYet('clientsWithoutValidCertificate'),
-    exportClientsCsv: notYet('exportClientsCsv'),
-    queryAuthFailures: notYet('queryAuthFailures'),
-    getSettings: notYet('getSettings'),
-    setSettings: notYet('setSettings'),
+    getStatus: () => getStatus(dataDir),
+    appInfo: async () => ({ ...env.appInfo, dataDir }),
+    generate: async (r) => changed(await generateCertificate(context, { password: r.password, commonName: r.subject, keySize: r.keySize, validityDays: r.validityDays })),
+    inspectBackup: (r) => inspectBackup(context, r),
+    importCertificate: async (r) => changed(await restoreCertificate(context, { ...r, requireEmptyStore: true })),
+    restore: async (r) => changed(await restoreCertificate(context, r)),
+    backup: (r) => backupCertificate(context, { password: r.password, outPath: r.path }),
+    renew: async (r) => changed(await renewCertificate(context, r)),
+    exportAgentCertificate: async (r) => ({ path: (await exportAgentCertificate(context, r.path)).path }),
+    passwordStrength: async (r) => estimatePasswordStrength(r.password, r.userInputs),
+    fleetSummary: () => fleet.summary(),
+    clientsWithoutValidCertificate: (r) => fleet.clientsWithoutValidCertificate(r),
+    exportClientsCsv: (r) => fleet.exportClientsCsv(r.path),
+    queryAuthFailures: (r) => fleet.queryAuthFailures(r),
+    getSettings: () => readSettings(dataDir),
+    setSettings: (r) => updateSettings(dataDir, r),
     showOpenDialog: async ({ purpose }) => ({ path: await env.dialogs.showOpen(purpose) }),
     showSaveDialog: async ({ purpose, defaultName }) => ({ path: await env.dialogs.showSave(purpose, defaultName) }),
   };

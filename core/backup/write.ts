@@ -1,0 +1,66 @@
+/**
+ * Writes a backup zip: all entries are prepared in memory, the zip is written next to the
+ * destination under a temporary name, flushed, and renamed into place, so an interrupted
+ * backup never leaves a half zip where the admin expects a good one.
+ */
+import { createHash } from 'node:crypto';
+import { stat, access, constants } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { ZipArchive } from 'archiver';
+import { badInput } from '../errors.js';
+import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, type History, type Manifest } from './format.js';
+
+/** Fails early, before any slow key stretching, when the destination cannot be written. */
+export async function assertWritableDestination(path: string): Promise<void> {
+  const folder = dirname(path);
+  const info = await stat(folder).catch(() => null);
+  if (!info || !info.isDirectory())
+    throw badInput('OUTPUT_FOLDER_MISSING', `The folder ${folder} does not exist. Create it or choose another destination.`, { folder });
+  try {
+    await access(folder, constants.W_OK);
+  } catch {
+    throw badInput('OUTPUT_FOLDER_READONLY', `The folder ${folder} cannot be written to. Choose another destination or run as an administrator.`, { folder });
+  }
+  if (!path.toLowerCase().endsWith('.zip'))
+    throw badInput('OUTPUT_NOT_ZIP', 'The backup destination must be a .zip file, for example C:\\backup\\a.zip.');
+}
+
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+
+export interface BackupContents {
+  pkcs12: Buffer;
+  certificateDer: Buffer;
+  history: History;
+  fingerprintSha256: string;
+  subject: string;
+  notAfter: string;
+  createdAt?: Date;
+}
+
+export async function buildBackupZip(contents: BackupContents): Promise<Buffer> {
+  const history = Buffer.from(JSON.stringify(contents.history, null, 2) + '\n');
+  const files = { 'certificate.p12': contents.pkcs12, 'certificate.cer': contents.certificateDer, 'history.json': history };
+  const createdAt = contents.createdAt ?? new Date();
+  const manifest: Manifest = {
+    format: BACKUP_FORMAT,
+    formatVersion: BACKUP_FORMAT_VERSION,
+    createdAt: createdAt.toISOString(),
+    fingerprintSha256: contents.fingerprintSha256,
+    subject: contents.subject,
+    notAfter: contents.notAfter,
+    exportable: true,
+    entries: Object.fromEntries(Object.entries(files).map(([name, data]) => [name, { sha256: sha256(data), size: data.length }])) as Manifest['entries'],
+  };
+  const zip = new ZipArchive({ zlib: { level: 9 } });
+  const chunks: Buffer[] = [];
+  zip.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const done = new Promise<void>((resolve, reject) => {
+    zip.on('end', () => resolve());
+    zip.on('error', reject);
+  });
+  zip.append(Buffer.from(JSON.stringify(manifest, null, 2) + '\n'), { name: 'manifest.json', date: createdAt });
+  for (const [name, data] of Object.entries(files)) zip.append(data, { name, date: createdAt });
+  await zip.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,49 @@
+/** The --help text: every command with an example, the exit codes scripts can rely on. */
+export const HELP = `certificatemanager - manage the server authentication certificate
+
+Usage:
+  certificatemanager -g <password>                 Generate a new certificate (first run)
+  certificatemanager -b <password> <export.zip>    Back up the current certificate
+  certificatemanager -r <password> <backup>        Restore from a backup .zip or a .pfx/.p12
+  certificatemanager -re <password> <backup>       Restore; the key is marked not exportable
+  certificatemanager -c <new password>             Renew: new key and certificate; agents follow
+  certificatemanager -e <agent.cer>                Export the public certificate agents need
+  certificatemanager -l <clients.csv>              List clients without a valid certificate
+  certificatemanager status [--json]               Show the current certificate
+  certificatemanager verify-backup <password> <backup>
+                                                   Check a backup completely; change nothing
+  certificatemanager serve [--host H] [--port N] [--publish <folder>]
+                                                   Serve the signed feed and take agent logs
+  certificatemanager agent --server <url> --state <folder> [--trust <cer>] [--once]
+  certificatemanager agent import-cert <cer> --state <folder>
+                                                   Reference agent, and its manual fix
+
+Options (anywhere on the line):
+  --data-dir <folder>   The certificate store (default: %ProgramData%\\CertificateManager on
+                        Windows; env CERTIFICATEMANAGER_DATA_DIR)
+  --json                Print the result as JSON on standard output
+  --key-size <bits>     2048, 3072 (default) or 4096, with -g and -c
+  --days <n>            Validity in days (default 1095, three years), with -g and -c
+  --subject <name>      Common name for -g (default: this computer's host name)
+  -h, --help            This text
+  --version             The version
+
+A password of "-" is read from standard input, so it stays out of process lists and logs.
+
+Examples:
+  certificatemanager -g - < password.txt
+  certificatemanager -b trendmicro C:\\user\\test\\Desktop\\a.zip
+  certificatemanager -r trendmicro C:\\user\\test\\Desktop\\a.zip
+  certificatemanager -c NewPassw0rd-2026
+  certificatemanager status --json
+  echo %PASSWORD% | certificatemanager verify-backup - D:\\backups\\a.zip
+
+Exit codes:
+  0  done
+  1  anything else (disk full, access denied, unexpected error)
+  2  usage: the command line is wrong
+  3  wrong password
+  4  input file unreadable, damaged, hostile or unusable
+  5  wrong state: no certificate yet, one exists already, key not exportable,
+     or the store is locked by another certificatemanager
+`;

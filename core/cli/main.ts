@@ -1,0 +1,152 @@
+/**
+ * The `certificatemanager` command line: parse, run one core operation, print, exit code.
+ * Errors are one line on stderr that say what to do; no stack traces. Passwords are never
+ * printed, and "-" reads one from standard input.
+ */
+import type { Readable, Writable } from 'node:stream';
+import { readFileSync } from 'node:fs';
+import { CertManagerError, EXIT_CODES, toCertManagerError, usageError } from '../errors.js';
+import { resolveDataDir } from '../store/paths.js';
+import { backupCertificate, exportAgentCertificate, generateCertificate, getStatus, inspectBackup, renewCertificate, restoreCertificate, type OperationContext } from '../ops/index.js';
+import { assertKeySize } from '../pki/keys.js';
+import type { ProgressEvent } from '../api/schemas.js';
+import { HELP } from './help.js';
+import { parseArguments, type Command } from './parse.js';
+import { runFleetCommand } from './fleet-commands.js';
+
+export interface CliIo {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable;
+  env: Record<string, string | undefined>;
+}
+
+export function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Reads one line from standard input for a password given as "-". */
+async function readPasswordFromStdin(stdin: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stdin) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    chunks.push(buffer);
+    size += buffer.length;
+    if (size > 4096 || buffer.includes(0x0a)) break;
+  }
+  const line = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+  if (!line) throw usageError('EMPTY_PASSWORD', 'No password was read from standard input. Pipe the password in, or type it instead of "-".');
+  return line;
+}
+
+async function resolvePasswords(command: Command, stdin: Readable): Promise<Command> {
+  if ('password' in command && command.password === '-') return { ...command, password: await readPasswordFromStdin(stdin) };
+  return command;
+}
+
+const STEP_WORDS: Record<ProgressEvent['step'], string> = {
+  checking: 'Checking',
+  'generating-key': 'Generating the key',
+  'signing-certificate': 'Signing the certificate',
+  'protecting-key': 'Protecting the key with the password',
+  'reading-backup': 'Reading the backup',
+  'checking-password': 'Checking the password',
+  writing: 'Writing',
+  'publishing-rotation': 'Publishing the rotation for agents',
+  done: 'Done',
+};
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let json = false;
+  const out = (text: string) => io.stdout.write(text.endsWith('\n') ? text : text + '\n');
+  try {
+    const invocation = parseArguments(argv);
+    json = invocation.json;
+    const command = await resolvePasswords(invocation.command, io.stdin);
+    const dataDir = resolveDataDir(invocation.dataDir, { platform: process.platform, env: io.env, isRoot: typeof process.getuid === 'function' && process.getuid() === 0 });
+    // Progress goes to stderr only when a person is watching; scripts get clean output.
+    const interactive = !json && (io.stderr as { isTTY?: boolean }).isTTY === true;
+    const context: OperationContext = {
+      dataDir,
+      onProgress: interactive ? (e) => e.step !== 'done' && io.stderr.write(`${STEP_WORDS[e.step]}...\n`) : undefined,
+    };
+    const print = (value: unknown, text: string) => out(json ? JSON.stringify(value, null, 2) : text);
+
+    switch (command.name) {
+      case 'help':
+        out(HELP);
+        return 0;
+      case 'version':
+        out(packageVersion());
+        return 0;
+      case 'generate': {
+        const r = await generateCertificate(context, { password: command.password, keySize: command.keySize ? assertKeySize(command.keySize) : undefined, validityDays: command.validityDays, commonName: command.commonName });
+        print(r, `Generated a new server authentication certificate.\n  Fingerprint (SHA-256): ${r.status.current!.fingerprintSha256}\n  Valid until: ${r.status.current!.notAfter}\n  Backup (protected by the password): ${r.backupPath}`);
+        return 0;
+      }
+      case 'backup': {
+        const r = await backupCertificate(context, { password: command.password, outPath: command.outPath });
+        print(r, `Backed up the certificate ${r.fingerprintSha256} to ${r.path}`);
+        return 0;
+      }
+      case 'restore': {
+        const status = await restoreCertificate(context, { path: command.path, password: command.password, exportable: command.exportable });
+        print(status, `Restored the certificate ${status.current!.fingerprintSha256}${command.exportable ? '' : ' (key not exportable)'}.`);
+        return 0;
+      }
+      case 'renew': {
+        const r = await renewCertificate(context, { password: command.password, keySize: command.keySize ? assertKeySize(command.keySize) : undefined, validityDays: command.validityDays });
+        print(r, `Renewed the certificate. Agents will move to it automatically.\n  New fingerprint (SHA-256): ${r.status.current!.fingerprintSha256}\n  Valid until: ${r.status.current!.notAfter}\n  Backup (protected by the new password): ${r.backupPath}`);
+        return 0;
+      }
+      case 'export': {
+        const r = await exportAgentCertificate(context, command.outPath);
+        print({ path: r.path }, `Exported the agent certificate to ${r.path}`);
+        return 0;
+      }
+      case 'status': {
+        const status = await getStatus(dataDir);
+        if (json) return print(status, ''), 0;
+        if (!status.current) {
+          out(`No certificate yet in ${dataDir}. Generate one with -g <password> or restore a backup with -r.`);
+          return 0;
+        }
+        const c = status.current;
+        out(
+          [
+            `Server authentication certificate (${dataDir})`,
+            `  Subject:      ${c.subject}`,
+            `  Serial:       ${c.serialNumber}`,
+            `  Fingerprint:  ${c.fingerprintSha256}`,
+            `  Valid:        ${c.notBefore} to ${c.notAfter}`,
+            `  Key:          RSA ${c.keySize} bits, ${c.exportable ? 'exportable' : 'not exportable'}`,
+            `  Version:      ${c.version} (${c.source} ${c.installedAt})`,
+            `  Replaced:     ${status.replaced.length === 0 ? 'none' : ''}`,
+            ...status.replaced.map((r) => `    v${r.version} ${r.fingerprintSha256} replaced ${r.replacedAt}`),
+          ].join('\n'),
+        );
+        return 0;
+      }
+      case 'verify-backup': {
+        const r = await inspectBackup(context, { path: command.path, password: command.password });
+        print(r, `The backup is good: ${r.format}, ${r.certificate.subject}, fingerprint ${r.certificate.fingerprintSha256}, valid until ${r.certificate.notAfter}.`);
+        return 0;
+      }
+      case 'list-clients':
+      case 'serve':
+      case 'agent':
+        return await runFleetCommand(command, { dataDir, json, io, out });
+    }
+  } catch (error) {
+    const e: CertManagerError = toCertManagerError(error);
+    io.stderr.write(`certificatemanager: ${e.message.split('\n')[0]}\n`);
+    if (json) io.stdout.write(JSON.stringify({ error: { kind: e.kind, code: e.code, message: e.message } }) + '\n');
+    if (e.kind === 'internal' && io.env['CERTIFICATEMANAGER_DEBUG']) io.stderr.write(String((e.cause as Error)?.stack ?? e.stack) + '\n');
+    return EXIT_CODES[e.kind];
+  }
+}

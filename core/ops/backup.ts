@@ -1,0 +1,27 @@
+/** `-b <password> <out.zip>`: back up the current certificate and key. */
+import { wrongState } from '../errors.js';
+import { assertWritableDestination } from '../backup/write.js';
+import { replaceFileAtomically } from '../store/durable-fs.js';
+import { appendAudit, loadPrivateKey, requireCertificate } from '../store/store.js';
+import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
+import { buildBackup } from './backup-writer.js';
+import { resolve } from 'node:path';
+
+export async function backupCertificate(context: OperationContext, request: { password: string; outPath: string }): Promise<{ path: string; fingerprintSha256: string }> {
+  const report = reporter(context, 'backup');
+  report('checking', 0);
+  const snapshot = await requireCertificate(context.dataDir);
+  if (!snapshot.state.current.exportable)
+    throw wrongState('KEY_NOT_EXPORTABLE', 'The private key was restored as not exportable (-re), so it cannot be backed up. Back up from the original backup file instead.');
+  const outPath = resolve(request.outPath);
+  await assertWritableDestination(outPath);
+  assertNewPassword(request.password);
+  const privateKey = await loadPrivateKey(snapshot);
+  report('protecting-key', 0.1);
+  const { zip, fingerprintSha256 } = await buildBackup({ privateKey, state: snapshot.state }, request.password, { iterations: context.iterations, now: nowOf(context) });
+  report('writing', 0.9);
+  await replaceFileAtomically(outPath, zip, 0o600);
+  await appendAudit(context.dataDir, { action: 'backup', fingerprintSha256, path: outPath });
+  report('done', 1);
+  return { path: outPath, fingerprintSha256 };
+}

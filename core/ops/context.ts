@@ -1,0 +1,33 @@
+/** What every operation is given: where the store is, and how to report progress. */
+import type { OperationName, ProgressListener, ProgressStep } from '../api/schemas.js';
+import { usageError } from '../errors.js';
+
+export interface OperationContext {
+  dataDir: string;
+  onProgress?: ProgressListener;
+  /** The clock, injectable for expiry tests. */
+  now?: () => Date;
+  /** PBKDF2 iterations for new backups (default 600,000; OWASP). Lower only in tests. */
+  iterations?: number;
+}
+
+export type Reporter = (step: ProgressStep, fraction: number) => void;
+
+export function reporter(context: OperationContext, operation: OperationName): Reporter {
+  let last = 0;
+  return (step, fraction) => {
+    last = Math.max(last, Math.min(1, fraction));
+    context.onProgress?.({ operation, step, fraction: last });
+  };
+}
+
+export const nowOf = (context: OperationContext) => (context.now ? context.now() : new Date());
+
+export const MIN_NEW_PASSWORD_LENGTH = 8;
+
+/** A password that will protect a new backup: long enough to be worth stretching. */
+export function assertNewPassword(password: string): void {
+  if (password.length < MIN_NEW_PASSWORD_LENGTH)
+    throw usageError('PASSWORD_TOO_SHORT', `The backup password must be at least ${MIN_NEW_PASSWORD_LENGTH} characters long. Choose a longer password.`, { min: MIN_NEW_PASSWORD_LENGTH });
+  if (password.length > 1024) throw usageError('PASSWORD_TOO_LONG', 'The backup password is longer than 1024 characters. Choose a shorter password.');
+}

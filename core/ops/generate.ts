@@ -1,0 +1,49 @@
+/** 「新しい証明書を生成する」 / "Generate a new certificate": the first certificate of a store. */
+import type { StoreStatus } from '../api/schemas.js';
+import { wrongState } from '../errors.js';
+import { DEFAULT_KEY_SIZE, generateRsaKeyPair, privateKeyToPem, type KeySize } from '../pki/keys.js';
+import { createSelfSignedCertificate, DEFAULT_VALIDITY_DAYS } from '../pki/certificate.js';
+import { withStoreLock } from '../store/lock.js';
+import { appendAudit, commitStore, ensureDataDir, readStore, type StoreState } from '../store/store.js';
+import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
+import { buildBackup, writeAutomaticBackup } from './backup-writer.js';
+import { getStatus } from './status.js';
+
+export interface GenerateRequest {
+  password: string;
+  commonName?: string;
+  keySize?: KeySize;
+  validityDays?: number;
+}
+
+export async function generateCertificate(context: OperationContext, request: GenerateRequest): Promise<{ status: StoreStatus; backupPath: string }> {
+  const report = reporter(context, 'generate');
+  const { dataDir } = context;
+  await ensureDataDir(dataDir);
+  return withStoreLock(dataDir, async () => {
+    report('checking', 0);
+    if (await readStore(dataDir))
+      throw wrongState('CERTIFICATE_EXISTS', 'A server authentication certificate exists already. Use -c <new password> to renew it, or -r to restore a backup over it.');
+    assertNewPassword(request.password);
+    const now = nowOf(context);
+    report('generating-key', 0.05);
+    const { privateKey } = await generateRsaKeyPair(request.keySize ?? DEFAULT_KEY_SIZE);
+    report('signing-certificate', 0.45);
+    const certificateDer = createSelfSignedCertificate({ privateKey, commonName: request.commonName, validityDays: request.validityDays ?? DEFAULT_VALIDITY_DAYS, now });
+    const state: StoreState = {
+      formatVersion: 1,
+      current: { certificateDer: certificateDer.toString('base64'), exportable: true, version: 1, installedAt: now.toISOString(), source: 'generated' },
+      replaced: [],
+      rotations: [],
+    };
+    report('protecting-key', 0.5);
+    const backup = await buildBackup({ privateKey, state }, request.password, { iterations: context.iterations, now });
+    report('writing', 0.9);
+    // The backup is on disk before the certificate is: there is never a key without one.
+    const backupPath = await writeAutomaticBackup(dataDir, backup.zip, backup.fingerprintSha256, now, 'generated');
+    await commitStore(dataDir, null, { state, privateKeyPem: privateKeyToPem(privateKey) });
+    await appendAudit(dataDir, { action: 'generate', fingerprintSha256: backup.fingerprintSha256 });
+    report('done', 1);
+    return { status: await getStatus(dataDir), backupPath };
+  });
+}

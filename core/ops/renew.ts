@@ -1,0 +1,62 @@
+/**
+ * `-c <new password>`: renew. A new key and certificate replace the current ones; the new
+ * password protects an automatic backup of them in the data folder; the replaced certificate
+ * is kept; a rotation statement signed by both keys lets every agent follow.
+ */
+import type { StoreStatus } from '../api/schemas.js';
+import { DEFAULT_KEY_SIZE, generateRsaKeyPair, privateKeyToPem, type KeySize } from '../pki/keys.js';
+import { createSelfSignedCertificate, DEFAULT_VALIDITY_DAYS } from '../pki/certificate.js';
+import { parseCertificate } from '../pki/inspect.js';
+import { withStoreLock } from '../store/lock.js';
+import { appendAudit, commitStore, loadPrivateKey, requireCertificate, type StoreState } from '../store/store.js';
+import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
+import { buildBackup, writeAutomaticBackup } from './backup-writer.js';
+import { rotationStatementFor } from './rotation-hook.js';
+import { getStatus } from './status.js';
+
+export interface RenewRequest {
+  password: string;
+  keySize?: KeySize;
+  validityDays?: number;
+}
+
+export async function renewCertificate(context: OperationContext, request: RenewRequest): Promise<{ status: StoreStatus; backupPath: string }> {
+  const report = reporter(context, 'renew');
+  const { dataDir } = context;
+  await requireCertificate(dataDir);
+  return withStoreLock(dataDir, async () => {
+    report('checking', 0);
+    const base = await requireCertificate(dataDir);
+    assertNewPassword(request.password);
+    const now = nowOf(context);
+    const oldDer = Buffer.from(base.state.current.certificateDer, 'base64');
+    const oldCert = parseCertificate(oldDer);
+    const commonName = /(?:^|\n)CN=([^\n]+)/.exec(oldCert.subject)?.[1];
+    const oldBits = oldCert.publicKey.asymmetricKeyDetails?.modulusLength ?? DEFAULT_KEY_SIZE;
+    report('generating-key', 0.05);
+    const { privateKey } = await generateRsaKeyPair(request.keySize ?? (Math.max(oldBits, DEFAULT_KEY_SIZE) as KeySize));
+    report('signing-certificate', 0.4);
+    const certificateDer = createSelfSignedCertificate({ privateKey, commonName, validityDays: request.validityDays ?? DEFAULT_VALIDITY_DAYS, now });
+    const version = base.state.current.version + 1;
+    report('publishing-rotation', 0.45);
+    const statement = await rotationStatementFor(
+      { privateKey: await loadPrivateKey(base), certificateDer: oldDer, version: base.state.current.version },
+      { privateKey, certificateDer, version },
+      now,
+    );
+    const state: StoreState = {
+      formatVersion: 1,
+      current: { certificateDer: certificateDer.toString('base64'), exportable: true, version, installedAt: now.toISOString(), source: 'renewed' },
+      replaced: [...base.state.replaced, { certificateDer: base.state.current.certificateDer, version: base.state.current.version, replacedAt: now.toISOString() }],
+      rotations: [...base.state.rotations, statement],
+    };
+    report('protecting-key', 0.5);
+    const backup = await buildBackup({ privateKey, state }, request.password, { iterations: context.iterations, now });
+    report('writing', 0.9);
+    const backupPath = await writeAutomaticBackup(dataDir, backup.zip, backup.fingerprintSha256, now, 'renewed');
+    await commitStore(dataDir, base, { state, privateKeyPem: privateKeyToPem(privateKey) });
+    await appendAudit(dataDir, { action: 'renew', fingerprintSha256: backup.fingerprintSha256, version });
+    report('done', 1);
+    return { status: await getStatus(dataDir), backupPath };
+  });
+}

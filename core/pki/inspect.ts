@@ -1,0 +1,67 @@
+/**
+ * Reading certificates: the facts the admin sees, and the checks that decide whether a
+ * certificate can be used to sign for agents. All parsing and verification is Node's
+ * X509Certificate (OpenSSL).
+ */
+import { X509Certificate, createHash, type KeyObject } from 'node:crypto';
+import { badInput } from '../errors.js';
+import type { CertificateInfo } from '../api/schemas.js';
+import { MIN_RSA_BITS, spkiDer } from './keys.js';
+
+export function parseCertificate(der: Buffer): X509Certificate {
+  try {
+    return new X509Certificate(der);
+  } catch (cause) {
+    throw badInput('CERT_UNREADABLE', 'The certificate cannot be read; the file is damaged. Use another backup.', {}, cause);
+  }
+}
+
+export function fingerprintSha256(der: Buffer): string {
+  return createHash('sha256').update(der).digest('hex');
+}
+
+/** "CN=a\nO=b" (Node's form) as the one-line "CN=a, O=b" admins know. */
+function oneLineName(name: string): string {
+  return name.split('\n').filter(Boolean).join(', ');
+}
+
+export function describeCertificate(der: Buffer): CertificateInfo {
+  const x = parseCertificate(der);
+  const details = x.publicKey.asymmetricKeyDetails;
+  return {
+    subject: oneLineName(x.subject),
+    issuer: oneLineName(x.issuer),
+    serialNumber: x.serialNumber.toLowerCase().replace(/^0+(?=.)/, ''),
+    fingerprintSha256: fingerprintSha256(der),
+    notBefore: new Date(x.validFrom).toISOString(),
+    notAfter: new Date(x.validTo).toISOString(),
+    keyAlgorithm: 'RSA',
+    keySize: details?.modulusLength ?? 0,
+  };
+}
+
+export function keyMatchesCertificate(privateKey: KeyObject, der: Buffer): boolean {
+  return spkiDer(privateKey).equals(spkiDer(parseCertificate(der).publicKey));
+}
+
+/**
+ * The checks a certificate must pass before it may become the one agents trust: RSA of at
+ * least 2048 bits, inside its validity period, and a valid signature (self-signed, or by an
+ * issuer found among `chain`).
+ */
+export function assertUsableCertificate(der: Buffer, options: { now?: Date; chain?: Buffer[] } = {}): void {
+  const x = parseCertificate(der);
+  const now = options.now ?? new Date();
+  if (x.publicKey.asymmetricKeyType !== 'rsa')
+    throw badInput('KEY_NOT_RSA', `The certificate's key is ${x.publicKey.asymmetricKeyType ?? 'unknown'}, not RSA. Use an RSA certificate.`);
+  const bits = x.publicKey.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (bits < MIN_RSA_BITS)
+    throw badInput('KEY_TOO_SMALL', `The certificate's RSA key has ${bits} bits; at least ${MIN_RSA_BITS} are required. Generate a new certificate instead.`, { bits });
+  if (now.getTime() > new Date(x.validTo).getTime())
+    throw badInput('CERT_EXPIRED', `The certificate expired on ${new Date(x.validTo).toISOString()}. Use a newer backup or generate a new certificate.`, { notAfter: new Date(x.validTo).toISOString() });
+  if (now.getTime() < new Date(x.validFrom).getTime() - 24 * 60 * 60 * 1000)
+    throw badInput('CERT_NOT_YET_VALID', `The certificate is valid only from ${new Date(x.validFrom).toISOString()}. Check this computer's clock.`);
+  const issuer = x.checkIssued(x) ? x : options.chain?.map((d) => new X509Certificate(d)).find((c) => x.checkIssued(c));
+  if (issuer && !x.verify(issuer.publicKey))
+    throw badInput('CERT_BAD_SIGNATURE', 'The certificate signature is not valid; the file is damaged or forged. Use another backup.');
+}

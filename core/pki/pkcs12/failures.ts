@@ -1,0 +1,67 @@
+/**
+ * The PKCS#12 module's error vocabulary. Every problem with a file becomes a bad-input
+ * CertManagerError with a stable code; nothing from node-forge or node:crypto escapes raw.
+ */
+import { badInput, CertManagerError, usageError } from '../../errors.js';
+
+export const CODES = {
+  malformed: 'PKCS12_MALFORMED',
+  tooLarge: 'PKCS12_TOO_LARGE',
+  unsupported: 'PKCS12_UNSUPPORTED',
+  hostileIterations: 'PKCS12_HOSTILE_ITERATIONS',
+  tooManyItems: 'PKCS12_TOO_MANY_ITEMS',
+  noMac: 'PKCS12_NO_MAC',
+  decryptFailed: 'PKCS12_DECRYPT_FAILED',
+  noKey: 'PKCS12_NO_KEY',
+  severalKeys: 'PKCS12_SEVERAL_KEYS',
+  badKey: 'PKCS12_BAD_KEY',
+  noCertificate: 'PKCS12_NO_CERTIFICATE',
+  badCertificate: 'PKCS12_BAD_CERTIFICATE',
+  keyMismatch: 'PKCS12_KEY_MISMATCH',
+  emptyPassword: 'PKCS12_EMPTY_PASSWORD',
+  badOption: 'PKCS12_BAD_OPTION',
+  badArgument: 'PKCS12_BAD_ARGUMENT',
+} as const;
+
+/** The file is damaged or not PKCS#12 at all. `where` names the structure, for the logs. */
+export const malformed = (where: string, cause?: unknown) =>
+  badInput(
+    CODES.malformed,
+    'The file is damaged or is not a PKCS#12 (.p12/.pfx) file. Export the certificate and key again and retry with the new file.',
+    { where },
+    cause,
+  );
+
+export const unsupported = (what: string) =>
+  badInput(
+    CODES.unsupported,
+    `The file uses ${what}, which is not supported. Export it again with AES-256 encryption (or "TripleDES-SHA1" on Windows) and retry.`,
+    { what },
+  );
+
+export const hostileIterations = (count: number, max: number) =>
+  badInput(
+    CODES.hostileIterations,
+    `The file asks for ${count} password-hashing iterations, more than the limit of ${max}; it may be hostile. Export it again with a normal iteration count.`,
+    { count, max },
+  );
+
+export const tooManyItems = (what: string, max: number) =>
+  badInput(CODES.tooManyItems, `The file holds more than ${max} ${what}; it may be hostile. Export only the server certificate, its chain and its key.`, {
+    what,
+    max,
+  });
+
+/** True for errors this module raised on purpose. */
+export const isOurs = (e: unknown): e is CertManagerError => e instanceof CertManagerError;
+
+export const badOption = (name: string, message: string) => usageError(CODES.badOption, message, { option: name });
+
+/** The MAC (password) was right but a part would not decrypt: a second password, or damage. */
+export const decryptFailed = (where: string, cause?: unknown) =>
+  badInput(
+    CODES.decryptFailed,
+    'The password is right but part of the file could not be decrypted; it may use a second password or be damaged. Export it again with a single password and retry.',
+    { where },
+    cause,
+  );

@@ -1,0 +1,161 @@
+/**
+ * PKCS#12 (.p12/.pfx) backup files for a server's private key and certificate.
+ *
+ * Security rule: every password-derived key in a file we write costs an attacker at least as
+ * much as 600,000 iterations of PBKDF2-HMAC-SHA256 (OWASP), the MAC's key included, because an
+ * attacker guessing passwords attacks whichever derivation is cheapest.
+ *
+ * - The two encrypted parts use PBES2 / PBKDF2-HMAC-SHA256 / AES-256-CBC at `iterations`.
+ * - The MAC (HMAC-SHA256) takes its key from the PKCS#12 KDF (RFC 7292 B.2, SHA-256, ID 3),
+ *   which is the only MAC key derivation other software reads. Its cost is counted in SHA-256
+ *   compressions: one PBKDF2-HMAC-SHA256 iteration is two compressions (HMAC's inner and outer
+ *   hash over a 32-byte value; the padded-key states are computed once), while one PKCS#12-KDF
+ *   iteration hashes the previous 32-byte digest, which is one compression. So the MAC needs
+ *   2 × 600,000 = 1,200,000 iterations to cost a password guess as much as the PBKDF2 parts;
+ *   `macIterations` therefore defaults to 2 × `iterations`.
+ *
+ * Speed: the PBKDF2 derivations run natively on the libuv threadpool (two in parallel), the MAC
+ * KDF's 1.2M iterations run on the main thread at the same time in an allocation-free SHA-256
+ * loop (sha256-iterate.ts), yielding to the event loop every ~10 ms.
+ *
+ * Passwords: PBES2 uses the password's UTF-8 bytes (as OpenSSL 3 does); the PKCS#12 KDF uses it
+ * as a BMPString (UTF-16BE plus two zero bytes). Passwords must be well-formed Unicode.
+ * The empty password: encodePkcs12 refuses it (a backup without a password protects nothing);
+ * decodePkcs12 accepts it the way OpenSSL does, trying the MAC first with the empty BMPString
+ * (two zero bytes) and then with no password bytes at all, so password-less exports open.
+ *
+ * Errors are always CertManagerError: 'usage' for bad arguments, 'wrong-password' when the MAC
+ * does not verify, 'bad-input' (codes PKCS12_*) for anything wrong with the file or the parts.
+ */
+import { createHash, KeyObject } from 'node:crypto';
+import { CertManagerError, usageError } from '../../errors.js';
+import { buildPfx } from './encode.js';
+import { decodePfx } from './decode.js';
+import { badOption, CODES, malformed } from './failures.js';
+import { certificatePublicKeyDer, keyMismatch, parseCertificate, publicKeyDerOf } from './match.js';
+
+export const DEFAULT_ITERATIONS = 600_000;
+
+export interface Pkcs12Input {
+  privateKey: KeyObject;
+  /** DER of the leaf certificate. */
+  certificate: Buffer;
+  /** Extra DER certificates (intermediates, root). */
+  chain?: Buffer[];
+  friendlyName?: string;
+}
+
+export interface EncodeOptions {
+  /** PBKDF2 count, default 600000. */
+  iterations?: number;
+  /** PKCS#12-KDF count for the MAC; default 2 × iterations (see the comment at the top). */
+  macIterations?: number;
+}
+
+export interface Pkcs12Contents {
+  privateKey: KeyObject;
+  /** DER of the certificate whose public key matches privateKey. */
+  certificate: Buffer;
+  /** All other certificates, DER, in file order, without duplicates. */
+  chain: Buffer[];
+  friendlyName?: string;
+  /** E.g. 'HMAC-SHA256/PKCS12-KDF/1200000' (MAC digest, key derivation, iterations). */
+  macAlgorithm: string;
+  /**
+   * How each part is protected, in file order: one entry per encrypted part and per shrouded
+   * key, e.g. 'PBES2/PBKDF2-HMAC-SHA256/AES-256-CBC/600000', 'pbeWithSHA1And40BitRC2-CBC/2048',
+   * 'pbeWithSHA1And3-KeyTripleDES-CBC/2048'; 'NONE' for certificates or a key stored unencrypted.
+   */
+  encryption: string[];
+}
+
+export interface DecodeOptions {
+  /** Default 10_000_000: higher counts are refused as hostile (bad input) before any work. */
+  maxIterations?: number;
+}
+
+/** Highest count encodePkcs12 accepts, so that what we write we also read with default options. */
+const MAX_ENCODE_ITERATIONS = 10_000_000;
+const DEFAULT_MAX_ITERATIONS = 10_000_000;
+const MAX_CHAIN = 16;
+const MAX_FRIENDLY_NAME = 256;
+const MAX_PASSWORD = 1024;
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function checkPassword(password: unknown): asserts password is string {
+  if (typeof password !== 'string') throw usageError(CODES.badArgument, 'The password must be text.');
+  if (password.length > MAX_PASSWORD) throw usageError(CODES.badArgument, `The password is longer than ${MAX_PASSWORD} characters. Use a shorter one.`);
+  if (LONE_SURROGATE.test(password)) throw usageError(CODES.badArgument, 'The password contains invalid characters. Type it again.');
+}
+
+function checkCount(name: string, value: unknown, max: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > max)
+    throw badOption(name, `${name} must be a whole number from 1 to ${max}.`);
+  return value;
+}
+
+const isBytes = (b: unknown): b is Buffer => Buffer.isBuffer(b) || b instanceof Uint8Array;
+const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
+/** Writes the key, its certificate and the chain into a password-protected PKCS#12 file. */
+export async function encodePkcs12(input: Pkcs12Input, password: string, options: EncodeOptions = {}): Promise<Buffer> {
+  checkPassword(password);
+  if (password === '')
+    throw usageError(CODES.emptyPassword, 'A backup password is required. Type a password to protect the backup file.');
+  const iterations = checkCount('iterations', options.iterations ?? DEFAULT_ITERATIONS, MAX_ENCODE_ITERATIONS);
+  const macIterations = checkCount('macIterations', options.macIterations ?? 2 * iterations, MAX_ENCODE_ITERATIONS);
+
+  if (!input || typeof input !== 'object') throw usageError(CODES.badArgument, 'Nothing to back up: pass a private key and a certificate.');
+  const { privateKey, certificate, chain = [], friendlyName } = input;
+  if (!(privateKey instanceof KeyObject) || privateKey.type !== 'private')
+    throw usageError(CODES.badArgument, 'The key to back up must be a private key.');
+  if (!isBytes(certificate) || !Array.isArray(chain) || !chain.every(isBytes))
+    throw usageError(CODES.badArgument, 'Certificates must be given as DER bytes.');
+  if (chain.length > MAX_CHAIN) throw usageError(CODES.badArgument, `The chain has more than ${MAX_CHAIN} certificates. Pass only the issuing chain.`);
+  if (friendlyName !== undefined && (typeof friendlyName !== 'string' || friendlyName.length > MAX_FRIENDLY_NAME || LONE_SURROGATE.test(friendlyName)))
+    throw usageError(CODES.badArgument, `The friendly name must be text of at most ${MAX_FRIENDLY_NAME} characters.`);
+
+  const leafDer = asBuffer(certificate);
+  const leaf = parseCertificate(leafDer, 'certificate');
+  const chainDer = chain.map((c, i) => {
+    const der = asBuffer(c);
+    parseCertificate(der, `chain certificate number ${i + 1}`);
+    return der;
+  });
+  const spki = certificatePublicKeyDer(leaf);
+  if (!spki || !spki.equals(publicKeyDerOf(privateKey))) throw keyMismatch('The certificate does not belong to the private key.');
+
+  const keyPkcs8 = privateKey.export({ type: 'pkcs8', format: 'der' });
+  // localKeyId ties the key bag to its certificate bag; OpenSSL uses the certificate's SHA-1.
+  const localKeyId = createHash('sha1').update(leafDer).digest();
+  try {
+    return await buildPfx(
+      {
+        keys: [{ pkcs8: keyPkcs8, friendlyName, localKeyId }],
+        certs: [{ der: leafDer, friendlyName, localKeyId }, ...chainDer.map((der) => ({ der }))],
+      },
+      password,
+      { iterations, macIterations },
+    );
+  } finally {
+    keyPkcs8.fill(0);
+  }
+}
+
+/**
+ * Opens a PKCS#12 file: checks its MAC with the password, decrypts it, and returns the single
+ * private key, the certificate that belongs to it, and the other certificates.
+ */
+export async function decodePkcs12(data: Buffer, password: string, options: DecodeOptions = {}): Promise<Pkcs12Contents> {
+  checkPassword(password);
+  const maxIterations = checkCount('maxIterations', options.maxIterations ?? DEFAULT_MAX_ITERATIONS, Number.MAX_SAFE_INTEGER);
+  if (!isBytes(data)) throw usageError(CODES.badArgument, 'The PKCS#12 file must be given as bytes.');
+  try {
+    return await decodePfx(asBuffer(data), password, maxIterations);
+  } catch (e) {
+    if (e instanceof CertManagerError) throw e;
+    // Anything else is a parser or crypto corner we did not foresee: still the file's fault.
+    throw malformed('unexpected', e);
+  }
+}

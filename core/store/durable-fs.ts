@@ -1,0 +1,56 @@
+/**
+ * Small file-system steps that survive a crash or power cut: data is flushed before a rename
+ * makes it visible, and the folder is flushed after, so the rename itself is on disk.
+ */
+import { open, rename, rm, readdir } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export async function writeFileDurable(path: string, data: Buffer | string, mode = 0o644): Promise<void> {
+  const handle = await open(path, 'wx', mode);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** fsync a folder so a rename inside it is durable. Windows cannot open folders: skipped. */
+export async function syncDirectory(dir: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export function tempSibling(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Replace `path` with `data` atomically: readers see the old file or the new one, never a mix. */
+export async function replaceFileAtomically(path: string, data: Buffer | string, mode = 0o644): Promise<void> {
+  const temp = tempSibling(path);
+  try {
+    await writeFileDurable(temp, data, mode);
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw error;
+  }
+  await syncDirectory(dirname(path));
+}
+
+/** Remove the leftovers of writes that a crash interrupted (files named by tempSibling). */
+export async function removeStaleTemporaries(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  await Promise.all(names.filter((n) => n.startsWith('.') && n.endsWith('.tmp')).map((n) => rm(join(dir, n), { force: true, recursive: true })));
+}

@@ -1,0 +1,6 @@
+import { execFileSync } from 'node:child_process';
+
+/** The CLI tests run the real compiled command, so compile core/ and electron/ once first. */
+export default function setup(): void {
+  execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+}
