@@ -1,0 +1,123 @@
+/**
+ * The desktop app: single instance, one window, the app:// protocol, the IPC contract, lifecycle.
+ * No business logic: everything the window can do is a handler from core/api/service.ts.
+ */
+import { BrowserWindow, Menu, app, dialog, ipcMain, protocol, session } from 'electron';
+import { createApiHandlers } from '../../core/api/service.js';
+import { APP_ENTRY_URL, APP_SCHEME, createAppProtocolHandler } from './app-protocol.js';
+import { createEventSender, createTrustedSenderCheck, registerContract } from './ipc-registration.js';
+import { hardenSession, hardenWebContents } from './hardening.js';
+import { debuggingSwitchIn } from './cli-args.js';
+import { buildMenuTemplate } from './menu-template.js';
+import { openDialogOptions, saveDialogOptions } from './dialogs.js';
+import { mainWindowOptions } from './window-options.js';
+import { dataDirForApp } from './data-dir.js';
+
+export interface StartAppOptions {
+  /** The user's arguments (cli-args.ts userArgsFrom). */
+  args: string[];
+  /** Absolute path of dist/electron/preload.cjs. */
+  preloadPath: string;
+  /** Absolute path of dist/renderer. */
+  rendererDir: string;
+}
+
+const log = (message: string) => console.warn(message);
+
+/**
+ * Must be called synchronously while main.js is evaluated (before `ready`): privileged schemes
+ * and the sandbox switch only take effect then.
+ */
+export function startApp(options: StartAppOptions): void {
+  const isPackaged = app.isPackaged;
+
+  // Item 19's runtime twin: the fuses already ignore --inspect; the packaged app also refuses
+  // Chromium's remote-debugging switches instead of serving DevTools on a port.
+  const debugSwitch = debuggingSwitchIn(process.argv);
+  if (isPackaged && debugSwitch) {
+    console.error(`CertificateManager does not run with ${debugSwitch}.`);
+    app.exit(1);
+    return;
+  }
+
+  protocol.registerSchemesAsPrivileged([
+    { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } },
+  ]);
+  app.enableSandbox();
+
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+
+  const dataDir = dataDirForApp(options.args);
+
+  let win: BrowserWindow | null = null;
+  const liveWindow = () => (win && !win.isDestroyed() ? win : null);
+  const emit = createEventSender(() => liveWindow()?.webContents ?? null, log);
+
+  app.on('second-instance', () => {
+    const w = liveWindow();
+    if (!w) return;
+    if (w.isMinimized()) w.restore();
+    w.focus();
+  });
+  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, log));
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+
+  const createWindow = () => {
+    const w = new BrowserWindow(mainWindowOptions(options.preloadPath, isPackaged));
+    w.once('ready-to-show', () => w.show());
+    w.on('closed', () => {
+      if (win === w) win = null;
+    });
+    w.webContents.on('render-process-gone', (_event, details) => log(`[app] the window's renderer is gone: ${details.reason}`));
+    // A page that cannot load never becomes ready-to-show: show the window anyway, so the admin
+    // is not left with an invisible app.
+    w.webContents.on('did-fail-load', (_event, code, description, _url, isMainFrame) => {
+      if (!isMainFrame) return;
+      log(`[app] the window failed to load: ${code} ${description}`);
+      if (!w.isDestroyed() && !w.isVisible()) w.show();
+    });
+    void w.loadURL(APP_ENTRY_URL);
+    return w;
+  };
+
+  void app.whenReady().then(() => {
+    hardenSession(session.defaultSession, log);
+    protocol.handle(APP_SCHEME, createAppProtocolHandler({ rootDir: options.rendererDir, log }));
+    Menu.setApplicationMenu(Menu.buildFromTemplate(buildMenuTemplate({ platform: process.platform, isPackaged, appName: app.name })));
+
+    const handlers = createApiHandlers({
+      dataDir,
+      emit,
+      appInfo: { version: app.getVersion(), locale: app.getLocale(), platform: process.platform },
+      dialogs: {
+        async showOpen(purpose) {
+          const w = liveWindow();
+          const opts = openDialogOptions(purpose);
+          const result = w ? await dialog.showOpenDialog(w, opts) : await dialog.showOpenDialog(opts);
+          return result.canceled ? null : (result.filePaths[0] ?? null);
+        },
+        async showSave(purpose, defaultName) {
+          const w = liveWindow();
+          const opts = saveDialogOptions(purpose, defaultName, app.getPath('documents'));
+          const result = w ? await dialog.showSaveDialog(w, opts) : await dialog.showSaveDialog(opts);
+          return result.canceled || !result.filePath ? null : result.filePath;
+        },
+      },
+    });
+    registerContract(ipcMain, handlers, {
+      isTrustedSender: createTrustedSenderCheck(() => liveWindow()?.webContents.mainFrame ?? null, log),
+      validateResponses: !isPackaged,
+      log,
+    });
+
+    win = createWindow();
+    app.on('activate', () => {
+      if (!liveWindow()) win = createWindow();
+    });
+  });
+}

@@ -1,0 +1,88 @@
+/**
+ * "Is this launch of the app a command-line invocation?" — decided here, purely, from argv.
+ *
+ * The same executable is the desktop app (double-clicked, no arguments) and the drop-in
+ * `certificatemanager.exe -b <password> <zip>` of the original tool. When the user's arguments
+ * contain a CLI flag or start with a CLI command, main runs core/cli's runCli and exits with its
+ * code, without ever creating a window.
+ */
+
+/** Flags of the original tool and of our CLI. Any of them anywhere means "CLI". */
+export const CLI_FLAGS: ReadonlySet<string> = new Set(['-b', '-r', '-re', '-c', '-e', '-g', '-l', '-h', '--help', '--version', '--json']);
+/** Commands, recognised as the first positional argument. */
+export const CLI_COMMANDS: ReadonlySet<string> = new Set(['status', 'verify-backup', 'serve', 'agent', 'help', '/?']);
+
+/**
+ * Switches that Chromium, Electron, Node or the OS may put on the command line and that are not
+ * the user's: they never make a launch a CLI one and are not passed on to runCli.
+ */
+const HOST_SWITCH_PREFIXES = [
+  '--inspect',
+  '--remote-debugging-port',
+  '--remote-debugging-pipe',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--enable-logging',
+  '--v=',
+  '--vmodule',
+  '--log-file',
+  '--user-data-dir',
+  '--lang=',
+  '--ozone-platform',
+  '--enable-features',
+  '--disable-features',
+  '--enable-crash-reporter',
+  '--allow-file-access-from-files',
+  '--force-device-scale-factor',
+  '--high-dpi-support',
+  '--squirrel-',
+  '--no-zygote',
+  '--headless',
+];
+
+export function isHostSwitch(arg: string): boolean {
+  if (arg.startsWith('-psn_')) return true; // macOS Finder's process serial number
+  return HOST_SWITCH_PREFIXES.some((prefix) =>
+    prefix.endsWith('=') || prefix.endsWith('-')
+      ? arg.startsWith(prefix)
+      : arg === prefix || arg.startsWith(`${prefix}=`) || arg.startsWith(`${prefix}-`),
+  );
+}
+
+/**
+ * The user's arguments out of `process.argv`. Packaged: [exe, ...user]. Development
+ * (`electron . …` or `electron dist/electron/main.js …`, process.defaultApp true): [electron,
+ * [switches…], appPath, ...user]. Host switches are dropped in both cases.
+ */
+export function userArgsFrom(argv: readonly string[], defaultApp: boolean): string[] {
+  let rest = argv.slice(1);
+  if (defaultApp) {
+    const appPathIndex = rest.findIndex((arg) => !arg.startsWith('-'));
+    rest = appPathIndex === -1 ? [] : rest.slice(appPathIndex + 1);
+  }
+  return rest.filter((arg) => !isHostSwitch(arg));
+}
+
+/** True when `args` (the user's arguments) ask for the command line rather than the window. */
+export function isCliInvocation(args: readonly string[]): boolean {
+  let firstPositional: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--data-dir') {
+      i++; // its value is a path, never a command
+      continue;
+    }
+    if (arg.startsWith('--data-dir=')) continue;
+    // core/cli reads verbs case-insensitively (-B works like -b, as on Windows).
+    if (CLI_FLAGS.has(arg.toLowerCase())) return true;
+    if (firstPositional === undefined && !arg.startsWith('-')) firstPositional = arg.toLowerCase();
+  }
+  return firstPositional !== undefined && CLI_COMMANDS.has(firstPositional);
+}
+
+/** Switches that open a debugger or DevTools port; the packaged app refuses to start with them. */
+export function debuggingSwitchIn(args: readonly string[]): string | null {
+  const found = args.find((arg) => /^--(inspect(-brk|-port|-publish-uid)?|remote-debugging-(port|pipe|address))(=|$)/.test(arg));
+  return found ? found.split('=')[0]! : null;
+}

@@ -1,0 +1,62 @@
+/**
+ * Session- and webContents-level locks (Electron security checklist items 5, 12, 13, 14, 15),
+ * applied to every webContents the app ever creates (`web-contents-created`), not only to the
+ * window we know about.
+ */
+import { shell, type Session, type WebContents } from 'electron';
+import { BLOCKED_REQUEST_PATTERNS, isAllowedExternalUrl, isAllowedNavigation } from './navigation.js';
+import { describeOrigin } from './ipc-registration.js';
+import type { Logger } from './dispatch.js';
+
+/** Deny every permission, device, download and network request of the app's session. */
+export function hardenSession(ses: Session, log: Logger): void {
+  ses.setPermissionRequestHandler((_contents, permission, callback) => {
+    log(`[security] denied a permission request: ${permission}`);
+    callback(false);
+  });
+  ses.setPermissionCheckHandler(() => false);
+  ses.setDevicePermissionHandler(() => false);
+  ses.setSpellCheckerEnabled(false); // no dictionary downloads
+  ses.on('will-download', (event) => {
+    log('[security] blocked a download');
+    event.preventDefault();
+  });
+  ses.webRequest.onBeforeRequest({ urls: BLOCKED_REQUEST_PATTERNS }, (details, callback) => {
+    log(`[security] blocked a ${details.resourceType} request to ${describeOrigin(details.url)}`);
+    callback({ cancel: true });
+  });
+}
+
+/** No navigation away from app://certificatemanager, no new windows, no <webview>. */
+export function hardenWebContents(contents: WebContents, log: Logger): void {
+  contents.on('will-navigate', (event) => {
+    if (!isAllowedNavigation(event.url)) {
+      log(`[security] blocked navigation to ${describeOrigin(event.url)}`);
+      event.preventDefault();
+    }
+  });
+  contents.on('will-frame-navigate', (event) => {
+    if (!isAllowedNavigation(event.url)) {
+      log(`[security] blocked frame navigation to ${describeOrigin(event.url)}`);
+      event.preventDefault();
+    }
+  });
+  contents.on('will-redirect', (event) => {
+    if (!isAllowedNavigation(event.url)) {
+      log(`[security] blocked a redirect to ${describeOrigin(event.url)}`);
+      event.preventDefault();
+    }
+  });
+  contents.setWindowOpenHandler(({ url }) => {
+    if (isAllowedExternalUrl(url)) {
+      setImmediate(() => void shell.openExternal(url));
+    } else {
+      log(`[security] blocked a new window for ${describeOrigin(url)}`);
+    }
+    return { action: 'deny' };
+  });
+  contents.on('will-attach-webview', (event) => {
+    log('[security] blocked a <webview>');
+    event.preventDefault();
+  });
+}

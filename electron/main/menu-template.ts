@@ -1,0 +1,33 @@
+/**
+ * A minimal application menu. Edit keeps the clipboard shortcuts working in text fields (on
+ * macOS they only work through the menu); there is no reload, no "toggle developer tools" and no
+ * zoom in the packaged app. Pure: returns the template, app.ts builds it.
+ */
+import type { MenuItemConstructorOptions } from 'electron';
+
+export interface MenuContext {
+  platform: NodeJS.Platform;
+  isPackaged: boolean;
+  appName: string;
+}
+
+export function buildMenuTemplate({ platform, isPackaged, appName }: MenuContext): MenuItemConstructorOptions[] {
+  const template: MenuItemConstructorOptions[] = [];
+  if (platform === 'darwin') {
+    template.push({
+      label: appName,
+      submenu: [{ role: 'about' }, { type: 'separator' }, { role: 'hide' }, { role: 'hideOthers' }, { role: 'unhide' }, { type: 'separator' }, { role: 'quit' }],
+    });
+  } else {
+    template.push({ label: '&File', submenu: [{ role: 'quit' }] });
+  }
+  template.push({
+    label: platform === 'darwin' ? 'Edit' : '&Edit',
+    submenu: [{ role: 'undo' }, { role: 'redo' }, { type: 'separator' }, { role: 'cut' }, { role: 'copy' }, { role: 'paste' }, { role: 'selectAll' }],
+  });
+  if (!isPackaged) {
+    template.push({ label: 'Develop', submenu: [{ role: 'reload' }, { role: 'toggleDevTools' }] });
+  }
+  template.push({ role: 'windowMenu' });
+  return template;
+}
