@@ -211,6 +211,15 @@ describe('OpenSSL files in decodePkcs12', () => {
     expect(out.encryption).toEqual(['pbeWithSHA1And3-KeyTripleDES-CBC/2000', 'pbeWithSHA1And3-KeyTripleDES-CBC/2000']);
   });
 
+  it('Windows-style bag attributes (Microsoft CSP name, key usage, machine keyset) are ignored', async () => {
+    const extra = ['-CSP', 'Microsoft Enhanced RSA and AES Cryptographic Provider', '-keyex', '-LMK', '-iter', '2000'];
+    const p12 = opensslExport(server, 'secret', extra);
+    expect(opensslInfo(p12, 'secret')).toContain('MAC: sha256, Iteration 2000');
+    const out = await decodePkcs12(p12, 'secret');
+    expect(sameKey(out.privateKey, server.key)).toBe(true);
+    expect(out.encryption).toEqual(['PBES2/PBKDF2-HMAC-SHA256/AES-256-CBC/2000', 'PBES2/PBKDF2-HMAC-SHA256/AES-256-CBC/2000']);
+  });
+
   it('-certpbe NONE (unencrypted certificates)', async () => {
     const out = await decodePkcs12(opensslExport(server, 'secret', ['-certpbe', 'NONE']), 'secret');
     expect(out.certificate.equals(server.der)).toBe(true);

@@ -16,6 +16,7 @@ import { CODES, hostileIterations, malformed, tooManyItems, unsupported } from '
 import { bmpPassword, KDF_ID_MAC, pkcs12Kdf } from './kdf.js';
 import { certificatePublicKeyDer, keyMismatch, parseCertificate, publicKeyDerOf } from './match.js';
 import { describeOid, DIGESTS, OID, type Digest } from './oids.js';
+import { LIMITS } from './limits.js';
 import { parsePbe, type Passwords, type Pbe } from './pbe.js';
 
 /** What decode returns; index.ts re-exports it as Pkcs12Contents. */
@@ -27,20 +28,6 @@ export interface DecodedPfx {
   macAlgorithm: string;
   encryption: string[];
 }
-
-export const LIMITS = {
-  /** Real files are a few KiB (a key and a handful of certificates). */
-  maxInputBytes: 1024 * 1024,
-  /** ContentInfos in the authenticated safe. */
-  maxContentInfos: 16,
-  /** Safe bags in the whole file (certificates, keys and anything else). */
-  maxBags: 64,
-  /** Attributes on one bag. */
-  maxAttributes: 16,
-  /** Password-encrypted parts whose PBKDF2 may be started before the MAC is checked. */
-  maxPrefetch: 4,
-  maxSaltBytes: 1024,
-} as const;
 
 interface Bag {
   friendlyName?: string;

@@ -86,6 +86,7 @@ export async function buildPfx(spec: PfxSpec, password: string, params: PfxParam
       ),
     );
 
+    // One key in real files; the salt/IV pair is only ever shared by test-built multi-key files.
     const keyBags = spec.keys.map((k) => {
       const shrouded = A.mkSequence(pbes2AlgorithmId(keySalt, params.iterations, keyIv), A.mkOctets(aes256CbcEncrypt(keyKey, keyIv, k.pkcs8)));
       return safeBag(OID.pkcs8ShroudedKeyBag, shrouded, k);

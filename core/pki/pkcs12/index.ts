@@ -32,6 +32,7 @@ import { CertManagerError, usageError } from '../../errors.js';
 import { buildPfx } from './encode.js';
 import { decodePfx } from './decode.js';
 import { badOption, CODES, malformed } from './failures.js';
+import { LIMITS } from './limits.js';
 import { certificatePublicKeyDer, keyMismatch, parseCertificate, publicKeyDerOf } from './match.js';
 
 export const DEFAULT_ITERATIONS = 600_000;
@@ -46,7 +47,7 @@ export interface Pkcs12Input {
 }
 
 export interface EncodeOptions {
-  /** PBKDF2 count, default 600000. */
+  /** PBKDF2 count, default 600000. Lower counts break the security rule: tests and interop checks only. */
   iterations?: number;
   /** PKCS#12-KDF count for the MAC; default 2 × iterations (see the comment at the top). */
   macIterations?: number;
@@ -75,8 +76,8 @@ export interface DecodeOptions {
 }
 
 /** Highest count encodePkcs12 accepts, so that what we write we also read with default options. */
-const MAX_ENCODE_ITERATIONS = 10_000_000;
-const DEFAULT_MAX_ITERATIONS = 10_000_000;
+const MAX_ENCODE_ITERATIONS = LIMITS.maxIterations;
+const DEFAULT_MAX_ITERATIONS = LIMITS.maxIterations;
 const MAX_CHAIN = 16;
 const MAX_FRIENDLY_NAME = 256;
 const MAX_PASSWORD = 1024;

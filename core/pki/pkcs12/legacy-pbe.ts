@@ -12,6 +12,7 @@ import forge from 'node-forge';
 import * as A from './asn1.js';
 import { decryptFailed, malformed, unsupported } from './failures.js';
 import { KDF_ID_IV, KDF_ID_KEY, pkcs12Kdf } from './kdf.js';
+import { LIMITS } from './limits.js';
 import { describeOid, OID, SHA1 } from './oids.js';
 import type { Passwords, Pbe } from './pbe.js';
 
@@ -20,8 +21,6 @@ interface LegacyCipher {
   readonly keyBytes: number;
   readonly decrypt: (key: Buffer, iv: Buffer, data: Buffer) => Buffer;
 }
-
-const MAX_SALT = 1024;
 
 function tripleDes(key: Buffer, iv: Buffer, data: Buffer): Buffer {
   // Two-key triple DES is three-key with K3 = K1.
@@ -64,7 +63,7 @@ export function legacyPbe(oid: string, params: A.Node | undefined, where: string
   if (!cipher) throw unsupported(describeOid(oid));
   const [saltNode, iterNode] = A.sequence(params, `${where} PBE parameters`, 2, 2);
   const salt = A.octets(saltNode, `${where} PBE salt`);
-  if (salt.length > MAX_SALT) throw malformed(`${where} PBE salt`);
+  if (salt.length > LIMITS.maxSaltBytes) throw malformed(`${where} PBE salt`);
   const iterations = A.integer(iterNode, `${where} PBE iteration count`);
   return {
     description: `${cipher.label}/${iterations}`,

@@ -11,13 +11,11 @@ import { createCipheriv, createDecipheriv, pbkdf2 } from 'node:crypto';
 import { promisify } from 'node:util';
 import * as A from './asn1.js';
 import { decryptFailed, malformed, unsupported } from './failures.js';
+import { LIMITS } from './limits.js';
 import { describeOid, OID, PBES2_CIPHERS, PRFS, SHA1, type Digest, type Pbes2Cipher } from './oids.js';
 import type { Passwords, Pbe } from './pbe.js';
 
 const pbkdf2Async = promisify(pbkdf2);
-
-/** Longest salt we accept from a file; real ones are 8 to 64 bytes. */
-const MAX_SALT = 1024;
 
 export interface Pbes2Params {
   salt: Buffer;
@@ -36,7 +34,7 @@ export function parsePbes2(params: A.Node | undefined, where: string): Pbes2Para
   const p = A.sequence(kdfParams, `${where} PBKDF2 parameters`, 2, 4);
   if (!A.isOctetString(p[0])) throw unsupported('a PBKDF2 salt from another source');
   const salt = A.octets(p[0], `${where} PBKDF2 salt`);
-  if (salt.length > MAX_SALT) throw malformed(`${where} PBKDF2 salt`);
+  if (salt.length > LIMITS.maxSaltBytes) throw malformed(`${where} PBKDF2 salt`);
   const iterations = A.integer(p[1], `${where} PBKDF2 iteration count`);
   let rest = p.slice(2);
   let keyLength: number | undefined;
