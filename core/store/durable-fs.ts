@@ -32,11 +32,27 @@ export function tempSibling(path: string): string {
 }
 
 /** Replace `path` with `data` atomically: readers see the old file or the new one, never a mix. */
+/**
+ * On Windows a rename over a file that another process has open (a reader, an antivirus
+ * scanner) fails for a moment with EPERM/EBUSY; retry briefly, as graceful-fs does.
+ */
+export async function renameWithRetry(from: string, to: string, platform: NodeJS.Platform = process.platform): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await rename(from, to);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (platform !== 'win32' || attempt >= 20 || !(code === 'EPERM' || code === 'EACCES' || code === 'EBUSY')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25 * (attempt + 1)));
+    }
+  }
+}
+
 export async function replaceFileAtomically(path: string, data: Buffer | string, mode = 0o644): Promise<void> {
   const temp = tempSibling(path);
   try {
     await writeFileDurable(temp, data, mode);
-    await rename(temp, path);
+    await renameWithRetry(temp, path);
   } catch (error) {
     await rm(temp, { force: true });
     throw error;

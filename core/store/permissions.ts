@@ -29,6 +29,15 @@ export function windowsAclArguments(path: string, kind: 'file' | 'directory'): s
   return [path, '/inheritance:r', '/grant:r', `*${ADMINISTRATORS_SID}:${rights}`, `*${SYSTEM_SID}:${rights}`];
 }
 
+/**
+ * On Windows any user may create folders under %ProgramData%; a folder pre-created by a
+ * non-administrator would stay theirs (owners keep the right to change the ACL). Taking
+ * ownership for Administrators closes that.
+ */
+export function windowsOwnerArguments(path: string): string[] {
+  return [path, '/setowner', `*${ADMINISTRATORS_SID}`];
+}
+
 export interface PermissionOptions {
   platform?: NodeJS.Platform;
   run?: CommandRunner;
@@ -40,7 +49,10 @@ export async function restrictToAdministrators(path: string, kind: 'file' | 'dir
   const platform = options.platform ?? process.platform;
   if (platform === 'win32') {
     const systemRoot = options.systemRoot ?? process.env['SystemRoot'] ?? 'C:\\Windows';
-    await (options.run ?? defaultRunner)(`${systemRoot}\\System32\\icacls.exe`, windowsAclArguments(path, kind));
+    const icacls = `${systemRoot}\\System32\\icacls.exe`;
+    const run = options.run ?? defaultRunner;
+    await run(icacls, windowsOwnerArguments(path));
+    await run(icacls, windowsAclArguments(path, kind));
     return;
   }
   await chmod(path, kind === 'file' ? 0o600 : 0o700);

@@ -115,12 +115,14 @@ export async function loadPrivateKey(snapshot: StoreSnapshot): Promise<KeyObject
 }
 
 /** Creates the data folder (administrators only) if it does not exist yet. */
+/**
+ * Creates the data folder if needed, and (re)applies administrators-only permissions on every
+ * change: a folder someone else created beforehand, or loosened later, is taken back.
+ */
 export async function ensureDataDir(dataDir: string): Promise<void> {
   const existed = await stat(dataDir).then((s) => s.isDirectory(), () => false);
-  if (!existed) {
-    await mkdir(dataDir, { recursive: true, mode: 0o700 });
-    await restrictToAdministrators(dataDir, 'directory');
-  }
+  if (!existed) await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  await restrictToAdministrators(dataDir, 'directory');
 }
 
 /**

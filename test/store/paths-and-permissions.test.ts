@@ -29,11 +29,15 @@ describe('administrators only', () => {
     const run = async (file: string, args: string[]) => void calls.push([file, args]);
     await restrictToAdministrators('C:\\ProgramData\\CertificateManager\\generations\\gen-000001\\key.pem', 'file', { platform: 'win32', run, systemRoot: 'C:\\Windows' });
     await restrictToAdministrators('C:\\ProgramData\\CertificateManager', 'directory', { platform: 'win32', run, systemRoot: 'C:\\Windows' });
-    expect(calls[0]).toEqual(['C:\\Windows\\System32\\icacls.exe', ['C:\\ProgramData\\CertificateManager\\generations\\gen-000001\\key.pem', '/inheritance:r', '/grant:r', '*S-1-5-32-544:(F)', '*S-1-5-18:(F)']]);
-    expect(calls[1]![1]).toEqual(windowsAclArguments('C:\\ProgramData\\CertificateManager', 'directory'));
-    expect(calls[1]![1]).toContain('*S-1-5-32-544:(OI)(CI)(F)');
+    const key = 'C:\\ProgramData\\CertificateManager\\generations\\gen-000001\\key.pem';
+    expect(calls[0]).toEqual(['C:\\Windows\\System32\\icacls.exe', [key, '/setowner', '*S-1-5-32-544']]);
+    expect(calls[1]).toEqual(['C:\\Windows\\System32\\icacls.exe', [key, '/inheritance:r', '/grant:r', '*S-1-5-32-544:(F)', '*S-1-5-18:(F)']]);
+    expect(calls[3]![1]).toEqual(windowsAclArguments('C:\\ProgramData\\CertificateManager', 'directory'));
+    expect(calls[3]![1]).toContain('*S-1-5-32-544:(OI)(CI)(F)');
     // Users, Everyone, Authenticated Users never appear.
     expect(calls.flatMap(([, a]) => a).join(' ')).not.toMatch(/S-1-5-32-545|S-1-1-0|S-1-5-11/);
+    // A folder pre-created by someone else under %ProgramData% is taken back: owner first.
+    expect(calls[2]![1]).toEqual(['C:\\ProgramData\\CertificateManager', '/setowner', '*S-1-5-32-544']);
   });
   it('Windows: a failing icacls fails the operation (the key is never left readable silently)', async () => {
     await expect(restrictToAdministrators('C:\\x', 'file', { platform: 'win32', run: async () => Promise.reject(new Error('icacls failed')) })).rejects.toThrow(/icacls/);

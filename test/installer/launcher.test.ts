@@ -1,0 +1,147 @@
+// The console launcher (scripts/installer/launcher/launcher.c): built with MinGW-w64 when it is
+// installed, checked with the PE reader, and run under Wine when Wine is installed, against a
+// GUI-subsystem stand-in for CertificateManager.exe.
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Machine, Subsystem, listImportedDlls, readPeHeaders, verifyPeChecksum } from '../../scripts/installer/pe.mjs';
+import { buildLauncher, checkLauncherImage, windowsVersion } from '../../scripts/installer/build-launcher.mjs';
+import { buildFakeApp, createWinePrefix, disposeWinePrefix, findNodeModulesExes, hasMingw, wine, wineBinary } from './helpers.js';
+
+describe('checkLauncherImage on real executables from npm packages', () => {
+  const exes = findNodeModulesExes();
+  it('rejects programs that are not a minimal x64 console launcher', () => {
+    const sevenZip = exes.find((p) => /[\\/]7z\.exe$/i.test(p));
+    const stub = exes.find((p) => /StubExecutable\.exe$/i.test(p));
+    expect(sevenZip && stub).toBeTruthy();
+    // 7-Zip is an x64 console program but imports more than KERNEL32.
+    expect(checkLauncherImage(readFileSync(sevenZip!)).join('\n')).toMatch(/imports DLLs other than KERNEL32: .*oleaut32\.dll/i);
+    // Squirrel's stub is a 32-bit GUI program.
+    const stubProblems = checkLauncherImage(readFileSync(stub!)).join('\n');
+    expect(stubProblems).toMatch(/not x64/);
+    expect(stubProblems).toMatch(/not the console subsystem/);
+    expect(checkLauncherImage(Buffer.from('not an exe'))).toEqual([expect.stringMatching(/not a PE image/)]);
+  });
+
+  it('turns package versions into Windows version numbers', () => {
+    expect(windowsVersion('0.1.0')).toEqual([0, 1, 0, 0]);
+    expect(windowsVersion('12.3.45-beta.6')).toEqual([12, 3, 45, 0]);
+    expect(() => windowsVersion('next')).toThrow(/not a semantic version/);
+    expect(() => windowsVersion('70000.0.0')).toThrow(/too large/);
+  });
+});
+
+describe.skipIf(!hasMingw)('the built launcher (MinGW-w64)', () => {
+  let dir: string;
+  let launcher: Buffer;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'cm-launcher-test-'));
+    launcher = readFileSync(buildLauncher({ outDir: dir }));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('is a small x64 console program that imports only KERNEL32', () => {
+    expect(checkLauncherImage(launcher)).toEqual([]);
+    const h = readPeHeaders(launcher);
+    expect(h).toMatchObject({ machine: Machine.AMD64, format: 'PE32+', subsystem: Subsystem.WINDOWS_CUI, isDll: false });
+    expect(listImportedDlls(launcher).map((d) => d.toLowerCase())).toEqual(['kernel32.dll']);
+    expect(launcher.length).toBeLessThan(128 * 1024);
+  });
+
+  it('carries a correct PE checksum, ASLR and DEP', () => {
+    expect(verifyPeChecksum(launcher).valid).toBe(true);
+    const { dllCharacteristics } = readPeHeaders(launcher);
+    expect(dllCharacteristics & 0x40).toBeTruthy(); // DYNAMIC_BASE
+    expect(dllCharacteristics & 0x100).toBeTruthy(); // NX_COMPAT
+    expect(dllCharacteristics & 0x20).toBeTruthy(); // HIGH_ENTROPY_VA
+  });
+
+  it('embeds an asInvoker manifest and the product version', () => {
+    const text = launcher.toString('latin1');
+    expect(text).toContain('level="asInvoker"');
+    expect(text).not.toContain('requireAdministrator');
+    const utf16 = launcher.toString('utf16le') + launcher.subarray(1).toString('utf16le');
+    expect(utf16).toContain('CertificateManager');
+    expect(utf16).toContain(JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8')).version);
+  });
+
+  it('builds reproducibly', () => {
+    const again = mkdtempSync(join(tmpdir(), 'cm-launcher-again-'));
+    try {
+      expect(readFileSync(buildLauncher({ outDir: again })).equals(launcher)).toBe(true);
+    } finally {
+      rmSync(again, { recursive: true, force: true });
+    }
+  });
+
+  describe.skipIf(!wineBinary)('running under Wine', () => {
+    let prefix: string;
+    let install: string;
+    beforeAll(() => {
+      prefix = createWinePrefix();
+      // The installed layout: CertificateManager.exe (GUI), certificatemanager.com next to it,
+      // bin\certificatemanager.exe for the PATH.
+      install = join(dir, 'install');
+      mkdirSync(join(install, 'bin'), { recursive: true });
+      buildFakeApp(join(install, 'CertificateManager.exe'));
+      copyFileSync(join(dir, 'certificatemanager.exe'), join(install, 'bin', 'certificatemanager.exe'));
+      copyFileSync(join(dir, 'certificatemanager.exe'), join(install, 'certificatemanager.com'));
+    }, 120_000);
+    afterAll(() => disposeWinePrefix(prefix));
+
+    const run = (exe: string, args: string[], input = '') => wine(prefix, [join(install, exe), ...args], { input });
+
+    it('passes the arguments through untouched, prints the output and returns the exit code', () => {
+      const r = run('bin/certificatemanager.exe', ['-b', 'pass word', 'C:\\out dir\\a.zip', '--exit', '3']);
+      expect(r.status).toBe(3);
+      expect(r.stdout).toBe('ARGS[-b "pass word" "C:\\out dir\\a.zip" --exit 3]\n');
+      expect(r.stderr).toContain('STDERR-OK');
+    });
+
+    it('gives the app exactly the command line it would get if started directly', () => {
+      const tricky = ['-b', 'p&a|s^s%x!y"z \\"w\\', 'C:\\a b\\', '--exit', '0', '日本語', ''];
+      const direct = run('CertificateManager.exe', tricky);
+      const viaLauncher = run('bin/certificatemanager.exe', tricky);
+      expect(direct.stdout).toMatch(/^ARGS\[-b /);
+      expect(viaLauncher.stdout).toBe(direct.stdout);
+      expect(viaLauncher.status).toBe(0);
+    });
+
+    it('hands its stdin to the app (a password can be piped in)', () => {
+      const r = run('bin/certificatemanager.exe', ['--stdin'], 'secret backup password\n');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('STDIN[secret backup password\n]');
+    });
+
+    it('runs as certificatemanager.com from the installation folder too', () => {
+      const r = run('certificatemanager.com', ['-c', 'new', '--exit', '5']);
+      expect(r.status).toBe(5);
+      expect(r.stdout).toBe('ARGS[-c new --exit 5]\n');
+    });
+
+    it('passes an empty command line as empty', () => {
+      const r = run('bin/certificatemanager.exe', []);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe('ARGS[]\n');
+    });
+
+    it('fails with exit code 1 and a clear message when the app is missing', () => {
+      const lonely = join(dir, 'lonely', 'bin');
+      mkdirSync(lonely, { recursive: true });
+      copyFileSync(join(dir, 'certificatemanager.exe'), join(lonely, 'certificatemanager.exe'));
+      const r = wine(prefix, [join(lonely, 'certificatemanager.exe'), '-b', 'x', 'y.zip']);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('cannot find CertificateManager.exe next to this program');
+    });
+
+    it('never starts itself when renamed to CertificateManager.exe', () => {
+      const self = join(dir, 'self');
+      mkdirSync(self, { recursive: true });
+      copyFileSync(join(dir, 'certificatemanager.exe'), join(self, 'CertificateManager.exe'));
+      const r = wine(prefix, [join(self, 'CertificateManager.exe'), '-b', 'x'], { timeout: 20_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('cannot find CertificateManager.exe');
+    });
+  });
+});
