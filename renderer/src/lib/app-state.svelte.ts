@@ -1,0 +1,99 @@
+/**
+ * What the whole renderer shares: the store status, settings, fleet summary and app info,
+ * kept fresh by the push events of the contract.
+ */
+import type { EventOf } from '../../../core/api/contract.js';
+import type { FleetSummary, Settings, StoreStatus } from '../../../core/api/schemas.js';
+import { getApi, toUiError, type UiError } from './api.js';
+import { resolveLanguage } from './i18n-core.js';
+import { setLanguage } from './i18n.svelte.js';
+
+export interface AppInfo {
+  version: string;
+  locale: string;
+  platform: string;
+  dataDir: string;
+}
+
+const DEFAULT_SETTINGS: Settings = { logUploadIntervalMinutes: 60, expiryWarningDays: 30, language: 'auto' };
+
+export const app = $state<{
+  phase: 'loading' | 'ready' | 'failed';
+  loadError: UiError | null;
+  info: AppInfo | null;
+  status: StoreStatus | null;
+  settings: Settings;
+  fleet: FleetSummary | null;
+  fleetError: boolean;
+  fleetUpdatedAt: Date | null;
+  /** Latest progress event, for whichever long operation is running. */
+  progress: EventOf<'progress'> | null;
+}>({
+  phase: 'loading',
+  loadError: null,
+  info: null,
+  status: null,
+  settings: DEFAULT_SETTINGS,
+  fleet: null,
+  fleetError: false,
+  fleetUpdatedAt: null,
+  progress: null,
+});
+
+let subscribed = false;
+
+export function applyLanguage(): void {
+  setLanguage(resolveLanguage(app.settings.language, app.info?.locale ?? navigator.language));
+}
+
+export async function loadApp(): Promise<void> {
+  const api = getApi();
+  app.phase = 'loading';
+  app.loadError = null;
+  if (!subscribed) {
+    subscribed = true;
+    api.on('progress', (event) => (app.progress = event));
+    api.on('statusChanged', (status) => (app.status = status));
+    api.on('fleetChanged', (fleet) => {
+      app.fleet = fleet;
+      app.fleetError = false;
+      app.fleetUpdatedAt = new Date();
+    });
+  }
+  try {
+    app.info = await api.appInfo({});
+    // Settings only choose the language and thresholds: defaults are fine if they fail.
+    try {
+      app.settings = await api.getSettings({});
+    } catch {
+      app.settings = DEFAULT_SETTINGS;
+    }
+    applyLanguage();
+    app.status = await api.getStatus({});
+    app.phase = 'ready';
+    if (app.status.hasCertificate) void refreshFleet();
+  } catch (error) {
+    applyLanguage();
+    app.loadError = toUiError(error);
+    app.phase = 'failed';
+  }
+}
+
+export async function refreshStatus(): Promise<void> {
+  app.status = await getApi().getStatus({});
+}
+
+export async function refreshFleet(): Promise<void> {
+  try {
+    app.fleet = await getApi().fleetSummary({});
+    app.fleetError = false;
+    app.fleetUpdatedAt = new Date();
+  } catch {
+    app.fleetError = true;
+  }
+}
+
+export function updateSettings(settings: Settings): void {
+  app.settings = settings;
+  applyLanguage();
+}

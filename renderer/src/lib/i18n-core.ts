@@ -1,0 +1,69 @@
+/**
+ * i18next set up for the renderer, without any Svelte or DOM dependency so it can be tested in
+ * Node. i18n.svelte.ts wraps the current language in a $state so components re-render on switch.
+ */
+import i18next, { type i18n as I18nInstance } from 'i18next';
+import en from '../i18n/en.js';
+import ja from '../i18n/ja.js';
+
+export type Language = 'en' | 'ja';
+export type LanguageSetting = 'auto' | Language;
+export const LANGUAGES: readonly Language[] = ['en', 'ja'];
+
+/** Every dot path to a string leaf of the English messages, e.g. "wizard.method.heading". */
+type Leaves<T, P extends string = ''> = {
+  [K in keyof T & string]: T[K] extends string ? `${P}${K}` : Leaves<T[K], `${P}${K}.`>;
+}[keyof T & string];
+export type MessageKey = Leaves<typeof en>;
+export type Vars = Record<string, string | number>;
+
+export const resources = { en, ja } as const;
+
+/** The OS locale (appInfo().locale, e.g. "ja-JP", "ja", "en-US") to one of our languages. */
+export function languageFromLocale(locale: string | null | undefined): Language {
+  const tag = (locale ?? '').trim().toLowerCase().replace('_', '-');
+  return tag === 'ja' || tag.startsWith('ja-') ? 'ja' : 'en';
+}
+
+/** The language to show: the setting wins unless it is "auto", which follows the OS locale. */
+export function resolveLanguage(setting: LanguageSetting | null | undefined, osLocale: string | null | undefined): Language {
+  if (setting === 'ja' || setting === 'en') return setting;
+  return languageFromLocale(osLocale);
+}
+
+/** BCP 47 tag for Intl formatting. */
+export function intlLocale(language: Language): string {
+  return language === 'ja' ? 'ja-JP' : 'en-US';
+}
+
+export interface Translator {
+  readonly i18next: I18nInstance;
+  t(language: Language, key: MessageKey, vars?: Vars): string;
+  /** For keys built at run time (error codes): undefined when there is no such string. */
+  lookup(language: Language, key: string, vars?: Vars): string | undefined;
+}
+
+export function createTranslator(): Translator {
+  const instance = i18next.createInstance();
+  void instance.init({
+    resources: { en: { translation: en }, ja: { translation: ja } },
+    lng: 'en',
+    fallbackLng: 'en',
+    supportedLngs: ['en', 'ja'],
+    initAsync: false,
+    // Svelte escapes text itself; i18next must not escape it a second time.
+    interpolation: { escapeValue: false },
+    returnEmptyString: false,
+    showSupportNotice: false,
+  });
+  return {
+    i18next: instance,
+    t(language, key, vars) {
+      return instance.t(key, { ...vars, lng: language }) as string;
+    },
+    lookup(language, key, vars) {
+      if (!instance.exists(key, { lng: language, fallbackLng: false } as never)) return undefined;
+      return instance.t(key, { ...vars, lng: language }) as string;
+    },
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * The i18next translator with its language held in a Svelte $state: every `t()` call made
+ * while rendering reads `locale.language`, so switching the language re-renders those parts.
+ */
+import { createTranslator, type Language, type MessageKey, type Vars } from './i18n-core.js';
+
+export type { Language, MessageKey, Vars };
+
+export const translator = createTranslator();
+
+export const locale = $state<{ language: Language }>({ language: 'en' });
+
+export function t(key: MessageKey, vars?: Vars): string {
+  return translator.t(locale.language, key, vars);
+}
+
+export function setLanguage(language: Language): void {
+  if (locale.language === language) return;
+  locale.language = language;
+  void translator.i18next.changeLanguage(language);
+  document.documentElement.lang = language;
+}
+
+/** A translated label for a value that comes from agents (a reason or a message kind), or the value itself. */
+export function label(group: 'reasons' | 'messageKinds', value: string): string {
+  return translator.lookup(locale.language, `${group}.${value}`) ?? value;
+}

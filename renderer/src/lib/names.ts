@@ -1,0 +1,10 @@
+/** Default file names offered in save dialogs. Pure. */
+
+function stamp(date: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}${p(date.getMonth() + 1)}${p(date.getDate())}-${p(date.getHours())}${p(date.getMinutes())}`;
+}
+
+export const backupFileName = (date: Date) => `certificate-backup-${stamp(date)}.zip`;
+export const agentCertificateFileName = () => 'server-authentication.cer';
+export const clientsCsvFileName = (date: Date) => `clients-without-valid-certificate-${stamp(date)}.csv`;
