@@ -8,7 +8,7 @@ import type { ApiHandlers, EventKey, EventOf } from './contract.js';
 import { backupCertificate, exportAgentCertificate, generateCertificate, getStatus, inspectBackup, renewCertificate, restoreCertificate, type OperationContext } from '../ops/index.js';
 import { readSettings, updateSettings } from '../store/settings.js';
 import { estimatePasswordStrength } from './password-strength.js';
-import { fleetService } from '../fleet/service.js';
+import { fleetService, watchFleet } from '../fleet/service.js';
 
 export interface ServiceEnvironment {
   dataDir: string;
@@ -50,4 +50,12 @@ export function createApiHandlers(env: ServiceEnvironment): ApiHandlers {
     showOpenDialog: async ({ purpose }) => ({ path: await env.dialogs.showOpen(purpose) }),
     showSaveDialog: async ({ purpose, defaultName }) => ({ path: await env.dialogs.showSave(purpose, defaultName) }),
   };
+}
+
+/**
+ * Pushes `fleetChanged` whenever agents check in, upload logs, or the certificate changes
+ * (whoever changed it: this app, the CLI, or `serve`). Hosts call it next to createApiHandlers.
+ */
+export function startFleetEvents(env: Pick<ServiceEnvironment, 'dataDir' | 'emit'>): { close(): void } {
+  return watchFleet(env.dataDir, (summary) => env.emit('fleetChanged', summary));
 }

@@ -3,7 +3,7 @@
  * No business logic: everything the window can do is a handler from core/api/service.ts.
  */
 import { BrowserWindow, Menu, app, dialog, ipcMain, protocol, session } from 'electron';
-import { createApiHandlers } from '../../core/api/service.js';
+import { createApiHandlers, startFleetEvents } from '../../core/api/service.js';
 import { APP_ENTRY_URL, APP_SCHEME, createAppProtocolHandler } from './app-protocol.js';
 import { createEventSender, createTrustedSenderCheck, registerContract } from './ipc-registration.js';
 import { hardenSession, hardenWebContents } from './hardening.js';
@@ -109,6 +109,8 @@ export function startApp(options: StartAppOptions): void {
         },
       },
     });
+    const fleetEvents = startFleetEvents({ dataDir, emit });
+    app.on('will-quit', () => fleetEvents.close());
     registerContract(ipcMain, handlers, {
       isTrustedSender: createTrustedSenderCheck(() => liveWindow()?.webContents.mainFrame ?? null, log),
       validateResponses: !isPackaged,

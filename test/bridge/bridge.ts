@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EVENT_KEYS, OPERATION_KEYS, events as eventSchemas, type ApiHandlers, type EventKey, type EventOf } from '../../core/api/contract.js';
-import { createApiHandlers } from '../../core/api/service.js';
+import { createApiHandlers, startFleetEvents } from '../../core/api/service.js';
 import { dispatch, isOperationKey } from '../../electron/main/dispatch.js';
 import { buildCsp, contentTypeFor, resolveRendererFile, securityHeaders } from '../../electron/main/app-protocol.js';
 
@@ -140,6 +140,9 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         },
       },
     });
+
+  // Like the app: push fleetChanged when agents or the certificate change.
+  const fleetEvents = options.handlers ? null : startFleetEvents({ dataDir: options.dataDir, emit });
 
   const clientScript = (await readFile(path.join(here, 'bridge-client.js'), 'utf8')).replace(
     /\/\*@@BRIDGE_CONFIG@@\*\/\s*\{[^}]*\}/,
@@ -277,6 +280,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     },
     close: () =>
       new Promise<void>((resolve) => {
+        fleetEvents?.close();
         for (const client of sseClients) client.end();
         sseClients.clear();
         server.closeAllConnections();
