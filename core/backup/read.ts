@@ -11,6 +11,8 @@ import unzipper from 'unzipper';
 import { badInput, CertManagerError } from '../errors.js';
 import { decodePkcs12 } from '../pki/pkcs12/index.js';
 import { assertUsableCertificate, describeCertificate, fingerprintSha256 } from '../pki/inspect.js';
+import { precheckZip } from './zip-precheck.js';
+import { verifyHistory } from './history.js';
 import { ENTRY_LIMITS, ENTRY_NAMES, HistorySchema, ManifestSchema, MAX_BACKUP_FILE_BYTES, type EntryName, type History, type Manifest } from './format.js';
 
 export type BackupFile =
@@ -72,6 +74,7 @@ async function readEntry(entry: unzipper.File, limit: number): Promise<Buffer> {
 }
 
 async function readZip(data: Buffer): Promise<BackupFile> {
+  precheckZip(data, 16);
   let directory: unzipper.CentralDirectory;
   try {
     directory = await unzipper.Open.buffer(data);
@@ -137,6 +140,7 @@ export async function openBackup(file: BackupFile, password: string, now = new D
     }
   }
   assertUsableCertificate(contents.certificate, { now, chain: contents.chain });
+  if (file.format === 'backup-zip') await verifyHistory(file.history, contents.certificate);
   return {
     format: file.format,
     privateKey: contents.privateKey,

@@ -36,7 +36,8 @@ Examples:
   certificatemanager -r trendmicro C:\\user\\test\\Desktop\\a.zip
   certificatemanager -c NewPassw0rd-2026
   certificatemanager status --json
-  echo %PASSWORD% | certificatemanager verify-backup - D:\\backups\\a.zip
+  echo %PASSWORD%| certificatemanager verify-backup - D:\\backups\\a.zip
+      (no space before "|": cmd.exe would send it as part of the password)
 
 Exit codes:
   0  done

@@ -37,10 +37,29 @@ async function readPasswordFromStdin(stdin: Readable): Promise<string> {
     const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
     chunks.push(buffer);
     size += buffer.length;
-    if (size > 4096 || buffer.includes(0x0a)) break;
+    // Stop at the first line (UTF-16 files are read whole: their newline is two bytes).
+    if (size > 4096 || (buffer.includes(0x0a) && !buffer.includes(0))) break;
   }
-  const line = Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+  return passwordFromBytes(Buffer.concat(chunks));
+}
+
+/**
+ * The first line of what was piped in, as text. Windows tools add byte order marks (Notepad,
+ * PowerShell 5's Out-File) or write UTF-16: those are decoded, never taken as part of the
+ * password; anything else with NUL bytes is refused rather than guessed at.
+ */
+export function passwordFromBytes(bytes: Buffer): string {
+  let text: string;
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) text = bytes.subarray(2).toString('utf16le');
+  else if (bytes[0] === 0xfe && bytes[1] === 0xff) text = Buffer.from(bytes.subarray(2)).swap16().toString('utf16le');
+  else {
+    const body = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+    if (body.includes(0)) throw usageError('PASSWORD_ENCODING', 'The password read from standard input is not text (it contains NUL bytes). Save it as UTF-8 or pipe it with echo.');
+    text = body.toString('utf8');
+  }
+  const line = text.split(/\r?\n/)[0] ?? '';
   if (!line) throw usageError('EMPTY_PASSWORD', 'No password was read from standard input. Pipe the password in, or type it instead of "-".');
+  if (line.includes('\0') || line.includes('\ufffd')) throw usageError('PASSWORD_ENCODING', 'The password read from standard input is not valid text. Save it as UTF-8 or pipe it with echo.');
   return line;
 }
 

@@ -28,6 +28,8 @@ export interface Invocation {
 /** Options that take a value, wherever they stand on the line. */
 const VALUE_OPTIONS = new Set(['--data-dir', '--key-size', '--days', '--subject', '--host', '--port', '--publish', '--server', '--state', '--trust', '--upload-interval']);
 const FLAG_OPTIONS = new Set(['--json', '--help', '-h', '--version', '--once']);
+/** Verbs whose first argument is a password. */
+const PASSWORD_VERBS = new Set(['-g', '-b', '-r', '-re', '-c', 'verify-backup']);
 
 function intOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
@@ -40,8 +42,21 @@ export function parseArguments(argv: readonly string[]): Invocation {
   const options = new Map<string, string>();
   const flags = new Set<string>();
   const words: string[] = [];
+  // After a verb whose next argument is a password, that argument is taken literally, even
+  // when it starts with "--" (and so it is never echoed back as an "unknown option").
+  let literalNext = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
+    if (literalNext) {
+      literalNext = false;
+      words.push(arg);
+      continue;
+    }
+    if (words.length === 0 && PASSWORD_VERBS.has(arg.toLowerCase())) {
+      words.push(arg);
+      literalNext = true;
+      continue;
+    }
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
     const name = eq > 0 ? arg.slice(0, eq) : arg;
     if (VALUE_OPTIONS.has(name)) {
@@ -51,7 +66,7 @@ export function parseArguments(argv: readonly string[]): Invocation {
     } else if (FLAG_OPTIONS.has(arg)) {
       flags.add(arg);
     } else if (arg.startsWith('--')) {
-      throw usageError('UNKNOWN_OPTION', `Unknown option ${arg}. See certificatemanager --help.`);
+      throw usageError('UNKNOWN_OPTION', `Unknown option ${arg.slice(0, 40)}. See certificatemanager --help.`);
     } else {
       words.push(arg);
     }

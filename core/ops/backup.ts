@@ -1,6 +1,6 @@
 /** `-b <password> <out.zip>`: back up the current certificate and key. */
 import { wrongState } from '../errors.js';
-import { assertWritableDestination } from '../backup/write.js';
+import { assertOutsideStore, assertWritableDestination } from '../backup/write.js';
 import { replaceFileAtomically } from '../store/durable-fs.js';
 import { appendAudit, loadPrivateKey, requireCertificate } from '../store/store.js';
 import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
@@ -15,6 +15,7 @@ export async function backupCertificate(context: OperationContext, request: { pa
     throw wrongState('KEY_NOT_EXPORTABLE', 'The private key was restored as not exportable (-re), so it cannot be backed up. Back up from the original backup file instead.');
   const outPath = resolve(request.outPath);
   await assertWritableDestination(outPath);
+  assertOutsideStore(context.dataDir, outPath);
   assertNewPassword(request.password);
   const privateKey = await loadPrivateKey(snapshot);
   report('protecting-key', 0.1);

@@ -20,7 +20,7 @@ export async function generateCertificate(context: OperationContext, request: Ge
   const report = reporter(context, 'generate');
   const { dataDir } = context;
   await ensureDataDir(dataDir);
-  return withStoreLock(dataDir, async () => {
+  return withStoreLock(dataDir, async (guard) => {
     report('checking', 0);
     if (await readStore(dataDir))
       throw wrongState('CERTIFICATE_EXISTS', 'A server authentication certificate exists already. Use -c <new password> to renew it, or -r to restore a backup over it.');
@@ -41,7 +41,7 @@ export async function generateCertificate(context: OperationContext, request: Ge
     report('writing', 0.9);
     // The backup is on disk before the certificate is: there is never a key without one.
     const backupPath = await writeAutomaticBackup(dataDir, backup.zip, backup.fingerprintSha256, now, 'generated');
-    await commitStore(dataDir, null, { state, privateKeyPem: privateKeyToPem(privateKey) });
+    await commitStore(dataDir, null, { state, privateKeyPem: privateKeyToPem(privateKey) }, guard);
     await appendAudit(dataDir, { action: 'generate', fingerprintSha256: backup.fingerprintSha256 });
     report('done', 1);
     return { status: await getStatus(dataDir), backupPath };

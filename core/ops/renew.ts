@@ -5,7 +5,7 @@
  */
 import type { StoreStatus } from '../api/schemas.js';
 import { DEFAULT_KEY_SIZE, generateRsaKeyPair, privateKeyToPem, type KeySize } from '../pki/keys.js';
-import { createSelfSignedCertificate, DEFAULT_VALIDITY_DAYS } from '../pki/certificate.js';
+import { commonNameOf, createSelfSignedCertificate, DEFAULT_VALIDITY_DAYS } from '../pki/certificate.js';
 import { parseCertificate } from '../pki/inspect.js';
 import { withStoreLock } from '../store/lock.js';
 import { appendAudit, commitStore, loadPrivateKey, requireCertificate, type StoreState } from '../store/store.js';
@@ -24,14 +24,14 @@ export async function renewCertificate(context: OperationContext, request: Renew
   const report = reporter(context, 'renew');
   const { dataDir } = context;
   await requireCertificate(dataDir);
-  return withStoreLock(dataDir, async () => {
+  return withStoreLock(dataDir, async (guard) => {
     report('checking', 0);
     const base = await requireCertificate(dataDir);
     assertNewPassword(request.password);
     const now = nowOf(context);
     const oldDer = Buffer.from(base.state.current.certificateDer, 'base64');
     const oldCert = parseCertificate(oldDer);
-    const commonName = /(?:^|\n)CN=([^\n]+)/.exec(oldCert.subject)?.[1];
+    const commonName = commonNameOf(oldDer);
     const oldBits = oldCert.publicKey.asymmetricKeyDetails?.modulusLength ?? DEFAULT_KEY_SIZE;
     report('generating-key', 0.05);
     const { privateKey } = await generateRsaKeyPair(request.keySize ?? (Math.max(oldBits, DEFAULT_KEY_SIZE) as KeySize));
@@ -54,7 +54,7 @@ export async function renewCertificate(context: OperationContext, request: Renew
     const backup = await buildBackup({ privateKey, state }, request.password, { iterations: context.iterations, now });
     report('writing', 0.9);
     const backupPath = await writeAutomaticBackup(dataDir, backup.zip, backup.fingerprintSha256, now, 'renewed');
-    await commitStore(dataDir, base, { state, privateKeyPem: privateKeyToPem(privateKey) });
+    await commitStore(dataDir, base, { state, privateKeyPem: privateKeyToPem(privateKey) }, guard);
     await appendAudit(dataDir, { action: 'renew', fingerprintSha256: backup.fingerprintSha256, version });
     report('done', 1);
     return { status: await getStatus(dataDir), backupPath };

@@ -2,17 +2,29 @@
  * `-r` / `-re` and the wizard's import: install a certificate from a backup zip or a PKCS#12.
  *
  * Everything is checked before the store is touched: the file's structure and manifest
- * hashes, the password, the key against the certificate, the certificate itself. Then one
- * transaction switches it in. The certificate it replaces is kept, and when the key changes a
- * rotation statement (signed by the old and the new key) lets agents follow.
+ * hashes, the password, the key against the certificate, the certificate itself, and a
+ * backup's history as a signed rotation chain. Then one transaction switches it in.
+ *
+ * The store's history stays one chain v1 -> ... -> current that agents can walk:
+ * - an empty (or damaged) store takes the backup's chain as it is (a bare PKCS#12 starts at v1);
+ * - the same certificate again keeps the store's chain, unless the backup knows a longer chain
+ *   to it that includes everything the store knew (a certificate first imported as a .pfx);
+ * - a backup whose chain extends the store's (the current certificate is in it, renewed later
+ *   elsewhere) fast-forwards to it;
+ * - any other certificate becomes version current+1 through a new rotation statement signed
+ *   by the replaced key and the restored one; the backup's own history is not merged, since it
+ *   is another lineage that these agents never followed;
+ * - a certificate this store already replaced is refused: agents never move back.
  */
+import type { KeyObject } from 'node:crypto';
 import type { StoreStatus } from '../api/schemas.js';
-import { badInput, wrongState } from '../errors.js';
+import { badInput, CertManagerError, wrongState } from '../errors.js';
 import { fingerprintSha256 } from '../pki/inspect.js';
 import { privateKeyToPem } from '../pki/keys.js';
-import { openBackup, readBackupFile } from '../backup/read.js';
+import { openBackup, readBackupFile, type OpenedBackup } from '../backup/read.js';
+import { chainFingerprints } from '../backup/history.js';
 import { withStoreLock } from '../store/lock.js';
-import { appendAudit, commitStore, ensureDataDir, loadPrivateKey, readStore, type StoreState } from '../store/store.js';
+import { appendAudit, commitStore, ensureDataDir, loadPrivateKey, readStoreForRepair, type StoreSnapshot, type StoreState } from '../store/store.js';
 import { nowOf, reporter, type OperationContext } from './context.js';
 import { rotationStatementFor } from './rotation-hook.js';
 import { getStatus } from './status.js';
@@ -28,13 +40,25 @@ export interface RestoreRequest {
   expectedFingerprintSha256?: string;
 }
 
+const isPrefix = (prefix: string[], of: string[]) => prefix.length <= of.length && prefix.every((fp, i) => of[i] === fp);
+
+/** The backup's chain as store state (a bare PKCS#12 is a chain of one, version 1). */
+function adoptBackupChain(opened: OpenedBackup, installed: Omit<StoreState['current'], 'certificateDer' | 'version'>): StoreState {
+  return {
+    formatVersion: 1,
+    current: { certificateDer: opened.certificateDer.toString('base64'), version: opened.history?.currentVersion ?? 1, ...installed },
+    replaced: [...(opened.history?.replaced ?? [])].sort((a, b) => a.version - b.version),
+    rotations: opened.history?.rotations ?? [],
+  };
+}
+
 export async function restoreCertificate(context: OperationContext, request: RestoreRequest): Promise<StoreStatus> {
   const report = reporter(context, request.requireEmptyStore ? 'import' : 'restore');
   const { dataDir } = context;
   await ensureDataDir(dataDir);
-  return withStoreLock(dataDir, async () => {
+  return withStoreLock(dataDir, async (guard) => {
     report('checking', 0);
-    const base = await readStore(dataDir);
+    let base: StoreSnapshot | null | 'damaged' = await readStoreForRepair(dataDir);
     if (base && request.requireEmptyStore)
       throw wrongState('CERTIFICATE_EXISTS', 'A server authentication certificate exists already. Use Restore to replace it.');
     report('reading-backup', 0.05);
@@ -46,52 +70,51 @@ export async function restoreCertificate(context: OperationContext, request: Res
     if (request.expectedFingerprintSha256 && request.expectedFingerprintSha256 !== incoming)
       throw badInput('BACKUP_CHANGED', 'The backup file changed after it was checked. Check it again before restoring.');
 
-    const history = opened.history;
-    const byFingerprint = new Map<string, StoreState['replaced'][number]>();
-    const remember = (entry: StoreState['replaced'][number]) => {
-      const fp = fingerprintSha256(Buffer.from(entry.certificateDer, 'base64'));
-      if (fp !== incoming && !byFingerprint.has(fp)) byFingerprint.set(fp, entry);
-    };
-    if (base) base.state.replaced.forEach(remember);
-    history?.replaced.forEach(remember);
-
-    const currentFingerprint = base ? fingerprintSha256(Buffer.from(base.state.current.certificateDer, 'base64')) : null;
-    const wasReplaced = base?.state.replaced.some((r) => fingerprintSha256(Buffer.from(r.certificateDer, 'base64')) === incoming);
-    if (wasReplaced)
-      throw badInput('RESTORE_ROLLBACK', 'This certificate was replaced earlier; agents have moved on and would refuse it. Restore a newer backup, or renew with -c.');
-
-    let state: StoreState;
     const installed = { exportable: request.exportable, installedAt: now.toISOString(), source: 'restored' as const };
-    if (!base) {
-      // A fresh server: take the backup's history as it is.
-      state = {
-        formatVersion: 1,
-        current: { certificateDer: opened.certificateDer.toString('base64'), version: history?.currentVersion ?? 1, ...installed },
-        replaced: [...byFingerprint.values()],
-        rotations: history?.rotations ?? [],
-      };
-    } else if (currentFingerprint === incoming) {
-      // The same certificate again (e.g. to change exportability): same version, same chain.
-      state = { ...base.state, current: { ...base.state.current, ...installed } };
+    let state: StoreState;
+    let previousKey: KeyObject | null = null;
+    if (base && base !== 'damaged') {
+      previousKey = await loadPrivateKey(base).catch((error: unknown) => {
+        if (error instanceof CertManagerError && error.code === 'STORE_DAMAGED') return null;
+        throw error;
+      });
+      // A store whose key is gone can only be replaced, like a damaged one.
+      if (!previousKey) base = 'damaged';
+    }
+
+    if (!base || base === 'damaged') {
+      state = adoptBackupChain(opened, installed);
     } else {
-      report('publishing-rotation', 0.6);
-      const version = Math.max(base.state.current.version, history?.currentVersion ?? 0) + 1;
-      const statement = await rotationStatementFor(
-        { privateKey: await loadPrivateKey(base), certificateDer: Buffer.from(base.state.current.certificateDer, 'base64'), version: base.state.current.version },
-        { privateKey: opened.privateKey, certificateDer: opened.certificateDer, version },
-        now,
-      );
-      byFingerprint.set(currentFingerprint!, { certificateDer: base.state.current.certificateDer, version: base.state.current.version, replacedAt: now.toISOString() });
-      state = {
-        formatVersion: 1,
-        current: { certificateDer: opened.certificateDer.toString('base64'), version, ...installed },
-        replaced: [...byFingerprint.values()].sort((a, b) => a.version - b.version),
-        rotations: [...base.state.rotations, statement],
-      };
+      const currentDer = Buffer.from(base.state.current.certificateDer, 'base64');
+      const storeChain = chainFingerprints({ ...base.state, currentVersion: base.state.current.version }, currentDer);
+      const backupChain = opened.history ? chainFingerprints(opened.history, opened.certificateDer) : [incoming];
+      if (storeChain.slice(0, -1).includes(incoming))
+        throw badInput('RESTORE_ROLLBACK', 'This certificate was replaced earlier; agents have moved on and would refuse it. Restore a newer backup, or renew with -c.');
+      const storeKnown = storeChain.slice(0, -1);
+      if (incoming === storeChain.at(-1)) {
+        const longer = backupChain.length > storeChain.length && storeKnown.every((fp) => backupChain.includes(fp));
+        state = longer ? adoptBackupChain(opened, installed) : { ...base.state, current: { ...base.state.current, ...installed } };
+      } else if (isPrefix(storeChain, backupChain)) {
+        state = adoptBackupChain(opened, installed);
+      } else {
+        report('publishing-rotation', 0.6);
+        const version = base.state.current.version + 1;
+        const statement = await rotationStatementFor(
+          { privateKey: previousKey!, certificateDer: currentDer, version: base.state.current.version },
+          { privateKey: opened.privateKey, certificateDer: opened.certificateDer, version },
+          now,
+        );
+        state = {
+          formatVersion: 1,
+          current: { certificateDer: opened.certificateDer.toString('base64'), version, ...installed },
+          replaced: [...base.state.replaced, { certificateDer: base.state.current.certificateDer, version: base.state.current.version, replacedAt: now.toISOString() }],
+          rotations: [...base.state.rotations, statement],
+        };
+      }
     }
     report('writing', 0.9);
-    await commitStore(dataDir, base, { state, privateKeyPem: privateKeyToPem(opened.privateKey) });
-    await appendAudit(dataDir, { action: request.exportable ? 'restore' : 'restore-not-exportable', fingerprintSha256: incoming, from: request.path, format: opened.format });
+    await commitStore(dataDir, base, { state, privateKeyPem: privateKeyToPem(opened.privateKey) }, guard);
+    await appendAudit(dataDir, { action: request.exportable ? 'restore' : 'restore-not-exportable', fingerprintSha256: incoming, from: request.path, format: opened.format, version: state.current.version, repaired: base === 'damaged' });
     report('done', 1);
     return getStatus(dataDir);
   });

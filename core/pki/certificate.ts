@@ -6,6 +6,7 @@
  */
 import { X509Certificate, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { hostname } from 'node:os';
+import { domainToASCII } from 'node:url';
 import forge from 'node-forge';
 
 export const DEFAULT_VALIDITY_DAYS = 3 * 365;
@@ -44,10 +45,16 @@ export function createSelfSignedCertificate(request: CertificateRequest): Buffer
   // Backdate a little so agents with a slow clock accept a brand-new certificate.
   cert.validity.notBefore = new Date(Math.floor((now.getTime() - 5 * 60 * 1000) / 1000) * 1000);
   cert.validity.notAfter = new Date(Math.floor((now.getTime() + validityDays * DAY_MS) / 1000) * 1000);
+  // Tagged as UTF8String (forge then encodes the text as UTF-8), so a
+  // Japanese host name or --subject is written as it reads.
   const attrs = [
-    { name: 'commonName', value: commonName },
-    { name: 'organizationName', value: 'CertificateManager server authentication' },
-  ];
+    { name: 'commonName', value: commonName, valueTagClass: forge.asn1.Type.UTF8 },
+    { name: 'organizationName', value: 'CertificateManager server authentication', valueTagClass: forge.asn1.Type.UTF8 },
+  ] as unknown as forge.pki.CertificateField[];
+  // dNSName is ASCII only (IA5String): IDNs go in as punycode, and names that are no host
+  // name at all (spaces, commas) are left out of the SAN.
+  const dnsName = domainToASCII(commonName.toLowerCase());
+  const altNames = dnsName && /^[a-z0-9.-]+$/.test(dnsName) ? [{ type: 2, value: dnsName }] : [];
   cert.setSubject(attrs);
   cert.setIssuer(attrs);
   cert.setExtensions([
@@ -55,7 +62,7 @@ export function createSelfSignedCertificate(request: CertificateRequest): Buffer
     { name: 'keyUsage', digitalSignature: true, critical: true },
     { name: 'extKeyUsage', serverAuth: true },
     { name: 'subjectKeyIdentifier' },
-    { name: 'subjectAltName', altNames: [{ type: 2, value: commonName }] },
+    ...(altNames.length ? [{ name: 'subjectAltName', altNames }] : []),
   ]);
   const sha256WithRSA = forge.pki.oids['sha256WithRSAEncryption']!;
   cert.siginfo.algorithmOid = sha256WithRSA;
@@ -81,4 +88,19 @@ export function createSelfSignedCertificate(request: CertificateRequest): Buffer
   const x509 = new X509Certificate(der);
   if (!x509.verify(x509.publicKey)) throw new Error('internal: the new certificate does not verify');
   return der;
+}
+
+/**
+ * The common name of a certificate, read from its DER (not from Node's RFC 2253 text form,
+ * whose escaping would compound at every renewal).
+ */
+export function commonNameOf(der: Buffer): string | undefined {
+  try {
+    const cert = forge.pki.certificateFromAsn1(forge.asn1.fromDer(der.toString('binary')));
+    const field = cert.subject.getField('CN') as { value: string; valueTagClass?: number } | null;
+    if (!field) return undefined;
+    return field.valueTagClass === forge.asn1.Type.UTF8 ? forge.util.decodeUtf8(field.value) : field.value;
+  } catch {
+    return undefined;
+  }
 }

@@ -61,7 +61,13 @@ export function assertUsableCertificate(der: Buffer, options: { now?: Date; chai
     throw badInput('CERT_EXPIRED', `The certificate expired on ${new Date(x.validTo).toISOString()}. Use a newer backup or generate a new certificate.`, { notAfter: new Date(x.validTo).toISOString() });
   if (now.getTime() < new Date(x.validFrom).getTime() - 24 * 60 * 60 * 1000)
     throw badInput('CERT_NOT_YET_VALID', `The certificate is valid only from ${new Date(x.validFrom).toISOString()}. Check this computer's clock.`);
-  const issuer = x.checkIssued(x) ? x : options.chain?.map((d) => new X509Certificate(d)).find((c) => x.checkIssued(c));
-  if (issuer && !x.verify(issuer.publicKey))
+  // OpenSSL's checkIssued also wants keyCertSign on the issuer, which a self-signed server
+  // certificate does not have; so self-issued certificates are verified with their own key,
+  // and others with an issuer from the file found by name.
+  const selfIssued = x.subject === x.issuer;
+  const issuer = selfIssued ? x : options.chain?.map((d) => new X509Certificate(d)).find((c) => c.subject === x.issuer);
+  if (!issuer)
+    throw badInput('CERT_ISSUER_MISSING', "The certificate's issuer is not in the file, so its signature cannot be checked. Export it again including all certificates in the certification path.");
+  if (!x.verify(issuer.publicKey))
     throw badInput('CERT_BAD_SIGNATURE', 'The certificate signature is not valid; the file is damaged or forged. Use another backup.');
 }

@@ -61,12 +61,12 @@ export async function replaceFileAtomically(path: string, data: Buffer | string,
 }
 
 /** Remove the leftovers of writes that a crash interrupted (files named by tempSibling). */
-export async function removeStaleTemporaries(dir: string): Promise<void> {
+export async function removeStaleTemporaries(dir: string, prefix = '.'): Promise<void> {
   let names: string[];
   try {
     names = await readdir(dir);
   } catch {
     return;
   }
-  await Promise.all(names.filter((n) => n.startsWith('.') && n.endsWith('.tmp')).map((n) => rm(join(dir, n), { force: true, recursive: true })));
+  await Promise.all(names.filter((n) => n.startsWith(prefix) && n.endsWith('.tmp')).map((n) => rm(join(dir, n), { force: true, recursive: true })));
 }

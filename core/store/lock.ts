@@ -14,18 +14,37 @@ const STALE_MS = 5_000;
 const UPDATE_MS = 1_000;
 export const LOCK_NAME = 'store.lock';
 
-export async function withStoreLock<T>(dataDir: string, work: () => Promise<T>): Promise<T> {
+/** Throws when the lock was lost (taken over as stale, or its folder removed) while held. */
+export type LockGuard = () => void;
+
+export async function withStoreLock<T>(dataDir: string, work: (guard: LockGuard) => Promise<T>): Promise<T> {
   let release: () => Promise<void>;
+  let compromised: Error | null = null;
   try {
-    release = await lockfile.lock(dataDir, { lockfilePath: join(dataDir, LOCK_NAME), stale: STALE_MS, update: UPDATE_MS, retries: 0, realpath: false });
+    release = await lockfile.lock(dataDir, {
+      lockfilePath: join(dataDir, LOCK_NAME),
+      stale: STALE_MS,
+      update: UPDATE_MS,
+      retries: 0,
+      realpath: false,
+      // The default throws from a timer, killing the process with a stack trace; instead the
+      // operation notices at its commit point and stops without switching anything in.
+      onCompromised: (error) => {
+        compromised = error;
+      },
+    });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOCKED')
       throw wrongState('STORE_LOCKED', 'Another CertificateManager is changing the certificate store. Wait for it to finish, then run the command again.');
     throw error;
   }
+  const guard: LockGuard = () => {
+    if (compromised)
+      throw wrongState('STORE_LOCK_LOST', 'The store lock was taken away while this command ran (another program, or the lock folder was removed). Nothing was changed; run the command again.');
+  };
   try {
-    return await work();
+    return await work(guard);
   } finally {
-    await release().catch(() => undefined);
+    if (!compromised) await release().catch(() => undefined);
   }
 }

@@ -34,5 +34,6 @@ export function currentPlatform(): PlatformFacts {
 
 export function resolveDataDir(flag: string | undefined, facts: PlatformFacts = currentPlatform()): string {
   const chosen = flag ?? facts.env[DATA_DIR_ENV];
-  return chosen ? resolve(chosen) : defaultDataDir(facts);
+  if (!chosen) return defaultDataDir(facts);
+  return facts.platform === 'win32' ? win32.resolve(chosen) : resolve(chosen);
 }

@@ -11,6 +11,7 @@
 import { execFile } from 'node:child_process';
 import { chmod } from 'node:fs/promises';
 import { promisify } from 'node:util';
+import { CertManagerError } from '../errors.js';
 
 export type CommandRunner = (file: string, args: string[]) => Promise<void>;
 
@@ -51,8 +52,13 @@ export async function restrictToAdministrators(path: string, kind: 'file' | 'dir
     const systemRoot = options.systemRoot ?? process.env['SystemRoot'] ?? 'C:\\Windows';
     const icacls = `${systemRoot}\\System32\\icacls.exe`;
     const run = options.run ?? defaultRunner;
-    await run(icacls, windowsOwnerArguments(path));
-    await run(icacls, windowsAclArguments(path, kind));
+    try {
+      await run(icacls, windowsOwnerArguments(path));
+      await run(icacls, windowsAclArguments(path, kind));
+    } catch (cause) {
+      // Typically a console that was not started with "Run as administrator".
+      throw new CertManagerError('internal', 'ACCESS_DENIED', `Cannot make ${path} readable by administrators only. Run the command prompt as an administrator; nothing was changed.`, {}, { cause });
+    }
     return;
   }
   await chmod(path, kind === 'file' ? 0o600 : 0o700);

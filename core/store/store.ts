@@ -15,9 +15,9 @@
  * generations are never deleted, so no key the admin had is lost. Writers hold the
  * inter-process lock (lock.ts); readers need none.
  */
-import { mkdir, readFile, readdir, rename, rm, stat, appendFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat, appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { CertManagerError, wrongState } from '../errors.js';
 import { IsoTime } from '../api/schemas.js';
@@ -127,59 +127,90 @@ export async function ensureDataDir(dataDir: string): Promise<void> {
 
 /**
  * Commits `state` and `privateKeyPem` as the next generation. The caller holds the store lock
- * and passes the snapshot it based its change on; a different CURRENT means a bug or a lock
- * bypass, and nothing is written.
+ * and passes the snapshot it based its change on (null for an empty store, or 'damaged' when
+ * CURRENT or its generation cannot be read and a restore replaces it).
+ *
+ * The generation folder is claimed with an exclusive mkdir and filled in place: a second
+ * writer (a bug, or a lock taken over) cannot claim the same number, and on failure only what
+ * this call created is removed. Nothing is visible to readers until CURRENT is replaced.
  */
-export async function commitStore(dataDir: string, base: StoreSnapshot | null, next: { state: StoreState; privateKeyPem: string }): Promise<StoreSnapshot> {
+export async function commitStore(dataDir: string, base: StoreSnapshot | null | 'damaged', next: { state: StoreState; privateKeyPem: string }, guard: () => void = () => undefined): Promise<StoreSnapshot> {
   StoreStateSchema.parse(next.state);
   const paths = storePaths(dataDir);
   await ensureDataDir(dataDir);
   await mkdir(paths.generations, { recursive: true, mode: 0o700 });
 
-  const latest = await readStore(dataDir);
-  if ((latest?.generation ?? null) !== (base?.generation ?? null))
-    throw wrongState('STORE_CHANGED', 'The certificate store was changed by another program. Run the command again.');
-  await removeAbandonedGenerations(dataDir, latest?.generation ?? 0);
-
-  const generation = (latest?.generation ?? 0) + 1;
-  const staging = join(paths.generations, `.${generationName(generation)}.${randomBytes(4).toString('hex')}.tmp`);
+  let generation: number;
+  if (base === 'damaged') {
+    // Keep every old generation (the admin may want what is left of them); go past them all.
+    generation = Math.max(0, ...(await existingGenerations(dataDir))) + 1;
+  } else {
+    const latest = await readStore(dataDir);
+    if ((latest?.generation ?? null) !== (base?.generation ?? null))
+      throw wrongState('STORE_CHANGED', 'The certificate store was changed by another program. Run the command again.');
+    await removeAbandonedGenerations(dataDir, latest?.generation ?? 0);
+    generation = (latest?.generation ?? 0) + 1;
+  }
+  const folder = paths.generation(generation);
   try {
-    await mkdir(staging, { mode: 0o700 });
-    await restrictToAdministrators(staging, 'directory');
-    await writeFileDurable(join(staging, 'key.pem'), next.privateKeyPem, 0o600);
-    await restrictToAdministrators(join(staging, 'key.pem'), 'file');
-    await writeFileDurable(join(staging, 'state.json'), JSON.stringify(next.state, null, 2) + '\n', 0o600);
-    await syncDirectory(staging);
-    await rename(staging, paths.generation(generation));
-    await syncDirectory(paths.generations);
+    await mkdir(folder, { mode: 0o700 });
   } catch (error) {
-    // A full disk or a permission problem half-way: leave nothing behind.
-    await rm(staging, { recursive: true, force: true });
-    await rm(paths.generation(generation), { recursive: true, force: true });
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      throw wrongState('STORE_CHANGED', 'The certificate store is being changed by another program. Run the command again.');
     throw error;
   }
-  // The commit point.
   try {
+    await restrictToAdministrators(folder, 'directory');
+    await writeFileDurable(join(folder, 'key.pem'), next.privateKeyPem, 0o600);
+    await restrictToAdministrators(join(folder, 'key.pem'), 'file');
+    await writeFileDurable(join(folder, 'state.json'), JSON.stringify(next.state, null, 2) + '\n', 0o600);
+    await syncDirectory(folder);
+    await syncDirectory(paths.generations);
+    guard();
+    // The commit point.
     await replaceFileAtomically(paths.current, generationName(generation) + '\n', 0o600);
   } catch (error) {
-    await rm(paths.generation(generation), { recursive: true, force: true });
+    // A full disk, a permission problem or a lost lock half-way: leave nothing of ours behind.
+    await rm(folder, { recursive: true, force: true });
     throw error;
   }
   return { dataDir, generation, state: next.state };
 }
 
-/** Generations above CURRENT and staging folders are leftovers of interrupted commits. */
+async function existingGenerations(dataDir: string): Promise<number[]> {
+  const names = await readdir(storePaths(dataDir).generations).catch(() => [] as string[]);
+  return names.map((n) => GENERATION_PATTERN.exec(n)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1]));
+}
+
+/** Generations above CURRENT and temporary files are leftovers of interrupted commits. */
 async function removeAbandonedGenerations(dataDir: string, current: number): Promise<void> {
   const paths = storePaths(dataDir);
-  await removeStaleTemporaries(dataDir);
   await removeStaleTemporaries(paths.generations);
-  for (const name of await readdir(paths.generations)) {
-    const match = GENERATION_PATTERN.exec(name);
-    if (match && Number(match[1]) > current) await rm(join(paths.generations, name), { recursive: true, force: true });
-  }
+  // Only CURRENT's own temporaries: other files here (settings) have writers of their own.
+  await removeStaleTemporaries(dataDir, '.CURRENT.');
+  for (const n of await existingGenerations(dataDir)) if (n > current) await rm(paths.generation(n), { recursive: true, force: true });
 }
 
 /** One JSON line per change, for the admin's audit trail. Never receives a password. */
-export async function appendAudit(dataDir: string, entry: Record<string, string | number | boolean | null>): Promise<void> {
-  await appendFile(storePaths(dataDir).audit, JSON.stringify({ time: new Date().toISOString(), ...entry }) + '\n', { mode: 0o600 });
+/**
+ * Best effort: it runs after the commit point, so a failure here (a full disk, a scanner
+ * holding the file) must not report a committed change as failed. Returns whether it wrote.
+ */
+export async function appendAudit(dataDir: string, entry: Record<string, string | number | boolean | null>): Promise<boolean> {
+  try {
+    await appendFile(storePaths(dataDir).audit, JSON.stringify({ time: new Date().toISOString(), ...entry }) + '\n', { mode: 0o600 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** readStore for a writer about to replace the state: a damaged store is reported, not thrown. */
+export async function readStoreForRepair(dataDir: string): Promise<StoreSnapshot | null | 'damaged'> {
+  try {
+    return await readStore(dataDir);
+  } catch (error) {
+    if (error instanceof CertManagerError && error.code === 'STORE_DAMAGED') return 'damaged';
+    throw error;
+  }
 }

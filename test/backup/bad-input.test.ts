@@ -164,7 +164,7 @@ describe('backup refuses bad destinations', () => {
 });
 
 describe('a store locked by another running certificatemanager', () => {
-  it('exit 5 for -c, -r and -g, checked before the password', async () => {
+  it('exit 5 for -c and -r, checked before the password', async () => {
     const holder = spawn(process.execPath, [new URL('../helpers/hold-lock.mjs', import.meta.url).pathname, store], { stdio: ['pipe', 'pipe', 'inherit'] });
     await new Promise<void>((resolve) => holder.stdout!.once('data', () => resolve()));
     try {

@@ -40,7 +40,10 @@ describe('administrators only', () => {
     expect(calls[2]![1]).toEqual(['C:\\ProgramData\\CertificateManager', '/setowner', '*S-1-5-32-544']);
   });
   it('Windows: a failing icacls fails the operation (the key is never left readable silently)', async () => {
-    await expect(restrictToAdministrators('C:\\x', 'file', { platform: 'win32', run: async () => Promise.reject(new Error('icacls failed')) })).rejects.toThrow(/icacls/);
+    // Typically: a console not started with "Run as administrator". One line that says so.
+    const failing = restrictToAdministrators('C:\\x', 'file', { platform: 'win32', run: async () => Promise.reject(new Error('Command failed: icacls.exe: Access is denied.')) });
+    await expect(failing).rejects.toMatchObject({ kind: 'internal', code: 'ACCESS_DENIED' });
+    await expect(failing).rejects.toThrow(/Run the command prompt as an administrator; nothing was changed/);
   });
   it('POSIX: 0600 files and 0700 folders, on real files', async () => {
     const dir = await tempDir();

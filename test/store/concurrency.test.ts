@@ -1,0 +1,94 @@
+/**
+ * Review of issue 2: two writers at once. Real processes for the CLI; in-process for the
+ * store's own "lock bypass" defence (commitStore's compare-and-switch).
+ */
+import { describe, expect, it, beforeAll } from 'vitest';
+import { join } from 'node:path';
+import { rm, stat } from 'node:fs/promises';
+import { generateCertificate } from '../../core/ops/index.js';
+import { commitStore, readStore, loadPrivateKey } from '../../core/store/store.js';
+import { privateKeyToPem } from '../../core/pki/keys.js';
+import { createTrustState, followRotations } from '../../core/trust/index.js';
+import { fingerprintSha256 } from '../../core/pki/inspect.js';
+import { cli, startCli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
+
+const pw = 'review password 2026';
+let root: string;
+
+beforeAll(async () => {
+  root = await tempDir('cm-conc-');
+});
+
+async function consistent(dataDir: string): Promise<void> {
+  const s = (await readStore(dataDir))!.state;
+  expect(s.rotations).toHaveLength(s.current.version - 1);
+  const first = s.current.version === 1 ? s.current.certificateDer : s.replaced.find((r) => r.version === 1)!.certificateDer;
+  const reached = await followRotations(createTrustState(Buffer.from(first, 'base64')), s.rotations);
+  expect(reached.fingerprintSha256).toBe(fingerprintSha256(Buffer.from(s.current.certificateDer, 'base64')));
+  const st = await cli(['status', '--json'], { dataDir });
+  expect(st.code, st.stderr).toBe(0);
+}
+
+describe('two certificatemanager processes at once', () => {
+  it('two -g on a fresh store: exactly one wins, the other exits 5', async () => {
+    const dataDir = join(root, 'g');
+    const a = startCli(['-g', pw, '--key-size', '2048'], { dataDir });
+    const b = startCli(['-g', pw, '--key-size', '2048'], { dataDir });
+    const codes = [(await a.done).code, (await b.done).code].sort();
+    expect(codes).toEqual([0, 5]);
+    await consistent(dataDir);
+  }, 60_000);
+
+  it('two -c at once: one wins and the other exits 5 (or both run one after the other), and the chain stays whole', async () => {
+    const dataDir = join(root, 'c');
+    await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
+    const a = startCli(['-c', 'renew password A', '--key-size', '2048'], { dataDir });
+    const b = startCli(['-c', 'renew password B', '--key-size', '2048'], { dataDir });
+    const ra = await a.done;
+    const rb = await b.done;
+    const codes = [ra.code, rb.code].sort();
+    expect([[0, 5], [0, 0]], ra.stderr + rb.stderr).toContainEqual(codes);
+    const version = (await readStore(dataDir))!.state.current.version;
+    expect(version).toBe(codes[1] === 0 ? 3 : 2);
+    await consistent(dataDir);
+  }, 60_000);
+});
+
+describe("commitStore's own defence against a lock bypass (a stale lock taken over after 5 s)", () => {
+  it('two commits based on the same snapshot: one wins, the other is refused, and the store stays readable', async () => {
+    const dataDir = join(root, 'cas');
+    await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
+    const base = (await readStore(dataDir))!;
+    const pem = privateKeyToPem(await loadPrivateKey(base));
+    const next = (installedAt: string) => ({ state: { ...base.state, current: { ...base.state.current, installedAt } }, privateKeyPem: pem });
+    const results = await Promise.allSettled([commitStore(dataDir, base, next('2030-01-01T00:00:00.000Z')), commitStore(dataDir, base, next('2031-01-01T00:00:00.000Z'))]);
+    // Whatever happened, the store must be whole afterwards (the comment promises "nothing is written" for the loser).
+    const after = await readStore(dataDir).then(
+      (s) => s?.state.current.installedAt ?? 'none',
+      (e: Error) => `damaged: ${e.message}`,
+    );
+    expect(after, JSON.stringify(results.map((r) => r.status))).toMatch(/^20(30|31)-/);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+  });
+});
+
+describe('a lock that goes away while held', () => {
+  it('store.lock removed while -c holds it (an admin clearing a "locked" store, or a takeover): one clean line, no stack trace', async () => {
+    // proper-lockfile's default onCompromised throws from a timer: an uncaught exception
+    // with a stack trace, in the middle of the operation.
+    const dataDir = join(root, 'compromised');
+    await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
+    const { child, done } = startCli(['-c', 'renew password C', '--key-size', '4096'], { dataDir });
+    const lock = join(dataDir, 'store.lock');
+    for (let i = 0; i < 200 && !(await stat(lock).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 25));
+    await rm(lock, { recursive: true, force: true });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const r = await done;
+    clearTimeout(timer);
+    expect(r.stderr).not.toMatch(/\n\s+at |onCompromised|Node\.js v/);
+    if (r.code !== 0) expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+    const st = await cli(['status', '--json'], { dataDir });
+    expect(st.code).toBe(0);
+  }, 60_000);
+});
