@@ -15,8 +15,13 @@ Usage:
   certificatemanager serve [--host H] [--port N] [--publish <folder>]
                                                    Serve the signed feed and take agent logs
   certificatemanager agent --server <url> --state <folder> [--trust <cer>] [--once]
+                         [--upload-interval <minutes>]
   certificatemanager agent import-cert <cer> --state <folder>
                                                    Reference agent, and its manual fix
+                                                   (agent --once exits 0 when everything
+                                                   verified, 4 when something was refused,
+                                                   1 when the server was unreachable,
+                                                   5 without a trusted certificate)
 
 Options (anywhere on the line):
   --data-dir <folder>   The certificate store (default: %ProgramData%\\CertificateManager on

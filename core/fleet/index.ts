@@ -1,0 +1,12 @@
+/** core/fleet: the server side of the wire (signed feed, check-ins, auth-failure logs) and the app's fleet queries. */
+export { startFleetServer, RESPONSE_TTL_SECONDS, type FleetServer, type FleetServerOptions } from './server.js';
+export { buildFeed, loadFeedContent, loadFeedIdentity, publishFeed, writeFeed, type FeedContent, type FeedFile, type FeedIdentity, type FeedSnapshot, type HotfixContent, type PublishOptions } from './feed.js';
+export { fleetService, watchFleet, type FleetService, type FleetView, type FleetWatch } from './service.js';
+export { AgentRegistry, readAgentsFile } from './agents.js';
+export { AuthFailureLog, FailureFileTail, FailureIndex } from './auth-failures.js';
+export { SequenceCounter } from './sequence.js';
+export { clientsCsv, csvCell, CLIENTS_CSV_HEADER } from './csv.js';
+export { fleetPaths } from './paths.js';
+export { FleetSimulator, type FleetSimulatorOptions, type SimulatedAgent } from './simulator.js';
+export * from './protocol.js';
+export { MessageSigner } from './signer.js';

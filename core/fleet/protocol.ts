@@ -1,0 +1,161 @@
+/**
+ * The wire protocol between the server (core/fleet) and agents (core/agent), in one place so
+ * the two ends cannot drift: URL layout, request and response bodies, and limits. The JWS
+ * formats themselves are core/trust's (see core/trust/README.md); docs/protocol.md explains
+ * all of it for someone writing an agent in another language.
+ *
+ * Bodies of signed messages are parsed with non-strict schemas (unknown fields are dropped):
+ * the signed envelope is strict, and new fields go into bodies so older agents keep working.
+ * Request bodies the server takes are strict: a sender that says more than we understand is
+ * refused with 400.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { AuthFailureRecordSchema, IsoTime, Sha256Hex } from '../api/schemas.js';
+import { DEFAULT_MAX_MESSAGE_BYTES } from '../trust/index.js';
+
+/** Everything the feed serves lives under this path of the built-in server (a mirror may use any base URL). */
+export const FEED_PREFIX = '/feed/';
+/** The agent API (check-ins and auth-failure uploads): never mirrored, always the server itself. */
+export const API_PREFIX = '/api/v1/';
+
+export const FEED_FILES = {
+  /** Signed `notification` message: the head of the feed. Fetched on every poll. */
+  head: 'index.jws',
+  /** `{format, statements}`: every rotation statement, oldest first. Self-authenticating, unsigned wrapper. */
+  rotations: 'rotations.json',
+  /** The current certificate, DER. Informational (what `-e` exports); agents never trust it from here. */
+  certificate: 'certificate.cer',
+} as const;
+
+export const documentPath = (seq: number) => `documents/${String(seq).padStart(12, '0')}.jws`;
+export const contentPath = (sha256: string) => `content/${sha256}`;
+
+export const API_PATHS = { checkIn: `${API_PREFIX}check-in`, authFailures: `${API_PREFIX}auth-failures` } as const;
+
+export const LIMITS = {
+  /** A head, a document, a check-in response or an upload acknowledgement. */
+  messageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+  /** rotations.json: about 4 KiB per statement, so room for a thousand renewals. */
+  rotationsBytes: 4 * 1024 * 1024,
+  /** Hotfix content an agent downloads at most (the reference agent holds it in memory). */
+  hotfixBytes: 64 * 1024 * 1024,
+  checkInBodyBytes: 4 * 1024,
+  uploadBodyBytes: 1024 * 1024,
+  /** Records in one upload; an agent with more sends several batches. */
+  uploadBatchRecords: 500,
+  /** Records one agent keeps waiting for upload; beyond this the oldest are dropped (and counted). */
+  spoolRecords: 10_000,
+  documents: 256,
+  notices: 100,
+  /** Agents the server keeps records for; check-ins of new agents beyond this get 503. */
+  agents: 200_000,
+} as const;
+
+/** Relative path inside the feed: plain segments, no `..`, no leading slash, no query. */
+export const FeedRelativePath = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/, 'a relative feed path');
+
+/** Agent ids: printable ASCII without spaces; the agent picks a random UUID. */
+export const AgentId = z.string().regex(/^[\x21-\x7e]{1,128}$/, '1 to 128 printable ASCII characters');
+/** Request nonces, echoed in the signed response so it answers this request and no other. */
+export const Nonce = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, '16 to 64 base64url characters');
+
+/** A fresh request nonce: 16 random bytes, base64url. */
+export const newNonce = (): string => randomBytes(16).toString('base64url');
+
+export const NoticeSchema = z.object({ id: z.string().min(1).max(128), time: IsoTime, text: z.string().max(2000) });
+export type Notice = z.infer<typeof NoticeSchema>;
+
+export const FEED_FORMAT = 'cm-feed/1';
+export const ROTATIONS_FORMAT = 'cm-rotations/1';
+
+/** Body of the head (`index.jws`, kind `notification`). */
+export const FeedHeadSchema = z.object({
+  format: z.literal(FEED_FORMAT),
+  publishedAt: IsoTime,
+  /** The certificate the server signs with now (the one that signed this head). */
+  certificate: z.object({ version: z.number().int().min(1), fingerprintSha256: Sha256Hex }),
+  /** Signed documents, each named by path and pinned by the SHA-256 of its exact bytes. */
+  documents: z
+    .array(
+      z.object({
+        kind: z.enum(['settings', 'hotfix-manifest']),
+        path: FeedRelativePath,
+        seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+        sha256: Sha256Hex,
+        size: z.number().int().min(1).max(DEFAULT_MAX_MESSAGE_BYTES),
+      }),
+    )
+    .max(LIMITS.documents),
+  notices: z.array(NoticeSchema).max(LIMITS.notices),
+});
+export type FeedHead = z.infer<typeof FeedHeadSchema>;
+export type FeedDocumentRef = FeedHead['documents'][number];
+
+/** Body of a `settings` document. */
+export const FeedSettingsSchema = z.object({ logUploadIntervalMinutes: z.number().int().min(5).max(24 * 60) });
+export type FeedSettings = z.infer<typeof FeedSettingsSchema>;
+
+/** rotations.json. Statements are JWS JSON General Serialization objects (core/trust/rotation.ts). */
+export const RotationsDocumentSchema = z.object({
+  format: z.literal(ROTATIONS_FORMAT),
+  statements: z.array(z.unknown()).max(4096),
+});
+export type RotationsDocument = z.infer<typeof RotationsDocumentSchema>;
+
+/** POST /api/v1/check-in */
+export const CheckInRequestSchema = z.strictObject({
+  agentId: AgentId,
+  hostname: z.string().max(255).nullable(),
+  agentVersion: z.string().max(64).nullable(),
+  /** Hex SHA-256 of the certificate the agent trusts; "" when its trust state is unreadable. */
+  trustedFingerprint: z.union([Sha256Hex, z.literal('')]),
+  /** Its version in the agent's trust state (0 when unknown). */
+  trustedVersion: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  nonce: Nonce,
+});
+export type CheckInRequest = z.infer<typeof CheckInRequestSchema>;
+
+/** Body of the signed response (kind `endpoint-response`). */
+export const CheckInResponseSchema = z.object({
+  type: z.literal('check-in'),
+  agentId: AgentId,
+  nonce: Nonce,
+  certificate: z.object({ version: z.number().int().min(1), fingerprintSha256: Sha256Hex }),
+  /** Whether the fingerprint the agent reported is the server's current one. */
+  trusted: z.boolean(),
+});
+export type CheckInResponse = z.infer<typeof CheckInResponseSchema>;
+
+/** One record as the agent uploads it (`agentId` may be left out: the upload names the agent). */
+export const UploadedFailureSchema = z.strictObject({ ...AuthFailureRecordSchema.shape, agentId: AgentId.optional() });
+export type UploadedFailure = z.infer<typeof UploadedFailureSchema>;
+
+/** POST /api/v1/auth-failures */
+export const UploadRequestSchema = z.strictObject({
+  agentId: AgentId,
+  nonce: Nonce,
+  records: z.array(UploadedFailureSchema).min(1).max(LIMITS.uploadBatchRecords),
+});
+export type UploadRequest = z.infer<typeof UploadRequestSchema>;
+
+/** Body of the signed acknowledgement (kind `endpoint-response`). */
+export const UploadAckSchema = z.object({
+  type: z.literal('auth-failure-ack'),
+  agentId: AgentId,
+  nonce: Nonce,
+  /** Every id of the batch that is now stored (new or stored before): the agent may forget them. */
+  ids: z.array(z.string().min(1).max(128)).max(LIMITS.uploadBatchRecords),
+  accepted: z.number().int().min(0),
+  duplicates: z.number().int().min(0),
+});
+export type UploadAck = z.infer<typeof UploadAckSchema>;
+
+/** Non-2xx answers of the API: plain JSON, never signed, never acted on by agents. */
+export interface ApiError {
+  error: { code: string; message: string };
+}

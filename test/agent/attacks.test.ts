@@ -1,0 +1,235 @@
+/**
+ * Attacks every agent refuses. Each test points a reference agent at a hostile feed mirror on
+ * 127.0.0.1 (check-ins and uploads still go to the real server), checks the refusal and its
+ * reason, that the agent's trust did not move, and that the auth-failure record reached the
+ * server: the server's queryAuthFailures shows it.
+ */
+import { describe, expect, it, beforeAll } from 'vitest';
+import { HttpTransport, type CycleReport, type Transport } from '../../core/agent/index.js';
+import { fleetService, type FleetServer } from '../../core/fleet/index.js';
+import { updateSettings } from '../../core/store/settings.js';
+import { fingerprintSha256 } from '../../core/trust/index.js';
+import { currentSigner, makeStore, renew, startHostile, startServer, waitFor, type HostileServer } from '../fleet/helpers.js';
+import { craftStatement, head, highCounter, makeIdentity, rotationsJson, serveSnapshot, signedFeed, testAgent, type TestAgent } from './kit.js';
+
+let dataDir: string;
+let server: FleetServer;
+let hostile: HostileServer;
+let v1: Awaited<ReturnType<typeof currentSigner>>;
+
+beforeAll(async () => {
+  dataDir = await makeStore();
+  server = await startServer(dataDir);
+  v1 = await currentSigner(dataDir);
+  hostile = await startHostile();
+});
+
+const attacked = (over: Partial<Parameters<typeof testAgent>[0]> = {}) => testAgent({ serverUrl: server.url, feedUrl: hostile.feedUrl, certificate: v1.certificate, ...over });
+
+/** Runs a cycle (check-in, forced upload) and returns its report. */
+const cycle = (a: TestAgent) => a.agent.runOnce({ checkIn: 'always', upload: 'force' });
+
+/** The refusal happened, was logged with this reason, uploaded, and the server shows it. */
+async function expectRefusedAndReported(a: TestAgent, report: CycleReport, reason: string, messageKind?: string): Promise<void> {
+  const refusal = report.refused.find((r) => r.reason === reason);
+  expect(refusal, `refusals: ${JSON.stringify(report.refused.map((r) => [r.messageKind, r.reason]))}`).toBeDefined();
+  if (messageKind) expect(refusal!.messageKind).toBe(messageKind);
+  expect(report.uploaded).toBeGreaterThanOrEqual(1);
+  expect(a.storage.spool).toHaveLength(0);
+  const page = await fleetService(dataDir).queryAuthFailures({ agentId: a.id, reason });
+  expect(page.records.map((r) => r.id)).toContain(refusal!.id);
+  expect(page.records.find((r) => r.id === refusal!.id)).toMatchObject({ agentId: a.id, reason, messageKind: refusal!.messageKind });
+}
+
+async function trusted(a: TestAgent) {
+  return (await a.storage.loadTrust())!.state;
+}
+
+describe('attacks on the feed (the agent trusts version 1)', () => {
+  it('a forged signature', async () => {
+    const feed = await signedFeed(v1);
+    const [h, p, s] = head(feed).split('.') as [string, string, string];
+    const flipped = `${h}.${p}.${s[0] === 'A' ? 'B' : 'A'}${s.slice(1)}`;
+    serveSnapshot(hostile, feed, { 'index.jws': flipped });
+    const a = attacked();
+    const report = await cycle(a);
+    await expectRefusedAndReported(a, report, 'forged-signature', 'notification');
+    expect((await trusted(a)).lastSeq.notification).toBeUndefined();
+  });
+
+  it('a valid signature by a key the agent does not trust (and no chain that leads to it)', async () => {
+    const attacker = makeIdentity();
+    serveSnapshot(hostile, await signedFeed(attacker));
+    const a = attacked();
+    const report = await cycle(a);
+    await expectRefusedAndReported(a, report, 'untrusted-key', 'notification');
+    expect(report.refused.find((r) => r.reason === 'untrusted-key')!.fingerprintSeen).toBe(attacker.fingerprintSha256);
+    expect((await trusted(a)).fingerprintSha256).toBe(fingerprintSha256(v1.certificate));
+  });
+
+  it('an expired message', async () => {
+    serveSnapshot(hostile, await signedFeed(v1, { now: new Date(Date.now() - 3 * 3600_000), ttlSeconds: 3600 }));
+    const a = attacked();
+    await expectRefusedAndReported(a, await cycle(a), 'expired', 'notification');
+  });
+
+  it('a valid header (and signature) with a swapped payload', async () => {
+    const feed = await signedFeed(v1);
+    const other = await signedFeed(v1, { counter: await highCounter(1_500_000_000) });
+    const [h, , s] = head(feed).split('.');
+    const swapped = `${h}.${head(other).split('.')[1]}.${s}`;
+    serveSnapshot(hostile, feed, { 'index.jws': swapped });
+    const a = attacked();
+    await expectRefusedAndReported(a, await cycle(a), 'forged-signature', 'notification');
+  });
+
+  it('hotfix content whose hash does not match its manifest', async () => {
+    const content = Buffer.from('the real hotfix');
+    const { createHash } = await import('node:crypto');
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    const feed = await signedFeed(v1, { content: { settings: { logUploadIntervalMinutes: 60 }, notices: [], hotfixes: [{ name: 'kb1', version: '1', file: '/nonexistent', sha256, size: content.length }] } });
+    serveSnapshot(hostile, feed, { [`content/${sha256}`]: Buffer.from('the evil hotfix') });
+    const a = attacked();
+    const report = await cycle(a);
+    await expectRefusedAndReported(a, report, 'hash-mismatch', 'hotfix-content');
+    expect(a.storage.hotfixes.size).toBe(0);
+    // The head was not committed: the next poll tries the hotfix again (and refuses again).
+    expect((await trusted(a)).lastSeq.notification).toBeUndefined();
+    hostile.set(`content/${sha256}`, { body: content });
+    const fixed = await cycle(a);
+    expect(fixed.refused).toEqual([]);
+    expect(a.storage.hotfixes.get(sha256)?.equals(content)).toBe(true);
+  });
+
+  it('a signed document swapped for another one (the head pins each document by SHA-256)', async () => {
+    const feed = await signedFeed(v1);
+    const other = await signedFeed(v1);
+    const settingsPath = feed.head.documents.find((d) => d.kind === 'settings')!.path;
+    const otherSettings = other.files.get(other.head.documents.find((d) => d.kind === 'settings')!.path)!.body!;
+    serveSnapshot(hostile, feed, { [settingsPath]: otherSettings });
+    const a = attacked();
+    await expectRefusedAndReported(a, await cycle(a), 'hash-mismatch', 'settings');
+  });
+
+  it('an oversized JWS (refused while reading, with or without a Content-Length)', async () => {
+    serveSnapshot(hostile, await signedFeed(v1), { 'index.jws': 'A'.repeat(2 * 1024 * 1024) });
+    const a = attacked();
+    await expectRefusedAndReported(a, await cycle(a), 'oversized', 'notification');
+    hostile.set('index.jws', { flood: true });
+    const b = attacked();
+    await expectRefusedAndReported(b, await cycle(b), 'oversized', 'notification');
+  });
+
+  it('a malformed JWS', async () => {
+    for (const garbage of ['not a jws', 'a.b', 'eyJhbGciOiJub25lIn0.e30.', `${Buffer.from('{"alg":"PS256"').toString('base64url')}.e30.AAAA`]) {
+      serveSnapshot(hostile, await signedFeed(v1), { 'index.jws': garbage });
+      const a = attacked();
+      const report = await cycle(a);
+      expect(report.refused.length, garbage).toBe(1);
+      // alg "none" is judged by its algorithm: an attempt to pass without a signature.
+      await expectRefusedAndReported(a, report, garbage.startsWith('eyJhbGciOiJub25l') ? 'forged-signature' : 'malformed', 'notification');
+    }
+  });
+
+  it('a server that answers slowly, or without end, does not hang the agent', async () => {
+    serveSnapshot(hostile, await signedFeed(v1));
+    for (const answer of [{ hang: true as const }, { drip: 50 }]) {
+      hostile.set('index.jws', answer);
+      // A short timeout for the mirror only: the real server's answers must not race it on a busy machine.
+      const base = new HttpTransport();
+      const transport: Transport = { request: (req) => base.request(String(req.url).startsWith(hostile.url) ? { ...req, timeoutMs: 400 } : req) };
+      const a = attacked({ transport });
+      const started = Date.now();
+      const report = await cycle(a);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      await expectRefusedAndReported(a, report, 'timeout', 'notification');
+    }
+  });
+});
+
+describe('attacks on the rotation chain', () => {
+  it('a rotation statement signed only by the new key', async () => {
+    const attacker = makeIdentity();
+    const statement = craftStatement(
+      { kind: 'rotation', version: 2, previous: { fingerprintSha256: fingerprintSha256(v1.certificate), version: 1 }, next: { certificate: attacker.certificate.toString('base64'), fingerprintSha256: attacker.fingerprintSha256 }, iat: 1 },
+      [attacker.privateKey].map((key) => ({ key, certificate: attacker.certificate })),
+    );
+    serveSnapshot(hostile, await signedFeed(attacker, { version: 2 }), { 'rotations.json': rotationsJson([statement]) });
+    const a = attacked();
+    const report = await cycle(a);
+    await expectRefusedAndReported(a, report, 'rotation-not-cross-signed', 'rotation');
+    expect((await trusted(a)).version).toBe(1);
+  });
+
+  it('a chain that does not link to the trusted certificate', async () => {
+    const attacker = makeIdentity();
+    const stranger = makeIdentity('stranger');
+    const statement = craftStatement(
+      { kind: 'rotation', version: 2, previous: { fingerprintSha256: stranger.fingerprintSha256, version: 1 }, next: { certificate: attacker.certificate.toString('base64'), fingerprintSha256: attacker.fingerprintSha256 }, iat: 1 },
+      [
+        { key: stranger.privateKey, certificate: stranger.certificate },
+        { key: attacker.privateKey, certificate: attacker.certificate },
+      ],
+    );
+    serveSnapshot(hostile, await signedFeed(attacker, { version: 2 }), { 'rotations.json': rotationsJson([statement]) });
+    const a = attacked();
+    const report = await cycle(a);
+    await expectRefusedAndReported(a, report, 'chain-broken', 'rotation');
+    expect(report.refused.find((r) => r.reason === 'chain-broken')!.fingerprintSeen).toBe(attacker.fingerprintSha256);
+  });
+});
+
+describe('after a real renewal (the agent followed it to version 2)', () => {
+  let a: TestAgent;
+  let v2: Awaited<ReturnType<typeof currentSigner>>;
+  let realHead: string;
+
+  beforeAll(async () => {
+    // An agent reading the real feed moves to version 2; its twin (same state) reads the hostile mirror.
+    const real = testAgent({ serverUrl: server.url, certificate: v1.certificate });
+    await renew(dataDir);
+    v2 = await currentSigner(dataDir);
+    await waitFor(() => server.snapshot().version === 2, 'the server to publish version 2');
+    realHead = server.snapshot().files.get('index.jws')!.body!.toString();
+    const report = await real.agent.runOnce();
+    expect(report.rotatedBy).toBe(1);
+    a = attacked({ storage: real.storage, id: real.id });
+    expect((await trusted(a)).version).toBe(2);
+  });
+
+  it('a message signed by the replaced key', async () => {
+    serveSnapshot(hostile, await signedFeed(v1));
+    await expectRefusedAndReported(a, await cycle(a), 'replaced-key', 'notification');
+    expect((await trusted(a)).fingerprintSha256).toBe(fingerprintSha256(v2.certificate));
+  });
+
+  it('a replay of an old message', async () => {
+    // The server signs a newer head (a settings change); the agent takes it from the real feed...
+    const before = server.snapshot().headSeq;
+    await updateSettings(dataDir, { logUploadIntervalMinutes: 30 });
+    await waitFor(() => server.snapshot().headSeq > before, 'a newer head');
+    const twin = testAgent({ serverUrl: server.url, certificate: v1.certificate, storage: a.storage, id: a.id });
+    expect((await twin.agent.runOnce()).refused).toEqual([]);
+    // ...then the mirror replays the older head: still signed, still valid, but already superseded.
+    serveSnapshot(hostile, await signedFeed(v2), { 'index.jws': realHead });
+    await expectRefusedAndReported(a, await cycle(a), 'replay', 'notification');
+  });
+
+  it('a rollback to an older certificate through the chain', async () => {
+    // An attacker holding both old keys names version 1's certificate as version 3.
+    const real = JSON.parse(server.snapshot().files.get('rotations.json')!.body!.toString()).statements.map((s: unknown) => JSON.stringify(s));
+    const back = craftStatement(
+      { kind: 'rotation', version: 3, previous: { fingerprintSha256: fingerprintSha256(v2.certificate), version: 2 }, next: { certificate: v1.certificate.toString('base64'), fingerprintSha256: fingerprintSha256(v1.certificate) }, iat: 2 },
+      [
+        { key: v2.privateKey, certificate: v2.certificate },
+        { key: v1.privateKey, certificate: v1.certificate },
+      ],
+    );
+    // The head is signed by a key the agent does not know, so that it looks for a chain.
+    serveSnapshot(hostile, await signedFeed(makeIdentity(), { version: 3, counter: await highCounter(2_000_000_000) }), { 'rotations.json': rotationsJson([...real, back]) });
+    const report = await cycle(a);
+    await expectRefusedAndReported(a, report, 'rollback', 'rotation');
+    expect((await trusted(a)).version).toBe(2);
+    expect((await trusted(a)).fingerprintSha256).toBe(fingerprintSha256(v2.certificate));
+  });
+});

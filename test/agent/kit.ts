@@ -1,0 +1,90 @@
+/**
+ * Tools for the agent tests: agents wired to a real server (check-ins and uploads) and to a
+ * feed that may be hostile; hostile feeds signed with whatever key an attacker holds; crafted
+ * rotation statements.
+ */
+import { constants, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Agent, MemoryAgentStorage, newAgentMeta, type AgentOptions } from '../../core/agent/index.js';
+import { SequenceCounter, buildFeed, type FeedContent, type FeedSnapshot } from '../../core/fleet/index.js';
+import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
+import { createTrustState, fingerprintSha256, thumbprintB64url, type Signer } from '../../core/trust/index.js';
+import { tempDir } from '../helpers/temp.js';
+import type { HostileServer } from '../fleet/helpers.js';
+
+export interface Identity extends Signer {
+  fingerprintSha256: string;
+}
+
+/** A key and self-signed certificate nobody's agents trust (an attacker's). */
+export function makeIdentity(name = 'attacker'): Identity {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const certificate = createSelfSignedCertificate({ privateKey, commonName: name, validityDays: 30, now: new Date() });
+  return { privateKey, certificate, fingerprintSha256: fingerprintSha256(certificate) };
+}
+
+/** A counter far above the real server's, so hostile messages are fresh for the agent. */
+export async function highCounter(start = 1_000_000_000): Promise<SequenceCounter> {
+  const dir = await tempDir('cm-counter-');
+  const file = join(dir, 'sequence.json');
+  await mkdir(dir, { recursive: true });
+  await writeFile(file, JSON.stringify({ format: 'cm-sequence/1', reservedUpTo: start }));
+  return new SequenceCounter(file);
+}
+
+export const NO_CONTENT: FeedContent = { settings: { logUploadIntervalMinutes: 60 }, notices: [], hotfixes: [] };
+
+/** A complete feed signed by `signer` (as the real server would, or an attacker with that key). */
+export async function signedFeed(
+  signer: Signer,
+  options: { version?: number; rotations?: string[]; counter?: SequenceCounter; now?: Date; ttlSeconds?: number; content?: FeedContent } = {},
+): Promise<FeedSnapshot> {
+  return buildFeed({
+    identity: { generation: 0, version: options.version ?? 1, certificate: signer.certificate, fingerprintSha256: fingerprintSha256(signer.certificate), privateKey: signer.privateKey, rotations: options.rotations ?? [] },
+    content: options.content ?? NO_CONTENT,
+    counter: options.counter ?? (await highCounter()),
+    now: options.now,
+    ttlSeconds: options.ttlSeconds,
+  });
+}
+
+/** Serves every file of a snapshot from the hostile server (optionally with changes). */
+export function serveSnapshot(hostile: HostileServer, snapshot: FeedSnapshot, override: Record<string, Buffer | string> = {}): void {
+  for (const [path, file] of snapshot.files) if (file.body) hostile.set(path, { body: file.body });
+  for (const [path, body] of Object.entries(override)) hostile.set(path, { body });
+}
+
+export const head = (snapshot: FeedSnapshot): string => snapshot.files.get('index.jws')!.body!.toString('ascii');
+
+const pss = (key: KeyObject, data: string) => sign('sha256', Buffer.from(data), { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }).toString('base64url');
+
+/** A rotation statement built by hand: any payload, signed by any keys (claiming any thumbprints). */
+export function craftStatement(payload: unknown, signers: { key: KeyObject; certificate: Buffer }[]): string {
+  const p = Buffer.from(JSON.stringify(payload)).toString('base64url');
+  return JSON.stringify({
+    payload: p,
+    signatures: signers.map(({ key, certificate }) => {
+      const h = Buffer.from(JSON.stringify({ alg: 'PS256', typ: 'cm-rotation+jws', 'x5t#S256': thumbprintB64url(certificate) })).toString('base64url');
+      return { protected: h, signature: pss(key, `${h}.${p}`) };
+    }),
+  });
+}
+
+export function rotationsJson(statements: string[]): string {
+  return JSON.stringify({ format: 'cm-rotations/1', statements: statements.map((s) => JSON.parse(s) as unknown) });
+}
+
+export interface TestAgent {
+  id: string;
+  agent: Agent;
+  storage: MemoryAgentStorage;
+}
+
+/** An agent trusting `certificate` (at `version`), uploading to `serverUrl`, reading the feed at `feedUrl`. */
+export function testAgent(options: { serverUrl: string; feedUrl?: string; certificate: Buffer; version?: number; storage?: MemoryAgentStorage; id?: string } & Partial<AgentOptions>): TestAgent {
+  const id = options.id ?? `agent-${randomUUID()}`;
+  const storage = options.storage ?? new MemoryAgentStorage({ trust: createTrustState(options.certificate, { version: options.version ?? 1 }), meta: newAgentMeta(id, new Date()) });
+  const agent = new Agent({ timeoutMs: 2_000, connectTimeoutMs: 2_000, ...options, storage });
+  return { id, agent, storage };
+}

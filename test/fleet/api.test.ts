@@ -1,0 +1,143 @@
+/**
+ * The agent API of `serve`: check-ins and auth-failure uploads. Validation and size bounds,
+ * signed answers bound to the request, idempotent uploads (also across a restart and after a
+ * torn write), one server per data folder.
+ */
+import { describe, expect, it, beforeAll } from 'vitest';
+import { appendFile, readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { API_PATHS, CheckInResponseSchema, UploadAckSchema, fleetPaths, fleetService, newNonce, startFleetServer, type FleetServer } from '../../core/fleet/index.js';
+import { createTrustState, verifyMessage, fingerprintSha256 } from '../../core/trust/index.js';
+import { readStore } from '../../core/store/store.js';
+import { makeStore, startServer, waitFor } from './helpers.js';
+
+let dataDir: string;
+let server: FleetServer;
+let cert: Buffer;
+
+beforeAll(async () => {
+  dataDir = await makeStore();
+  cert = Buffer.from((await readStore(dataDir))!.state.current.certificateDer, 'base64');
+  server = await startServer(dataDir);
+});
+
+const post = (path: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+  fetch(`${server.url}${path}`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+const checkIn = (over: Record<string, unknown> = {}) =>
+  post(API_PATHS.checkIn, { agentId: 'agent-1', hostname: 'pc1', agentVersion: '1.0', trustedFingerprint: fingerprintSha256(cert), trustedVersion: 1, nonce: newNonce(), ...over });
+
+const record = (over: Record<string, unknown> = {}) => ({
+  id: randomUUID(),
+  time: new Date().toISOString(),
+  messageKind: 'notification',
+  reason: 'forged-signature',
+  fingerprintSeen: null,
+  detail: 'test',
+  ...over,
+});
+
+describe('check-in', () => {
+  it('answers with a signed endpoint-response bound to the request (agent id and nonce)', async () => {
+    const nonce = newNonce();
+    const res = await checkIn({ nonce });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/jose');
+    const message = await verifyMessage(await res.text(), createTrustState(cert), { kinds: ['endpoint-response'] });
+    expect(CheckInResponseSchema.parse(message.body)).toEqual({ type: 'check-in', agentId: 'agent-1', nonce, certificate: { version: 1, fingerprintSha256: fingerprintSha256(cert) }, trusted: true });
+    expect(message.exp - message.iat).toBe(300);
+    expect(server.registry.get('agent-1')).toMatchObject({ hostname: 'pc1', trustedFingerprint: fingerprintSha256(cert), agentVersion: '1.0' });
+  });
+
+  it('records what the agent trusts, even when it is not the current certificate', async () => {
+    const res = await checkIn({ agentId: 'stale-1', trustedFingerprint: 'ab'.repeat(32) });
+    const message = await verifyMessage(await res.text(), createTrustState(cert));
+    expect((message.body as { trusted: boolean }).trusted).toBe(false);
+    await waitFor(async () => (await fleetService(dataDir).clientsWithoutValidCertificate({ offset: 0, limit: 10 })).agents.some((a) => a.agentId === 'stale-1'), 'agents.json to be written');
+  });
+
+  it('refuses what it does not understand: 400, JSON error, nothing recorded', async () => {
+    for (const bad of [
+      { agentId: '' },
+      { agentId: 'has space' },
+      { agentId: 'x'.repeat(129) },
+      { trustedFingerprint: 'ABC' },
+      { nonce: 'short' },
+      { trustedVersion: -1 },
+      { extra: 'field' },
+    ]) {
+      const res = await checkIn({ agentId: 'bad-agent', ...bad });
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('BAD_REQUEST');
+    }
+    expect(server.registry.has('bad-agent')).toBe(false);
+    expect((await post(API_PATHS.checkIn, '{not json')).status).toBe(400);
+  });
+
+  it('bounds the body (413) and the media type (415)', async () => {
+    expect((await checkIn({ hostname: 'h'.repeat(5000) })).status).toBe(413);
+    expect((await post(API_PATHS.checkIn, 'agentId=x', { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(415);
+  });
+});
+
+describe('auth-failure uploads', () => {
+  const upload = (records: unknown[], agentId = 'uploader', nonce = newNonce()) => post(API_PATHS.authFailures, { agentId, nonce, records });
+  const ackOf = async (res: Response) => UploadAckSchema.parse((await verifyMessage(await res.text(), createTrustState(cert), { kinds: ['endpoint-response'] })).body);
+
+  it('stores a batch, acknowledges every id in a signed answer, and counts a record sent twice once', async () => {
+    await checkIn({ agentId: 'uploader' });
+    const batch = [record(), record({ reason: 'replay' })];
+    const nonce = newNonce();
+    const first = await ackOf(await upload(batch, 'uploader', nonce));
+    expect(first).toMatchObject({ type: 'auth-failure-ack', agentId: 'uploader', nonce, accepted: 2, duplicates: 0 });
+    expect(first.ids.sort()).toEqual(batch.map((r) => r.id).sort());
+    const again = await ackOf(await upload([...batch, record({ id: batch[0]!.id })]));
+    expect(again).toMatchObject({ accepted: 0, duplicates: 3 });
+    const page = await fleetService(dataDir).queryAuthFailures({ agentId: 'uploader' });
+    expect(page.total).toBe(2);
+    expect(page.records.every((r) => r.agentId === 'uploader')).toBe(true);
+    // The agent's record shows its latest failure.
+    expect(server.registry.get('uploader')?.lastFailureReason).toBeTruthy();
+  });
+
+  it('bounds the batch (1 to 500 records) and refuses records of another agent', async () => {
+    expect((await upload([])).status).toBe(400);
+    expect((await upload(Array.from({ length: 501 }, () => record()))).status).toBe(400);
+    expect((await upload([record({ agentId: 'someone-else' })])).status).toBe(400);
+    expect((await upload([record({ reason: 'r'.repeat(65) })])).status).toBe(400);
+    expect((await upload([record({ time: 'yesterday' })])).status).toBe(400);
+    expect((await upload(Array.from({ length: 500 }, () => record()))).status).toBe(200);
+  });
+
+  it('dedupes across a restart, and cuts a line torn by a crash so the next batch is not glued to it', async () => {
+    const dir = await makeStore();
+    const first = await startFleetServer({ dataDir: dir, storePollMs: 50 });
+    const r1 = record();
+    await fetch(`${first.url}${API_PATHS.authFailures}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agentId: 'a', nonce: newNonce(), records: [r1] }) });
+    await first.close();
+    await appendFile(fleetPaths(dir).authFailures, '{"id":"torn","agentId":"a","ti');
+    const second = await startFleetServer({ dataDir: dir, storePollMs: 50 });
+    try {
+      const r2 = record();
+      const res = await fetch(`${second.url}${API_PATHS.authFailures}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agentId: 'a', nonce: newNonce(), records: [r1, r2] }) });
+      const ack = UploadAckSchema.parse((await verifyMessage(await res.text(), createTrustState(Buffer.from((await readStore(dir))!.state.current.certificateDer, 'base64')))).body);
+      expect(ack).toMatchObject({ accepted: 1, duplicates: 1 });
+      const lines = (await readFile(fleetPaths(dir).authFailures, 'utf8')).trim().split('\n');
+      expect(lines.map((l) => JSON.parse(l).id)).toEqual([r1.id, r2.id]);
+    } finally {
+      await second.close();
+    }
+  });
+});
+
+describe('one server per data folder', () => {
+  it('a second serve on the same folder is refused (wrong state), the first keeps serving', async () => {
+    await expect(startFleetServer({ dataDir, port: 0 })).rejects.toMatchObject({ kind: 'wrong-state', code: 'SERVE_RUNNING' });
+    expect((await checkIn({ agentId: 'still-there' })).status).toBe(200);
+  });
+
+  it('no certificate yet: serve refuses (wrong state)', async () => {
+    const { tempDir } = await import('../helpers/temp.js');
+    await expect(startFleetServer({ dataDir: await tempDir() })).rejects.toMatchObject({ kind: 'wrong-state', code: 'NO_CERTIFICATE' });
+  });
+});

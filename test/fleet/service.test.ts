@@ -1,0 +1,163 @@
+/**
+ * The app's fleet queries and `-l`: the CSV (escaping, formula injection), "clients without a
+ * valid certificate" with paging, auth-failure queries that stay fast at 100,000 records and
+ * follow the log incrementally, and the watcher behind the `fleetChanged` event.
+ */
+import { describe, expect, it, beforeAll } from 'vitest';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { AGENTS_FORMAT } from '../../core/fleet/agents.js';
+import { FailureIndex, clientsCsv, csvCell, fleetPaths, fleetService, watchFleet } from '../../core/fleet/index.js';
+import type { AgentRecord, AuthFailureRecord, FleetSummary } from '../../core/api/schemas.js';
+import { readStore } from '../../core/store/store.js';
+import { fingerprintSha256 } from '../../core/trust/index.js';
+import { tempDir } from '../helpers/temp.js';
+import { makeStore, renew, waitFor } from './helpers.js';
+
+const agent = (agentId: string, trustedFingerprint: string, over: Partial<AgentRecord> = {}): AgentRecord => ({
+  agentId,
+  hostname: null,
+  trustedFingerprint,
+  agentVersion: '1',
+  lastCheckIn: '2030-01-01T00:00:00.000Z',
+  lastFailureReason: null,
+  lastFailureAt: null,
+  ...over,
+});
+
+describe('CSV', () => {
+  it('has the header, quotes what needs quoting, and neutralises formulas', () => {
+    expect(csvCell('plain')).toBe('plain');
+    expect(csvCell('a,b')).toBe('"a,b"');
+    expect(csvCell('say "hi"')).toBe('"say ""hi"""');
+    expect(csvCell('line\nbreak')).toBe('"line\nbreak"');
+    expect(csvCell(' padded ')).toBe('" padded "');
+    expect(csvCell(null)).toBe('');
+    for (const start of ['=', '+', '-', '@', '\t', '\r']) expect(csvCell(`${start}1+1`).replace(/^"/, '')).toMatch(/^'/);
+    expect(csvCell('=HYPERLINK("http://evil","x")')).toBe(`"'=HYPERLINK(""http://evil"",""x"")"`);
+    expect(csvCell('a=b')).toBe('a=b');
+    const csv = clientsCsv([agent('=cmd|calc', 'ab'.repeat(32), { lastFailureReason: '@SUM(A1)' }), agent('pc,2', '')]);
+    expect(csv).toBe(
+      'agent id,fingerprint trusted,last check-in,last failure reason\r\n' +
+        `'=cmd|calc,${'ab'.repeat(32)},2030-01-01T00:00:00.000Z,'@SUM(A1)\r\n` +
+        '"pc,2",,2030-01-01T00:00:00.000Z,\r\n',
+    );
+  });
+});
+
+describe('clients without a valid certificate', () => {
+  let dataDir: string;
+  let current: string;
+
+  beforeAll(async () => {
+    dataDir = await makeStore();
+    current = fingerprintSha256(Buffer.from((await readStore(dataDir))!.state.current.certificateDer, 'base64'));
+    const agents = [
+      ...Array.from({ length: 7 }, (_, i) => agent(`ok-${i}`, current)),
+      ...Array.from({ length: 5 }, (_, i) => agent(`stale-${i}`, 'cd'.repeat(32), { lastFailureReason: 'untrusted-key', lastFailureAt: '2030-01-02T00:00:00.000Z' })),
+      agent('broken', ''),
+    ];
+    await mkdir(fleetPaths(dataDir).dir, { recursive: true });
+    await writeFile(fleetPaths(dataDir).agents, JSON.stringify({ format: AGENTS_FORMAT, agents }));
+  });
+
+  it('summary, paging and CSV export agree', async () => {
+    const fleet = fleetService(dataDir);
+    expect(await fleet.summary()).toEqual({ total: 13, trustingCurrent: 7, withoutValidCertificate: 6 });
+    const page1 = await fleet.clientsWithoutValidCertificate({ offset: 0, limit: 4 });
+    const page2 = await fleet.clientsWithoutValidCertificate({ offset: 4, limit: 4 });
+    expect(page1.total).toBe(6);
+    expect([...page1.agents, ...page2.agents].map((a) => a.agentId)).toEqual(['broken', 'stale-0', 'stale-1', 'stale-2', 'stale-3', 'stale-4']);
+    const out = join(await tempDir(), 'clients.csv');
+    expect(await fleet.exportClientsCsv(out)).toEqual({ path: out, count: 6 });
+    const lines = (await readFile(out, 'utf8')).split('\r\n');
+    expect(lines[0]).toBe('agent id,fingerprint trusted,last check-in,last failure reason');
+    expect(lines).toHaveLength(8);
+    await expect(fleet.exportClientsCsv(join(out, 'no', 'such', 'folder.csv'))).rejects.toMatchObject({ code: 'OUTPUT_FOLDER_MISSING' });
+  });
+
+  it('after a renewal, agents still on the old certificate become clients without a valid certificate', async () => {
+    const fleet = fleetService(dataDir);
+    await renew(dataDir);
+    expect(await fleet.summary()).toEqual({ total: 13, trustingCurrent: 0, withoutValidCertificate: 13 });
+  });
+
+  it('watchFleet reports changes of the agent list', async () => {
+    const seen: FleetSummary[] = [];
+    const watch = watchFleet(dataDir, (s) => seen.push(s), { intervalMs: 20 });
+    try {
+      await new Promise((r) => setTimeout(r, 60));
+      await writeFile(fleetPaths(dataDir).agents, JSON.stringify({ format: AGENTS_FORMAT, agents: [agent('only', current)] }));
+      const summary = await waitFor(() => seen.at(-1), 'a fleetChanged summary');
+      expect(summary.total).toBe(1);
+    } finally {
+      watch.close();
+    }
+  });
+});
+
+describe('auth-failure queries', () => {
+  const reasons = ['forged-signature', 'untrusted-key', 'replay', 'expired', 'timeout'];
+  const T0 = Date.parse('2030-01-01T00:00:00Z');
+  const make = (i: number): AuthFailureRecord => ({
+    id: `r-${i}`,
+    agentId: `agent-${i % 1000}`,
+    // Not in time order, as uploads from many agents arrive.
+    time: new Date(T0 + ((i * 7919) % 100_000) * 1000).toISOString(),
+    messageKind: 'notification',
+    reason: reasons[i % reasons.length]!,
+    fingerprintSeen: null,
+    detail: null,
+  });
+
+  it('filters by agent, reason and time (inclusive), pages newest first', () => {
+    const index = new FailureIndex();
+    for (let i = 0; i < 1000; i++) index.add(make(i));
+    expect(index.add(make(5))).toBe(false);
+    const all = index.query({ limit: 500 });
+    expect(all.total).toBe(1000);
+    expect(all.reasons).toEqual([...reasons].sort());
+    const times = all.records.map((r) => Date.parse(r.time));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect(index.query({ agentId: 'agent-7' }).records.map((r) => r.id)).toEqual(['r-7']);
+    const from = new Date(T0 + 10_000 * 1000).toISOString();
+    const to = new Date(T0 + 20_000 * 1000).toISOString();
+    const ranged = index.query({ reason: 'replay', from, to, limit: 500 });
+    const expected = Array.from({ length: 1000 }, (_, i) => make(i)).filter((r) => r.reason === 'replay' && r.time >= from && r.time <= to);
+    expect(ranged.total).toBe(expected.length);
+    expect(new Set(ranged.records.map((r) => r.id))).toEqual(new Set(expected.map((r) => r.id)));
+    const paged = [0, 1, 2].flatMap((p) => index.query({ offset: p * 7, limit: 7 }).records.map((r) => r.id));
+    expect(paged).toEqual(all.records.slice(0, 21).map((r) => r.id));
+  });
+
+  it('stays fast at 100,000 records, loaded once and then followed by offset', async () => {
+    const dataDir = await makeStore();
+    const file = fleetPaths(dataDir).authFailures;
+    await mkdir(fleetPaths(dataDir).dir, { recursive: true });
+    const lines = Array.from({ length: 100_000 }, (_, i) => JSON.stringify({ ...make(i), receivedAt: '2030-02-01T00:00:00.000Z' }) + '\n');
+    await writeFile(file, lines.join(''));
+    const fleet = fleetService(dataDir);
+    let started = performance.now();
+    expect((await fleet.queryAuthFailures({})).total).toBe(100_000);
+    const loadMs = performance.now() - started;
+
+    started = performance.now();
+    const queries = [{ reason: 'replay' }, { agentId: 'agent-42' }, { from: new Date(T0 + 5e7).toISOString(), limit: 500 }, { offset: 90_000, limit: 100 }, { reason: 'timeout', to: new Date(T0 + 1e7).toISOString() }];
+    for (const q of queries) expect((await fleet.queryAuthFailures(q)).total).toBeGreaterThan(0);
+    const perQueryMs = (performance.now() - started) / queries.length;
+
+    // New records (and a line still being written) are picked up without reading the file again.
+    await appendFile(file, JSON.stringify({ ...make(100_000), id: 'new-1', agentId: 'late', time: '2031-01-01T00:00:00Z' }) + '\n' + '{"id":"half');
+    started = performance.now();
+    const late = await fleet.queryAuthFailures({ agentId: 'late' });
+    const refreshMs = performance.now() - started;
+    expect(late.records.map((r) => r.id)).toEqual(['new-1']);
+    expect((await fleet.queryAuthFailures({})).records[0]!.id).toBe('new-1');
+    expect((await fleet.queryAuthFailures({})).total).toBe(100_001);
+
+    console.log(`auth-failure queries at 100,000 records: load ${loadMs.toFixed(0)} ms, ${perQueryMs.toFixed(1)} ms per query, refresh ${refreshMs.toFixed(1)} ms`);
+    expect(perQueryMs).toBeLessThan(100);
+    expect(refreshMs).toBeLessThan(100);
+    expect(loadMs).toBeLessThan(5000);
+  });
+});
