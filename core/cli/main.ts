@@ -29,8 +29,40 @@ export function packageVersion(): string {
   }
 }
 
+/**
+ * At a console, "-" asks for the password without echoing it (so it is neither on the command
+ * line nor on the screen); piped or redirected input is read as one line.
+ */
+async function promptHidden(stdin: Readable & { setRawMode(mode: boolean): unknown }, stderr: Writable): Promise<string> {
+  stderr.write('Password: ');
+  stdin.setRawMode(true);
+  stdin.resume();
+  let typed = '';
+  try {
+    for await (const chunk of stdin) {
+      for (const char of String(chunk)) {
+        if (char === '\r' || char === '\n') return typed;
+        if (char === '\u0003') throw usageError('CANCELLED', 'Cancelled.');
+        if (char === '\u007f' || char === '\b') typed = typed.slice(0, -1);
+        else if (typed.length < 1024) typed += char;
+      }
+    }
+    return typed;
+  } finally {
+    stdin.setRawMode(false);
+    stdin.pause();
+    stderr.write('\n');
+  }
+}
+
 /** Reads one line from standard input for a password given as "-". */
-async function readPasswordFromStdin(stdin: Readable): Promise<string> {
+async function readPasswordFromStdin(stdin: Readable, stderr: Writable): Promise<string> {
+  const tty = stdin as Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
+  if (tty.isTTY && typeof tty.setRawMode === 'function') {
+    const typed = await promptHidden(tty as Readable & { setRawMode(mode: boolean): unknown }, stderr);
+    if (!typed) throw usageError('EMPTY_PASSWORD', 'No password was typed. Type the password, or give it on the command line.');
+    return typed;
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of stdin) {
@@ -63,8 +95,8 @@ export function passwordFromBytes(bytes: Buffer): string {
   return line;
 }
 
-async function resolvePasswords(command: Command, stdin: Readable): Promise<Command> {
-  if ('password' in command && command.password === '-') return { ...command, password: await readPasswordFromStdin(stdin) };
+async function resolvePasswords(command: Command, stdin: Readable, stderr: Writable): Promise<Command> {
+  if ('password' in command && command.password === '-') return { ...command, password: await readPasswordFromStdin(stdin, stderr) };
   return command;
 }
 
@@ -86,7 +118,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     const invocation = parseArguments(argv);
     json = invocation.json;
-    const command = await resolvePasswords(invocation.command, io.stdin);
+    const command = await resolvePasswords(invocation.command, io.stdin, io.stderr);
     const dataDir = resolveDataDir(invocation.dataDir, { platform: process.platform, env: io.env, isRoot: typeof process.getuid === 'function' && process.getuid() === 0 });
     // Progress goes to stderr only when a person is watching; scripts get clean output.
     const interactive = !json && (io.stderr as { isTTY?: boolean }).isTTY === true;

@@ -19,13 +19,21 @@ import { describeOid, DIGESTS, OID, type Digest } from './oids.js';
 import { LIMITS } from './limits.js';
 import { parsePbe, type Passwords, type Pbe } from './pbe.js';
 
-/** What decode returns; index.ts re-exports it as Pkcs12Contents. */
+/** What decode returns; index.ts exports it as Pkcs12Contents. */
 export interface DecodedPfx {
   privateKey: KeyObject;
+  /** DER of the certificate whose public key matches privateKey. */
   certificate: Buffer;
+  /** All other certificates, DER, in file order, without duplicates. */
   chain: Buffer[];
   friendlyName?: string;
+  /** E.g. 'HMAC-SHA256/PKCS12-KDF/1200000' (MAC digest, key derivation, iterations). */
   macAlgorithm: string;
+  /**
+   * How each part is protected, in file order: one entry per encrypted part and per shrouded
+   * key, e.g. 'PBES2/PBKDF2-HMAC-SHA256/AES-256-CBC/600000', 'pbeWithSHA1And40BitRC2-CBC/2048',
+   * 'pbeWithSHA1And3-KeyTripleDES-CBC/2048'; 'NONE' for certificates or a key stored unencrypted.
+   */
   encryption: string[];
 }
 

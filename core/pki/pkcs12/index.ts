@@ -30,7 +30,7 @@
 import { createHash, KeyObject } from 'node:crypto';
 import { CertManagerError, usageError } from '../../errors.js';
 import { buildPfx } from './encode.js';
-import { decodePfx } from './decode.js';
+import { decodePfx, type DecodedPfx } from './decode.js';
 import { badOption, CODES, malformed } from './failures.js';
 import { LIMITS } from './limits.js';
 import { certificatePublicKeyDer, keyMismatch, parseCertificate, publicKeyDerOf } from './match.js';
@@ -53,22 +53,8 @@ export interface EncodeOptions {
   macIterations?: number;
 }
 
-export interface Pkcs12Contents {
-  privateKey: KeyObject;
-  /** DER of the certificate whose public key matches privateKey. */
-  certificate: Buffer;
-  /** All other certificates, DER, in file order, without duplicates. */
-  chain: Buffer[];
-  friendlyName?: string;
-  /** E.g. 'HMAC-SHA256/PKCS12-KDF/1200000' (MAC digest, key derivation, iterations). */
-  macAlgorithm: string;
-  /**
-   * How each part is protected, in file order: one entry per encrypted part and per shrouded
-   * key, e.g. 'PBES2/PBKDF2-HMAC-SHA256/AES-256-CBC/600000', 'pbeWithSHA1And40BitRC2-CBC/2048',
-   * 'pbeWithSHA1And3-KeyTripleDES-CBC/2048'; 'NONE' for certificates or a key stored unencrypted.
-   */
-  encryption: string[];
-}
+/** What decodePkcs12 returns (defined beside the decoder). */
+export type Pkcs12Contents = DecodedPfx;
 
 export interface DecodeOptions {
   /** Default 10_000_000: higher counts are refused as hostile (bad input) before any work. */
