@@ -4,38 +4,28 @@
  * backup never leaves a half zip where the admin expects a good one.
  */
 import { createHash } from 'node:crypto';
-import { stat, access, constants } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { access, constants } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { ZipArchive } from 'archiver';
 import { badInput } from '../errors.js';
+import { resolveOutputFile } from '../store/output-file.js';
 import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, type History, type Manifest } from './format.js';
 
 /**
- * Output files never go into the store itself (overwriting CURRENT or a generation would
- * damage it); its backups/ folder is the one exception.
+ * A backup destination, checked early (before any slow key stretching): a writable .zip file
+ * name outside the store.
  */
-export function assertOutsideStore(dataDir: string, path: string): void {
-  const rel = relative(resolve(dataDir), resolve(path));
-  const inside = rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
-  if ((inside || rel === '') && !rel.startsWith(`backups${sep}`))
-    throw badInput('OUTPUT_IN_STORE', `${path} is inside the certificate store. Choose a destination outside ${dataDir}.`);
-}
-
-/** Fails early, before any slow key stretching, when the destination cannot be written. */
-export async function assertWritableDestination(path: string): Promise<void> {
-  const folder = dirname(path);
-  if ((await stat(path).catch(() => null))?.isDirectory())
-    throw badInput('OUTPUT_IS_FOLDER', `${path} is a folder. Give a file name ending in .zip, for example ${path}${sep}backup.zip.`);
-  const info = await stat(folder).catch(() => null);
-  if (!info || !info.isDirectory())
-    throw badInput('OUTPUT_FOLDER_MISSING', `The folder ${folder} does not exist. Create it or choose another destination.`, { folder });
+export async function resolveBackupDestination(dataDir: string, path: string): Promise<string> {
+  const target = await resolveOutputFile(dataDir, path, 'backup.zip');
+  const folder = dirname(target);
   try {
     await access(folder, constants.W_OK);
   } catch {
     throw badInput('OUTPUT_FOLDER_READONLY', `The folder ${folder} cannot be written to. Choose another destination or run as an administrator.`, { folder });
   }
-  if (!path.toLowerCase().endsWith('.zip'))
+  if (!target.toLowerCase().endsWith('.zip'))
     throw badInput('OUTPUT_NOT_ZIP', 'The backup destination must be a .zip file, for example C:\\backup\\a.zip.');
+  return target;
 }
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');

@@ -8,10 +8,9 @@
  * (FailureFileTail), so a query at 100,000 records costs a scan, not a reload.
  */
 import { stat } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import type { AgentRecord, AuthFailurePage, AuthFailureQuery, FleetSummary } from '../api/schemas.js';
-import { badInput } from '../errors.js';
 import { replaceFileAtomically } from '../store/durable-fs.js';
+import { resolveOutputFile } from '../store/output-file.js';
 import { readStore, storePaths } from '../store/store.js';
 import { fingerprintSha256 } from '../trust/index.js';
 import { readAgentsFile } from './agents.js';
@@ -82,9 +81,7 @@ export function fleetService(dataDir: string): FleetService & { view(): Promise<
       return { total: without.length, agents: without.slice(offset, offset + limit) };
     },
     async exportClientsCsv(path) {
-      const target = resolve(path);
-      const folder = await stat(dirname(target)).catch(() => null);
-      if (!folder?.isDirectory()) throw badInput('OUTPUT_FOLDER_MISSING', `The folder ${dirname(target)} does not exist. Create it or choose another destination.`);
+      const target = await resolveOutputFile(dataDir, path, 'clients.csv');
       const { without } = await view();
       await replaceFileAtomically(target, clientsCsv(without), 0o644);
       return { path: target, count: without.length };

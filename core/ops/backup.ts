@@ -1,11 +1,10 @@
 /** `-b <password> <out.zip>`: back up the current certificate and key. */
 import { wrongState } from '../errors.js';
-import { assertOutsideStore, assertWritableDestination } from '../backup/write.js';
+import { resolveBackupDestination } from '../backup/write.js';
 import { replaceFileAtomically } from '../store/durable-fs.js';
 import { appendAudit, loadPrivateKey, requireCertificate } from '../store/store.js';
 import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
 import { buildBackup } from './backup-writer.js';
-import { resolve } from 'node:path';
 
 export async function backupCertificate(context: OperationContext, request: { password: string; outPath: string }): Promise<{ path: string; fingerprintSha256: string }> {
   const report = reporter(context, 'backup');
@@ -13,9 +12,7 @@ export async function backupCertificate(context: OperationContext, request: { pa
   const snapshot = await requireCertificate(context.dataDir);
   if (!snapshot.state.current.exportable)
     throw wrongState('KEY_NOT_EXPORTABLE', 'The private key was restored as not exportable (-re), so it cannot be backed up. Back up from the original backup file instead.');
-  const outPath = resolve(request.outPath);
-  await assertWritableDestination(outPath);
-  assertOutsideStore(context.dataDir, outPath);
+  const outPath = await resolveBackupDestination(context.dataDir, request.outPath);
   assertNewPassword(request.password);
   const privateKey = await loadPrivateKey(snapshot);
   report('protecting-key', 0.1);

@@ -4,7 +4,7 @@ import { wrongState } from '../errors.js';
 import { DEFAULT_KEY_SIZE, generateRsaKeyPair, privateKeyToPem, type KeySize } from '../pki/keys.js';
 import { createSelfSignedCertificate, DEFAULT_VALIDITY_DAYS } from '../pki/certificate.js';
 import { withStoreLock } from '../store/lock.js';
-import { appendAudit, commitStore, ensureDataDir, readStore, type StoreState } from '../store/store.js';
+import { appendAudit, commitStore, readStore, type StoreState } from '../store/store.js';
 import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
 import { buildBackup, writeAutomaticBackup } from './backup-writer.js';
 import { getStatus } from './status.js';
@@ -19,7 +19,6 @@ export interface GenerateRequest {
 export async function generateCertificate(context: OperationContext, request: GenerateRequest): Promise<{ status: StoreStatus; backupPath: string }> {
   const report = reporter(context, 'generate');
   const { dataDir } = context;
-  await ensureDataDir(dataDir);
   return withStoreLock(dataDir, async (guard) => {
     report('checking', 0);
     if (await readStore(dataDir))

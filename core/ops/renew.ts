@@ -23,6 +23,8 @@ export interface RenewRequest {
 export async function renewCertificate(context: OperationContext, request: RenewRequest): Promise<{ status: StoreStatus; backupPath: string }> {
   const report = reporter(context, 'renew');
   const { dataDir } = context;
+  // Checked before the lock too, so a store with no certificate (or no folder yet) is reported
+  // as such instead of being created by the lock.
   await requireCertificate(dataDir);
   return withStoreLock(dataDir, async (guard) => {
     report('checking', 0);

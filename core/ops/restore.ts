@@ -24,7 +24,7 @@ import { privateKeyToPem } from '../pki/keys.js';
 import { openBackup, readBackupFile, type OpenedBackup } from '../backup/read.js';
 import { chainFingerprints } from '../backup/history.js';
 import { withStoreLock } from '../store/lock.js';
-import { appendAudit, commitStore, ensureDataDir, loadPrivateKey, readStoreForRepair, type StoreSnapshot, type StoreState } from '../store/store.js';
+import { appendAudit, commitStore, loadPrivateKey, readStoreForRepair, type StoreSnapshot, type StoreState } from '../store/store.js';
 import { nowOf, reporter, type OperationContext } from './context.js';
 import { rotationStatementFor } from './rotation-hook.js';
 import { getStatus } from './status.js';
@@ -55,7 +55,6 @@ function adoptBackupChain(opened: OpenedBackup, installed: Omit<StoreState['curr
 export async function restoreCertificate(context: OperationContext, request: RestoreRequest): Promise<StoreStatus> {
   const report = reporter(context, request.requireEmptyStore ? 'import' : 'restore');
   const { dataDir } = context;
-  await ensureDataDir(dataDir);
   return withStoreLock(dataDir, async (guard) => {
     report('checking', 0);
     let base: StoreSnapshot | null | 'damaged' = await readStoreForRepair(dataDir);

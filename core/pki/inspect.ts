@@ -3,7 +3,8 @@
  * certificate can be used to sign for agents. All parsing and verification is Node's
  * X509Certificate (OpenSSL).
  */
-import { X509Certificate, createHash, type KeyObject } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
+import { fingerprintSha256 } from '../trust/certificate.js';
 import { badInput } from '../errors.js';
 import type { CertificateInfo } from '../api/schemas.js';
 import { MIN_RSA_BITS, spkiDer } from './keys.js';
@@ -16,9 +17,8 @@ export function parseCertificate(der: Buffer): X509Certificate {
   }
 }
 
-export function fingerprintSha256(der: Buffer): string {
-  return createHash('sha256').update(der).digest('hex');
-}
+/** One definition of a certificate's fingerprint, shared with the wire protocol (core/trust). */
+export { fingerprintSha256 };
 
 /** "CN=a\nO=b" (Node's form) as the one-line "CN=a, O=b" admins know. */
 function oneLineName(name: string): string {

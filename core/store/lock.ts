@@ -9,6 +9,7 @@
 import lockfile from 'proper-lockfile';
 import { join } from 'node:path';
 import { wrongState } from '../errors.js';
+import { ensureDataDir } from './store.js';
 
 const STALE_MS = 5_000;
 const UPDATE_MS = 1_000;
@@ -20,6 +21,9 @@ export type LockGuard = () => void;
 export async function withStoreLock<T>(dataDir: string, work: (guard: LockGuard) => Promise<T>): Promise<T> {
   let release: () => Promise<void>;
   let compromised: Error | null = null;
+  // Every writer comes through here: the folder is created if needed, and taken back for
+  // administrators, once per change (the lock file lives inside it).
+  await ensureDataDir(dataDir);
   try {
     release = await lockfile.lock(dataDir, {
       lockfilePath: join(dataDir, LOCK_NAME),

@@ -137,7 +137,7 @@ export async function ensureDataDir(dataDir: string): Promise<void> {
 export async function commitStore(dataDir: string, base: StoreSnapshot | null | 'damaged', next: { state: StoreState; privateKeyPem: string }, guard: () => void = () => undefined): Promise<StoreSnapshot> {
   StoreStateSchema.parse(next.state);
   const paths = storePaths(dataDir);
-  await ensureDataDir(dataDir);
+  // The caller holds the store lock, which made the data folder administrators-only.
   await mkdir(paths.generations, { recursive: true, mode: 0o700 });
 
   let generation: number;
