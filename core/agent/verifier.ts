@@ -49,28 +49,52 @@ for (let i = 0; i < ALPHABET.length; i++) DIGIT[ALPHABET.charCodeAt(i)] = i;
  * Decodes base64url from bytes[start, end) into `out` and returns the number of bytes written,
  * or -1 when the text is not canonical base64url as decodeB64url defines it (a character outside
  * the alphabet, a length of 1 mod 4, or non-zero bits left over in the last character).
- * `flags.high` gets the OR of the decoded bytes (above 0x7f: not ASCII).
+ * `flags.high` is 0x80 when any decoded byte is above 0x7f (not ASCII), else 0.
+ * Four characters at a time, with one test for a bad character per group: this runs between
+ * two RSA verifications, so every instruction here is paid for in the throughput ratio.
  */
 function decodeInto(bytes: Uint8Array, start: number, end: number, out: Uint8Array, flags: { high: number }): number {
-  if ((end - start) % 4 === 1) return -1;
-  let acc = 0;
-  let bits = 0;
-  let written = 0;
+  const tail = (end - start) & 3;
+  if (tail === 1) return -1;
+  const groupsEnd = end - tail;
+  let bad = 0;
   let high = 0;
-  for (let i = start; i < end; i++) {
-    const digit = DIGIT[bytes[i]!]!;
-    if (digit < 0) return -1;
-    acc = ((acc << 6) | digit) & 0xffffff;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      const byte = (acc >> bits) & 0xff;
-      out[written++] = byte;
-      high |= byte;
-    }
+  let written = 0;
+  for (let i = start; i < groupsEnd; i += 4) {
+    const a = DIGIT[bytes[i]!]!;
+    const b = DIGIT[bytes[i + 1]!]!;
+    const c = DIGIT[bytes[i + 2]!]!;
+    const d = DIGIT[bytes[i + 3]!]!;
+    bad |= a | b | c | d; // a bad character is -1: the sign bit stays set
+    const n = (a << 18) | (b << 12) | (c << 6) | d;
+    high |= n;
+    out[written] = n >>> 16;
+    out[written + 1] = (n >>> 8) & 0xff;
+    out[written + 2] = n & 0xff;
+    written += 3;
   }
-  if ((acc & ((1 << bits) - 1)) !== 0) return -1;
-  flags.high = high;
+  if (tail === 2) {
+    const a = DIGIT[bytes[groupsEnd]!]!;
+    const b = DIGIT[bytes[groupsEnd + 1]!]!;
+    if ((b & 0x0f) !== 0) return -1; // four bits left over, and they must be zero
+    bad |= a | b;
+    const n = (a << 2) | (b >> 4);
+    high |= n;
+    out[written++] = n;
+  } else if (tail === 3) {
+    const a = DIGIT[bytes[groupsEnd]!]!;
+    const b = DIGIT[bytes[groupsEnd + 1]!]!;
+    const c = DIGIT[bytes[groupsEnd + 2]!]!;
+    if ((c & 0x03) !== 0) return -1; // two bits left over
+    bad |= a | b | c;
+    const n = (a << 10) | (b << 4) | (c >> 2);
+    high |= n;
+    out[written++] = n >>> 8;
+    out[written++] = n & 0xff;
+  }
+  if (bad < 0) return -1;
+  // Every decoded byte is 8 bits of n; bit 7 of any of them set means "not ASCII".
+  flags.high = high & 0x808080 ? 0x80 : 0;
   return written;
 }
 
@@ -142,6 +166,8 @@ interface Parts {
 interface Cached {
   der: Buffer;
   parsed: ParsedCertificate;
+  /** crypto.verify's options for this key, made once rather than per message. */
+  verifyOptions: { key: ParsedCertificate['publicKey'] } & typeof PSS;
 }
 
 export class MessageVerifier {
@@ -159,25 +185,29 @@ export class MessageVerifier {
 
   /** The trusted certificate, parsed once per distinct DER. */
   certificate(der: Uint8Array): ParsedCertificate {
+    return this.cached(der).parsed;
+  }
+
+  private cached(der: Uint8Array): Cached {
     const hit = this.byObject.get(der);
     // Compared byte for byte: a cache keyed by object identity must not survive a mutation.
-    if (hit && hit.der.equals(der)) return hit.parsed;
+    if (hit && hit.der.equals(der)) return hit;
     const hash = createHash('sha256').update(der).digest('hex');
     let entry = this.byHash.get(hash);
     if (!entry) {
       const parsed = parseCertificate(der, 'The trusted certificate');
-      entry = { der: parsed.der, parsed };
+      entry = { der: parsed.der, parsed, verifyOptions: { key: parsed.publicKey, ...PSS } };
       if (this.byHash.size >= MAX_CACHED) this.byHash.delete(this.byHash.keys().next().value!);
       this.byHash.set(hash, entry);
     }
     this.byObject.set(der, entry);
-    return entry.parsed;
+    return entry;
   }
 
   /** verifyMessage, synchronously. Returns the verified claims or throws a TrustError. */
   verify(jws: string | Uint8Array, trust: MessageTrust, options: VerifyMessageOptions = {}): VerifiedMessage {
     const maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-    const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
+    const now = Math.floor((options.now ? options.now.getTime() : Date.now()) / 1000);
     const skew = options.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new RangeError('verify: maxBytes must be a positive integer');
     if (!Number.isSafeInteger(now)) throw new RangeError('verify: now must be a valid Date');
@@ -254,7 +284,8 @@ export class MessageVerifier {
 
   /** Everything after the parts were read: key, signature, payload, kind, time, replay. */
   private finish(parts: Parts, trust: MessageTrust, options: VerifyMessageOptions, now: number, skew: number): VerifiedMessage {
-    const trusted = this.certificate(trust.certificate);
+    const cached = this.cached(trust.certificate);
+    const trusted = cached.parsed;
     const claimed = parts.header['x5t#S256'];
     if (claimed !== trusted.thumbprint) {
       if (trust.replaced.some((fp) => fingerprintToThumbprint(fp) === claimed))
@@ -265,14 +296,15 @@ export class MessageVerifier {
     let valid = false;
     try {
       // The JWS signing input is the two encoded parts as sent (RFC 7515 §5.2).
-      valid = cryptoVerify('sha256', parts.signingInput, { key: trusted.publicKey, ...PSS }, parts.signature);
+      valid = cryptoVerify('sha256', parts.signingInput, cached.verifyOptions, parts.signature);
     } catch {
       valid = false;
     }
     if (!valid) throw new TrustError('forged-signature', 'The message signature does not verify');
 
     const json = parsePayload(parts.payload);
-    const payload = fastPayload(json) ?? checkShape(messagePayloadSchema, json, 'The message payload');
+    const fast = fastPayload(json);
+    const payload = fast ?? checkShape(messagePayloadSchema, json, 'The message payload');
 
     if (options.kinds && !options.kinds.includes(payload.kind)) throw new TrustError('wrong-kind', `A ${payload.kind} message is not accepted here`, { kind: payload.kind });
 
@@ -280,7 +312,10 @@ export class MessageVerifier {
     if (now - skew >= payload.exp) throw new TrustError('expired', 'The message has expired', { exp: payload.exp, now });
 
     assertFresh(trust.lastSeq, payload.kind, payload.seq);
-    return { ...payload, signerFingerprintSha256: trusted.fingerprintSha256 };
+    if (!fast) return { ...payload, signerFingerprintSha256: trusted.fingerprintSha256 };
+    // The fast path's payload is JSON.parse's own fresh object: add to it rather than copy it.
+    (fast as { signerFingerprintSha256?: string }).signerFingerprintSha256 = trusted.fingerprintSha256;
+    return fast as VerifiedMessage;
   }
 }
 

@@ -147,6 +147,27 @@ describe('MessageVerifier agrees with verifyMessage', () => {
     expect(await outcome(() => verifier.verify(jws, trust, options))).toEqual(await outcome(() => verifyMessage(jws, trust, options)));
   });
 
+  it('on validly signed payload text of any length and content (property)', async () => {
+    // The fast path decodes base64url four characters at a time with its own tail handling; a
+    // properly signed payload part reaches that decoder whatever it holds, so every length mod
+    // 4, every stray character and every non-canonical last character is compared here.
+    const h = b64(goodHeader());
+    const payloadText = fc.oneof(
+      fc.json({ maxDepth: 3 }).map((body) => b64(`{"kind":"settings","seq":50,"iat":${now},"exp":${now + 60},"body":${body}}`)),
+      fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=.é\u0000 '), maxLength: 40 }),
+      fc.string({ unit: 'binary', maxLength: 20 }).map((text) => b64(`{"kind":"settings","seq":50,"iat":${now},"exp":${now + 60},"body":${JSON.stringify(text)}}`)),
+    );
+    // The header is read once first, as an agent would have: that arms the fast path.
+    await expectSame(craft(goodHeader(), { kind: 'settings', seq: 49, iat: now, exp: now + 60, body: null }));
+    await fc.assert(
+      fc.asyncProperty(payloadText, fc.boolean(), async (p, asBytes) => {
+        const jws = `${h}.${p}.${pss(server.privateKey, `${h}.${p}`)}`;
+        await expectSame(asBytes ? Buffer.from(jws, 'utf8') : jws);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('on any damage to a real message (property)', async () => {
     const base = await signMessage(server, { kind: 'notification', seq: 40, payload: { documents: [{ path: 'documents/1.jws' }], notices: [] }, now: NOW });
     const other = await signMessage(server, { kind: 'notification', seq: 41, payload: { documents: [], notices: ['x'] }, now: NOW });
