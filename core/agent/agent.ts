@@ -525,7 +525,12 @@ export class Agent {
     const parsed = FeedHeadSchema.safeParse(message.body);
     if (!parsed.success) return this.refuse(report, 'notification', 'malformed', 'The feed head body is not a cm-feed/1 document', message.signerFingerprintSha256);
     const head = parsed.data;
-    if (!(await this.loadMeta()).trustVersionKnown && head.certificate.fingerprintSha256 === ctx.trust.state.fingerprintSha256)
+    // A head signed by our own certificate says which version that certificate is - always, not
+    // only when we did not know: the server's numbering restarts when a lost machine is set up
+    // again from a .pfx, and the next renewal would otherwise look like history to us. Only the
+    // trusted key can sign this, and rollback stays impossible: it is refused by fingerprint
+    // (the replaced list), not by number.
+    if (head.certificate.fingerprintSha256 === ctx.trust.state.fingerprintSha256 && (head.certificate.version !== ctx.trust.state.version || !(await this.loadMeta()).trustVersionKnown))
       await this.setVersion(ctx, head.certificate.version, 'head');
 
     let complete = true;

@@ -4,7 +4,7 @@ export { buildFeed, loadFeedContent, loadFeedIdentity, publishFeed, writeFeed, t
 export { fleetService, watchFleet, type FleetService, type FleetView, type FleetWatch } from './service.js';
 export { AgentRegistry, readAgentsFile } from './agents.js';
 export { AuthFailureLog, FailureFileTail, FailureIndex } from './auth-failures.js';
-export { SequenceCounter } from './sequence.js';
+export { SequenceCounter, sequenceTimeFloor } from './sequence.js';
 export { clientsCsv, csvCell, CLIENTS_CSV_HEADER } from './csv.js';
 export { fleetPaths } from './paths.js';
 export { FleetSimulator, type FleetSimulatorOptions, type SimulatedAgent } from './simulator.js';

@@ -8,6 +8,15 @@
  * is raised and flushed BEFORE any number below it is used. A crash loses at most the rest of a
  * block; gaps are harmless, reuse would not be. The reservation is made under a file lock, so
  * two processes get disjoint blocks.
+ *
+ * A block never starts below the reservation time in milliseconds x 1000. The file alone cannot
+ * survive the case backups exist for: the server's machine is lost and a new one is set up
+ * from the backup (or a .pfx), with no sequence.json. Counting from 1 again there would make
+ * every agent refuse every message as a replay. With the time floor, the new machine starts
+ * above every number the old one handed out, as long as its clock is right - which agents
+ * already require, since they check each message's iat and exp. (1000 numbers per
+ * millisecond is far above any real signing rate, and the floor stays below 2^53 until the
+ * year 2255.)
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -20,6 +29,9 @@ const FileSchema = z.object({ format: z.literal('cm-sequence/1'), reservedUpTo: 
 
 export const DEFAULT_SEQUENCE_BLOCK = 1000;
 
+/** The lowest number a block reserved at `nowMs` may start with. */
+export const sequenceTimeFloor = (nowMs: number): number => Math.floor(nowMs) * 1000;
+
 export class SequenceCounter {
   private next = 0;
   private limit = 0;
@@ -28,6 +40,8 @@ export class SequenceCounter {
   constructor(
     readonly file: string,
     private readonly block = DEFAULT_SEQUENCE_BLOCK,
+    /** The clock behind the time floor (injected by tests). */
+    private readonly nowMs: () => number = Date.now,
   ) {
     if (!Number.isSafeInteger(block) || block < 1) throw new RangeError('SequenceCounter: block must be a positive integer');
   }
@@ -51,7 +65,9 @@ export class SequenceCounter {
     const release = await lockfile.lock(this.file, { realpath: false, stale: 10_000, update: 2_000, retries: { retries: 100, minTimeout: 5, maxTimeout: 100, factor: 1.5 } });
     try {
       const mark = await readMark(this.file);
-      const base = Math.max(mark, this.next, 1);
+      const base = Math.max(mark, this.next, 1, sequenceTimeFloor(this.nowMs()));
+      if (!Number.isSafeInteger(base + this.block))
+        throw new CertManagerError('internal', 'SEQUENCE_EXHAUSTED', `The signing counter ${this.file} cannot go higher. Check the system clock.`);
       await replaceFileAtomically(this.file, JSON.stringify({ format: 'cm-sequence/1', reservedUpTo: base + this.block }) + '\n', 0o600);
       this.next = base;
       this.limit = base + this.block;

@@ -7,7 +7,7 @@ import { constants, generateKeyPairSync, randomUUID, sign, type KeyObject } from
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, MemoryAgentStorage, newAgentMeta, type AgentOptions } from '../../core/agent/index.js';
-import { SequenceCounter, buildFeed, type FeedContent, type FeedSnapshot } from '../../core/fleet/index.js';
+import { SequenceCounter, buildFeed, sequenceTimeFloor, type FeedContent, type FeedSnapshot } from '../../core/fleet/index.js';
 import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
 import { createTrustState, fingerprintSha256, thumbprintB64url, type Signer } from '../../core/trust/index.js';
 import { tempDir } from '../helpers/temp.js';
@@ -24,12 +24,15 @@ export function makeIdentity(name = 'attacker'): Identity {
   return { privateKey, certificate, fingerprintSha256: fingerprintSha256(certificate) };
 }
 
-/** A counter far above the real server's, so hostile messages are fresh for the agent. */
-export async function highCounter(start = 1_000_000_000): Promise<SequenceCounter> {
+/**
+ * A counter far above the real server's (whose numbers start at its clock's time floor), so
+ * hostile messages are fresh for the agent: `above` more than the floor a day from now.
+ */
+export async function highCounter(above = 1_000_000_000): Promise<SequenceCounter> {
   const dir = await tempDir('cm-counter-');
   const file = join(dir, 'sequence.json');
   await mkdir(dir, { recursive: true });
-  await writeFile(file, JSON.stringify({ format: 'cm-sequence/1', reservedUpTo: start }));
+  await writeFile(file, JSON.stringify({ format: 'cm-sequence/1', reservedUpTo: sequenceTimeFloor(Date.now() + 86_400_000) + above }));
   return new SequenceCounter(file);
 }
 

@@ -12,6 +12,7 @@ import {
   FeedHeadSchema,
   RotationsDocumentSchema,
   SequenceCounter,
+  sequenceTimeFloor,
   fleetPaths,
   publishFeed,
   type FleetServer,
@@ -161,6 +162,26 @@ describe('the signing counter', () => {
     const c = new SequenceCounter(file, 10);
     expect(await c.take()).toBeGreaterThan(Math.max(...taken));
     expect(JSON.parse(await readFile(file, 'utf8')).reservedUpTo).toBeGreaterThan(Math.max(...taken));
+  });
+
+  it('starts no lower than its clock, and a clock that goes back never lowers it', async () => {
+    const at = Date.UTC(2031, 0, 1);
+    let clock = at;
+    const file = join(await tempDir(), 'sequence.json');
+    // No file at all: a new machine set up from a backup. It starts above the old one's numbers.
+    const fresh = new SequenceCounter(file, 10, () => clock);
+    const first = await fresh.take();
+    expect(first).toBe(sequenceTimeFloor(at));
+    clock = at - 3_600_000;
+    const again = new SequenceCounter(file, 10, () => clock);
+    expect(await again.take()).toBeGreaterThan(first);
+    // Ten numbers later the block runs out; the next block starts at the (later) clock.
+    clock = at + 60_000;
+    for (let i = 0; i < 10; i++) await fresh.take();
+    expect(await fresh.take()).toBeGreaterThanOrEqual(sequenceTimeFloor(at + 60_000));
+    // A clock absurdly far ahead cannot push numbers past 2^53 without saying so.
+    const broken = new SequenceCounter(join(await tempDir(), 'sequence.json'), 10, () => 9.1e12);
+    await expect(broken.take()).rejects.toMatchObject({ code: 'SEQUENCE_EXHAUSTED' });
   });
 
   it('a damaged counter stops signing instead of starting again at zero', async () => {
