@@ -36,14 +36,16 @@ export function packageVersion(): string {
 async function promptHidden(stdin: Readable & { setRawMode(mode: boolean): unknown }, stderr: Writable): Promise<string> {
   stderr.write('Password: ');
   stdin.setRawMode(true);
+  // Decoded as a stream: a character typed through an IME or pasted can arrive split in two reads.
+  stdin.setEncoding('utf8');
   stdin.resume();
   let typed = '';
   try {
     for await (const chunk of stdin) {
-      for (const char of String(chunk)) {
+      for (const char of chunk as string) {
         if (char === '\r' || char === '\n') return typed;
         if (char === '\u0003') throw usageError('CANCELLED', 'Cancelled.');
-        if (char === '\u007f' || char === '\b') typed = typed.slice(0, -1);
+        if (char === '\u007f' || char === '\b') typed = Array.from(typed).slice(0, -1).join(''); // one character, not half an emoji
         else if (typed.length < 1024) typed += char;
       }
     }

@@ -1,0 +1,88 @@
+/**
+ * A password of "-" at a console: asked for without echo. Run for real under a pseudo-terminal
+ * (util-linux `script`, which gives the command a pty for stdin, stdout and stderr), typing
+ * only after the prompt shows, as a person would.
+ */
+import { describe, expect, it, beforeAll } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { BIN, cli } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
+
+const haveScript = spawnSync('script', ['--version']).status === 0;
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+interface Session {
+  output: string;
+  code: number;
+}
+
+/** Runs the CLI under a pty; each time `prompt` appears, types the next of `keystrokes`. */
+function atConsole(args: string[], keystrokes: (string | Buffer)[][], prompt = 'Password: '): Promise<Session> {
+  const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ');
+  const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'dumb' };
+  delete env['CERTIFICATEMANAGER_DATA_DIR'];
+  const child = spawn('script', ['-qec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let output = '';
+  let prompts = 0;
+  child.stdout.on('data', (d: Buffer) => {
+    output += d.toString();
+    while (output.split(prompt).length - 1 > prompts && prompts < keystrokes.length) {
+      // Raw mode is set right after the prompt is written; give it a moment, as a person would.
+      // Each piece is a separate write, 50 ms apart, like separate key presses.
+      const pieces = keystrokes[prompts++]!;
+      pieces.forEach((piece, i) => setTimeout(() => child.stdin.write(piece), 150 + 50 * i));
+    }
+  });
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ output, code: code ?? -1 })));
+}
+
+const PASSWORD = 'Typed-Secret-2026!';
+let store: string;
+let root: string;
+
+beforeAll(async () => {
+  if (!haveScript) return;
+  root = await tempDir('cm-tty-');
+  store = join(root, 'store');
+  const r = await cli(['-g', 'setup password 1', '--key-size', '2048'], { dataDir: store });
+  expect(r.code, r.stderr).toBe(0);
+});
+
+describe.skipIf(!haveScript)('"-" at a console (under a real pty; skipped without util-linux `script`)', () => {
+  it('asks without echo, honours backspace, and uses exactly what was typed', async () => {
+    const zip = join(root, 'typed.zip');
+    // A typo, rubbed out with backspace.
+    const session = await atConsole(['--data-dir', store, '-b', '-', zip], [[`${PASSWORD}x\u007f\r`]]);
+    expect(session.code, session.output).toBe(0);
+    expect(session.output).toContain('Password: ');
+    expect(session.output).not.toContain('Typed-Secret');
+    expect((await cli(['verify-backup', PASSWORD, zip], { dataDir: store })).code).toBe(0);
+    expect((await cli(['verify-backup', `${PASSWORD}x`, zip], { dataDir: store })).code).toBe(3);
+  });
+
+  it('takes Japanese, even with a character split across two reads', async () => {
+    const zip = join(root, 'japanese.zip');
+    const typed = Buffer.from('パスワード二〇二六\r', 'utf8');
+    // The split falls inside the three bytes of "ス".
+    const session = await atConsole(['--data-dir', store, '-b', '-', zip], [[typed.subarray(0, 4), typed.subarray(4)]]);
+    expect(session.code, session.output).toBe(0);
+    expect(session.output).not.toContain('パスワード');
+    expect((await cli(['verify-backup', 'パスワード二〇二六', zip], { dataDir: store })).code).toBe(0);
+  });
+
+  it('Ctrl+C cancels (exit 2) and writes nothing', async () => {
+    const zip = join(root, 'cancelled.zip');
+    const session = await atConsole(['--data-dir', store, '-b', '-', zip], [['abc\u0003']]);
+    expect(session.code, session.output).toBe(2);
+    expect(session.output).toContain('Cancelled');
+    expect((await cli(['verify-backup', 'abc', zip], { dataDir: store })).code).toBe(4);
+  });
+
+  it('Enter alone is refused with a hint (exit 2)', async () => {
+    const session = await atConsole(['--data-dir', store, '-b', '-', join(root, 'empty.zip')], [['\r']]);
+    expect(session.code, session.output).toBe(2);
+    expect(session.output).toContain('No password was typed');
+  });
+});
