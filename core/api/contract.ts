@@ -24,7 +24,7 @@ import {
 
 /** Passwords: bounded so a hostile renderer cannot make main hash megabytes. Never logged. */
 const Password = z.string().min(1).max(1024);
-/** A file-system path chosen by the admin (through a native dialog in the app). */
+/** A file-system path chosen by the admin through a native dialog (main refuses any other: path-grants.ts). */
 const FilePath = z.string().min(1).max(4096);
 const KeySize = z.union([z.literal(2048), z.literal(3072), z.literal(4096)]);
 const Empty = z.object({}).strict();
@@ -46,7 +46,10 @@ export const contract = {
   /** Reads a backup zip or PKCS#12 completely and says what it holds; changes nothing. */
   inspectBackup: op(z.object({ path: FilePath, password: Password }).strict(), BackupInspectionSchema),
   /** 「既存の証明書をインポートする」: first-run import; refuses when a certificate exists. */
-  importCertificate: op(z.object({ path: FilePath, password: Password, exportable: z.boolean().default(true) }).strict(), StoreStatusSchema),
+  importCertificate: op(
+    z.object({ path: FilePath, password: Password, exportable: z.boolean().default(true), expectedFingerprintSha256: Sha256Hex.optional() }).strict(),
+    StoreStatusSchema,
+  ),
   /** Restore over an existing certificate; the replaced one is kept. */
   restore: op(
     z.object({ path: FilePath, password: Password, exportable: z.boolean().default(true), expectedFingerprintSha256: Sha256Hex.optional() }).strict(),

@@ -9,6 +9,7 @@ import { backupCertificate, exportAgentCertificate, generateCertificate, getStat
 import { readSettings, updateSettings } from '../store/settings.js';
 import { estimatePasswordStrength } from './password-strength.js';
 import { fleetService, watchFleet } from '../fleet/service.js';
+import { PathGrants } from './path-grants.js';
 
 export interface ServiceEnvironment {
   dataDir: string;
@@ -26,6 +27,9 @@ export function createApiHandlers(env: ServiceEnvironment): ApiHandlers {
   const { dataDir } = env;
   const context: OperationContext = { dataDir, onProgress: (event) => env.emit('progress', event), iterations: env.iterations };
   const fleet = fleetService(dataDir);
+  // Files are only those the admin picked in a native dialog (path-grants.ts says why).
+  const grants = new PathGrants();
+  const chosenBackup = (path: string) => grants.require('open-backup', path);
   const changed = async <T>(result: T): Promise<T> => {
     env.emit('statusChanged', await getStatus(dataDir));
     return result;
@@ -34,21 +38,21 @@ export function createApiHandlers(env: ServiceEnvironment): ApiHandlers {
     getStatus: () => getStatus(dataDir),
     appInfo: async () => ({ ...env.appInfo, dataDir }),
     generate: async (r) => changed(await generateCertificate(context, { password: r.password, commonName: r.subject, keySize: r.keySize, validityDays: r.validityDays })),
-    inspectBackup: (r) => inspectBackup(context, r),
-    importCertificate: async (r) => changed(await restoreCertificate(context, { ...r, requireEmptyStore: true })),
-    restore: async (r) => changed(await restoreCertificate(context, r)),
-    backup: (r) => backupCertificate(context, { password: r.password, outPath: r.path }),
+    inspectBackup: (r) => inspectBackup(context, { ...r, path: chosenBackup(r.path) }),
+    importCertificate: async (r) => changed(await restoreCertificate(context, { ...r, path: chosenBackup(r.path), requireEmptyStore: true })),
+    restore: async (r) => changed(await restoreCertificate(context, { ...r, path: chosenBackup(r.path) })),
+    backup: (r) => backupCertificate(context, { password: r.password, outPath: grants.require('save-backup', r.path) }),
     renew: async (r) => changed(await renewCertificate(context, r)),
-    exportAgentCertificate: async (r) => ({ path: (await exportAgentCertificate(context, r.path)).path }),
+    exportAgentCertificate: async (r) => ({ path: (await exportAgentCertificate(context, grants.require('save-agent-certificate', r.path))).path }),
     passwordStrength: async (r) => estimatePasswordStrength(r.password, r.userInputs),
     fleetSummary: () => fleet.summary(),
     clientsWithoutValidCertificate: (r) => fleet.clientsWithoutValidCertificate(r),
-    exportClientsCsv: (r) => fleet.exportClientsCsv(r.path),
+    exportClientsCsv: (r) => fleet.exportClientsCsv(grants.require('save-clients-csv', r.path)),
     queryAuthFailures: (r) => fleet.queryAuthFailures(r),
     getSettings: () => readSettings(dataDir),
     setSettings: (r) => updateSettings(dataDir, r),
-    showOpenDialog: async ({ purpose }) => ({ path: await env.dialogs.showOpen(purpose) }),
-    showSaveDialog: async ({ purpose, defaultName }) => ({ path: await env.dialogs.showSave(purpose, defaultName) }),
+    showOpenDialog: async ({ purpose }) => ({ path: grants.grant(`open-${purpose}`, await env.dialogs.showOpen(purpose)) }),
+    showSaveDialog: async ({ purpose, defaultName }) => ({ path: grants.grant(`save-${purpose}`, await env.dialogs.showSave(purpose, defaultName)) }),
   };
 }
 

@@ -16,7 +16,7 @@
  *   is another lineage that these agents never followed;
  * - a certificate this store already replaced is refused: agents never move back.
  */
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { StoreStatus } from '../api/schemas.js';
 import { badInput, CertManagerError, wrongState } from '../errors.js';
 import { fingerprintSha256 } from '../pki/inspect.js';
@@ -39,6 +39,9 @@ export interface RestoreRequest {
   /** The UI confirmed this fingerprint; refuse if the file changed since. */
   expectedFingerprintSha256?: string;
 }
+
+const spki = (key: KeyObject) => createPublicKey(key).export({ type: 'spki', format: 'der' });
+const samePublicKey = (a: KeyObject, b: KeyObject) => spki(a).equals(spki(b));
 
 const isPrefix = (prefix: string[], of: string[]) => prefix.length <= of.length && prefix.every((fp, i) => of[i] === fp);
 
@@ -96,6 +99,12 @@ export async function restoreCertificate(context: OperationContext, request: Res
       } else if (isPrefix(storeChain, backupChain)) {
         state = adoptBackupChain(opened, installed);
       } else {
+        // Same key, another certificate (re-issued elsewhere): a rotation must be signed by two keys.
+        if (samePublicKey(previousKey!, opened.privateKey))
+          throw badInput(
+            'RESTORE_SAME_KEY',
+            'This file holds the current key in a different certificate. A restore replaces the certificate together with its key; to get a new certificate, renew instead (-c).',
+          );
         report('publishing-rotation', 0.6);
         const version = base.state.current.version + 1;
         const statement = await rotationStatementFor(

@@ -4,12 +4,14 @@
  */
 import { BrowserWindow, Menu, app, dialog, ipcMain, protocol, session } from 'electron';
 import { createApiHandlers, startFleetEvents } from '../../core/api/service.js';
+import { readSettings } from '../../core/store/settings.js';
 import { APP_ENTRY_URL, APP_SCHEME, createAppProtocolHandler } from './app-protocol.js';
 import { createEventSender, createTrustedSenderCheck, registerContract } from './ipc-registration.js';
 import { hardenSession, hardenWebContents } from './hardening.js';
-import { debuggingSwitchIn } from './cli-args.js';
+import { unsafeSwitchIn } from './cli-args.js';
 import { buildMenuTemplate } from './menu-template.js';
 import { openDialogOptions, saveDialogOptions } from './dialogs.js';
+import { nativeLanguage } from './native-strings.js';
 import { mainWindowOptions } from './window-options.js';
 import { dataDirForApp } from './data-dir.js';
 
@@ -32,10 +34,10 @@ export function startApp(options: StartAppOptions): void {
   const isPackaged = app.isPackaged;
 
   // Item 19's runtime twin: the fuses already ignore --inspect; the packaged app also refuses
-  // Chromium's remote-debugging switches instead of serving DevTools on a port.
-  const debugSwitch = debuggingSwitchIn(process.argv);
-  if (isPackaged && debugSwitch) {
-    console.error(`CertificateManager does not run with ${debugSwitch}.`);
+  // Chromium's switches that open a debugger port, launch other programs or lower its defences.
+  const unsafeSwitch = unsafeSwitchIn(process.argv);
+  if (isPackaged && unsafeSwitch) {
+    console.error(`CertificateManager does not run with ${unsafeSwitch}.`);
     app.exit(1);
     return;
   }
@@ -88,7 +90,11 @@ export function startApp(options: StartAppOptions): void {
   void app.whenReady().then(() => {
     hardenSession(session.defaultSession, log);
     protocol.handle(APP_SCHEME, createAppProtocolHandler({ rootDir: options.rendererDir, log }));
-    Menu.setApplicationMenu(Menu.buildFromTemplate(buildMenuTemplate({ platform: process.platform, isPackaged, appName: app.name })));
+    // The menu follows the OS locale, like its role items (Copy, Paste...), which the OS translates.
+    const menuLanguage = nativeLanguage(null, app.getLocale());
+    Menu.setApplicationMenu(Menu.buildFromTemplate(buildMenuTemplate({ platform: process.platform, isPackaged, appName: app.name, language: menuLanguage })));
+    // Dialogs follow the window's language setting, read each time (the window can change it).
+    const language = async () => nativeLanguage((await readSettings(dataDir).catch(() => null))?.language, app.getLocale());
 
     const handlers = createApiHandlers({
       dataDir,
@@ -97,13 +103,13 @@ export function startApp(options: StartAppOptions): void {
       dialogs: {
         async showOpen(purpose) {
           const w = liveWindow();
-          const opts = openDialogOptions(purpose);
+          const opts = openDialogOptions(purpose, await language());
           const result = w ? await dialog.showOpenDialog(w, opts) : await dialog.showOpenDialog(opts);
           return result.canceled ? null : (result.filePaths[0] ?? null);
         },
         async showSave(purpose, defaultName) {
           const w = liveWindow();
-          const opts = saveDialogOptions(purpose, defaultName, app.getPath('documents'));
+          const opts = saveDialogOptions(purpose, defaultName, app.getPath('documents'), await language());
           const result = w ? await dialog.showSaveDialog(w, opts) : await dialog.showSaveDialog(opts);
           return result.canceled || !result.filePath ? null : result.filePath;
         },

@@ -81,8 +81,19 @@ export function isCliInvocation(args: readonly string[]): boolean {
   return firstPositional !== undefined && CLI_COMMANDS.has(firstPositional);
 }
 
-/** Switches that open a debugger or DevTools port; the packaged app refuses to start with them. */
-export function debuggingSwitchIn(args: readonly string[]): string | null {
-  const found = args.find((arg) => /^--(inspect(-brk|-port|-publish-uid)?|remote-debugging-(port|pipe|address))(=|$)/.test(arg));
+/**
+ * Switches the packaged app refuses to start with. The app runs elevated, so a changed shortcut
+ * or a scheduled task must not be able to use it to run code or drop its defences. Fuses cover
+ * Node's own switches; these are Chromium's:
+ * - a debugger or DevTools port (`--inspect…`, `--remote-debugging-…`);
+ * - switches that launch another program in place of, or in front of, a child process
+ *   (`--gpu-launcher`, `--renderer-cmd-prefix`, `--utility-cmd-prefix`, `--browser-subprocess-path`…);
+ * - switches that switch off the sandbox or web security, or feed V8 flags (`--js-flags`).
+ */
+const UNSAFE_SWITCH =
+  /^--(inspect(-brk|-port|-publish-uid)?|remote-debugging-(port|pipe|address)|remote-allow-origins|no-sandbox|disable-gpu-sandbox|disable-web-security|disable-site-isolation-trials|allow-running-insecure-content|gpu-launcher|ppapi-plugin-launcher|renderer-cmd-prefix|utility-cmd-prefix|gpu-cmd-prefix|plugin-launcher|browser-subprocess-path|js-flags|load-extension)(=|$)/i;
+
+export function unsafeSwitchIn(args: readonly string[]): string | null {
+  const found = args.find((arg) => UNSAFE_SWITCH.test(arg));
   return found ? found.split('=')[0]! : null;
 }

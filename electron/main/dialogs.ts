@@ -4,6 +4,7 @@
  * Pure; app.ts calls Electron's dialog with these.
  */
 import path from 'node:path';
+import { NATIVE_STRINGS, type NativeLanguage, type NativeStrings } from './native-strings.js';
 
 export type OpenPurpose = 'backup';
 export type SavePurpose = 'backup' | 'agent-certificate' | 'clients-csv';
@@ -13,10 +14,10 @@ interface Filter {
   extensions: string[];
 }
 
-const SAVE: Readonly<Record<SavePurpose, { title: string; fallbackName: string; filters: Filter[] }>> = {
-  backup: { title: 'Save the certificate backup', fallbackName: 'certificate-backup.zip', filters: [{ name: 'Certificate backup (zip)', extensions: ['zip'] }] },
-  'agent-certificate': { title: 'Export the certificate for agents', fallbackName: 'server-certificate.cer', filters: [{ name: 'Certificate (DER)', extensions: ['cer'] }] },
-  'clients-csv': { title: 'Export the client list', fallbackName: 'clients-without-valid-certificate.csv', filters: [{ name: 'CSV', extensions: ['csv'] }] },
+const SAVE: Readonly<Record<SavePurpose, (s: NativeStrings) => { title: string; fallbackName: string; filters: Filter[] }>> = {
+  backup: (s) => ({ title: s.saveBackupTitle, fallbackName: 'certificate-backup.zip', filters: [{ name: s.backupZipFilter, extensions: ['zip'] }] }),
+  'agent-certificate': (s) => ({ title: s.saveAgentCertificateTitle, fallbackName: 'server-certificate.cer', filters: [{ name: s.derCertificateFilter, extensions: ['cer'] }] }),
+  'clients-csv': (s) => ({ title: s.saveClientsTitle, fallbackName: 'clients-without-valid-certificate.csv', filters: [{ name: s.csvFilter, extensions: ['csv'] }] }),
 };
 
 /**
@@ -31,8 +32,8 @@ export function safeFileName(suggested: string | undefined, fallback: string): s
   return cleaned.length > 0 ? cleaned : fallback;
 }
 
-export function saveDialogOptions(purpose: SavePurpose, defaultName: string | undefined, documentsDir: string) {
-  const spec = SAVE[purpose];
+export function saveDialogOptions(purpose: SavePurpose, defaultName: string | undefined, documentsDir: string, language: NativeLanguage = 'en') {
+  const spec = SAVE[purpose](NATIVE_STRINGS[language]);
   return {
     title: spec.title,
     defaultPath: path.join(documentsDir, safeFileName(defaultName, spec.fallbackName)),
@@ -41,13 +42,14 @@ export function saveDialogOptions(purpose: SavePurpose, defaultName: string | un
   };
 }
 
-export function openDialogOptions(purpose: OpenPurpose) {
+export function openDialogOptions(purpose: OpenPurpose, language: NativeLanguage = 'en') {
   void purpose;
+  const s = NATIVE_STRINGS[language];
   return {
-    title: 'Choose a certificate backup',
+    title: s.openBackupTitle,
     filters: [
-      { name: 'Certificate backup (zip, pfx, p12)', extensions: ['zip', 'pfx', 'p12'] },
-      { name: 'All files', extensions: ['*'] },
+      { name: s.openBackupFilter, extensions: ['zip', 'pfx', 'p12'] },
+      { name: s.allFilesFilter, extensions: ['*'] },
     ],
     properties: ['openFile'] as Array<'openFile'>,
   };

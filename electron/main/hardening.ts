@@ -4,17 +4,19 @@
  * window we know about.
  */
 import { shell, type Session, type WebContents } from 'electron';
-import { BLOCKED_REQUEST_PATTERNS, isAllowedExternalUrl, isAllowedNavigation } from './navigation.js';
+import { BLOCKED_REQUEST_PATTERNS, isAllowedExternalUrl, isAllowedNavigation, isAllowedPermission } from './navigation.js';
 import { describeOrigin } from './ipc-registration.js';
 import type { Logger } from './dispatch.js';
 
-/** Deny every permission, device, download and network request of the app's session. */
+/** Deny every permission (but clipboard writes by the app), device, download and network request. */
 export function hardenSession(ses: Session, log: Logger): void {
-  ses.setPermissionRequestHandler((_contents, permission, callback) => {
-    log(`[security] denied a permission request: ${permission}`);
-    callback(false);
+  ses.setPermissionRequestHandler((contents, permission, callback, details) => {
+    // Defensive: a handler must never throw, whatever Electron (or a future version) passes.
+    const allowed = isAllowedPermission(permission, details?.requestingUrl ?? (typeof contents?.getURL === 'function' ? contents.getURL() : undefined));
+    if (!allowed) log(`[security] denied a permission request: ${permission}`);
+    callback(allowed);
   });
-  ses.setPermissionCheckHandler(() => false);
+  ses.setPermissionCheckHandler((_contents, permission, requestingOrigin) => isAllowedPermission(permission, requestingOrigin));
   ses.setDevicePermissionHandler(() => false);
   ses.setSpellCheckerEnabled(false); // no dictionary downloads
   ses.on('will-download', (event) => {

@@ -33,3 +33,12 @@ export function isAllowedNavigation(url: string): boolean {
  * says connect-src 'none'; this is the second lock): the network and the file system.
  */
 export const BLOCKED_REQUEST_PATTERNS = ['http://*/*', 'https://*/*', 'ws://*/*', 'wss://*/*', 'ftp://*/*', 'file://*/*'];
+
+/**
+ * The one web permission the app grants: writing plain text to the clipboard (sanitized, never
+ * reading), and only to the app's own pages. The "Copy" button next to a fingerprint needs it;
+ * everything else (camera, notifications, clipboard reads, ...) stays denied.
+ */
+export function isAllowedPermission(permission: string, requestingUrl: string | undefined): boolean {
+  return permission === 'clipboard-sanitized-write' && requestingUrl !== undefined && isAppUrl(requestingUrl);
+}

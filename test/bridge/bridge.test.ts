@@ -177,6 +177,15 @@ describe('every contract operation is reachable through the bridge (real core, t
     return (r.body as { ok: true; value: never }).value;
   }
   const p = (name: string) => path.join(work, name);
+  /** What the admin does first: picks the file in the (queued) native dialog. */
+  async function chooseOpen(file: string, target: Bridge = bridge) {
+    target.dialogs.queueOpen(file);
+    expect(await expectOk('showOpenDialog', { purpose: 'backup' }, target)).toEqual({ path: file });
+  }
+  async function chooseSave(purpose: 'backup' | 'agent-certificate' | 'clients-csv', file: string, target: Bridge = bridge) {
+    target.dialogs.queueSave(file);
+    expect(await expectOk('showSaveDialog', { purpose }, target)).toEqual({ path: file });
+  }
 
   it('getStatus', async () => {
     expect(await expectOk('getStatus', {})).toMatchObject({ hasCertificate: false, current: null });
@@ -201,13 +210,16 @@ describe('every contract operation is reachable through the bridge (real core, t
     expect(existsSync(generatedBackup)).toBe(true);
   });
   it('inspectBackup', async () => {
+    await chooseOpen(generatedBackup ?? p('missing.zip'));
     expect(await expectOk('inspectBackup', { path: generatedBackup ?? p('missing.zip'), password: PASSWORD })).toMatchObject({ sameAsCurrent: true });
   });
   it('backup', async () => {
+    await chooseSave('backup', p('backup-v1.zip'));
     await expectOk('backup', { path: p('backup-v1.zip'), password: PASSWORD });
     expect(existsSync(p('backup-v1.zip'))).toBe(true);
   });
   it('exportAgentCertificate', async () => {
+    await chooseSave('agent-certificate', p('agent.cer'));
     await expectOk('exportAgentCertificate', { path: p('agent.cer') });
     expect(existsSync(p('agent.cer'))).toBe(true);
   });
@@ -218,6 +230,7 @@ describe('every contract operation is reachable through the bridge (real core, t
     expect(await expectOk('clientsWithoutValidCertificate', {})).toMatchObject({ total: 0 });
   });
   it('exportClientsCsv', async () => {
+    await chooseSave('clients-csv', p('clients.csv'));
     await expectOk('exportClientsCsv', { path: p('clients.csv') });
   });
   it('queryAuthFailures', async () => {
@@ -228,10 +241,13 @@ describe('every contract operation is reachable through the bridge (real core, t
     expect(v.status.current.version).toBe(2);
   });
   it('importCertificate (the first backup, into an empty store)', async () => {
+    await chooseOpen(p('backup-v1.zip'), fresh);
     expect(await expectOk('importCertificate', { path: p('backup-v1.zip'), password: PASSWORD }, fresh)).toMatchObject({ hasCertificate: true });
   });
   it('restore (the renewed certificate over the imported one)', async () => {
+    await chooseSave('backup', p('backup-v2.zip'));
     await expectOk('backup', { path: p('backup-v2.zip'), password: NEW_PASSWORD });
+    await chooseOpen(p('backup-v2.zip'), fresh);
     const v: { current: { source: string } } = await expectOk('restore', { path: p('backup-v2.zip'), password: NEW_PASSWORD }, fresh);
     expect(v.current.source).toBe('restored');
   });
@@ -252,5 +268,53 @@ describe('every contract operation is reachable through the bridge (real core, t
   });
   it('covers every operation of the contract', () => {
     expect([...covered].sort()).toEqual([...OPERATION_KEYS].sort());
+  });
+});
+
+describe('main reads and writes only files the admin chose in a native dialog', () => {
+  const PASSWORD = 'Correct-Horse-Battery-Staple-42';
+  let bridge: Bridge;
+  let work: string;
+  beforeAll(async () => {
+    work = await tmp('cm-bridge-grants-');
+    bridge = await startBridge({ dataDir: path.join(work, 'store'), log: () => {} });
+    expect((await call(bridge, 'generate', { password: PASSWORD, keySize: 2048 })).body.ok).toBe(true);
+  });
+  afterAll(async () => bridge?.close());
+  const refused = async (key: OperationKey, request: unknown) => {
+    const r = await call(bridge, key, request);
+    expect(r.body).toMatchObject({ ok: false, error: { kind: 'usage', code: 'PATH_NOT_CHOSEN' } });
+  };
+
+  it('a path no dialog returned is refused, and nothing is written', async () => {
+    const target = path.join(work, 'startup.bat');
+    await refused('backup', { path: path.join(work, 'key.zip'), password: 'attacker-chosen-password' });
+    await refused('exportAgentCertificate', { path: target });
+    await refused('exportClientsCsv', { path: path.join(work, 'x.ps1') });
+    await refused('inspectBackup', { path: '/etc/passwd', password: 'x' });
+    expect(existsSync(path.join(work, 'key.zip')) || existsSync(target) || existsSync(path.join(work, 'x.ps1'))).toBe(false);
+  });
+
+  it('a file chosen for one purpose cannot be used for another, and a cancelled dialog grants nothing', async () => {
+    const csv = path.join(work, 'clients.csv');
+    bridge.dialogs.queueSave(csv);
+    expect((await call(bridge, 'showSaveDialog', { purpose: 'clients-csv' })).body).toMatchObject({ ok: true, value: { path: csv } });
+    await refused('backup', { path: csv, password: PASSWORD });
+    await refused('restore', { path: csv, password: PASSWORD });
+    expect((await call(bridge, 'exportClientsCsv', { path: csv })).body.ok).toBe(true);
+    bridge.dialogs.queueOpen(null);
+    expect((await call(bridge, 'showOpenDialog', { purpose: 'backup' })).body).toMatchObject({ ok: true, value: { path: null } });
+  });
+
+  it('a restore of a file the admin did not choose leaves the store as it was', async () => {
+    const before = (await call(bridge, 'getStatus', {})).body;
+    const other = await startBridge({ dataDir: path.join(work, 'other'), log: () => {} });
+    try {
+      const made = (await call(other, 'generate', { password: PASSWORD, keySize: 2048 })).body as { ok: true; value: { backupPath: string } };
+      await refused('restore', { path: made.value.backupPath, password: PASSWORD });
+    } finally {
+      await other.close();
+    }
+    expect((await call(bridge, 'getStatus', {})).body).toEqual(before);
   });
 });

@@ -115,20 +115,31 @@ describe.skipIf(Boolean(skipReason))('the real app (Electron)', () => {
     expect(app.windows()).toHaveLength(1);
   });
 
-  it('does a backup round trip through window.certificateManager', async () => {
+  it('does a backup round trip through window.certificateManager, with files chosen in the (stubbed) native dialogs', async () => {
     const backupPath = path.join(work, 'backup.zip');
+    // The admin's choice in the native dialogs, answered in main.
+    await app.evaluate(({ dialog }, file) => {
+      dialog.showSaveDialog = (async () => ({ canceled: false, filePath: file })) as unknown as typeof dialog.showSaveDialog;
+      dialog.showOpenDialog = (async () => ({ canceled: false, filePaths: [file] })) as unknown as typeof dialog.showOpenDialog;
+    }, backupPath);
     const result = await page.evaluate(
-      async ({ password, backupPath }) => {
+      async ({ password, elsewhere }) => {
         const api = window.certificateManager;
         const generated = await api.generate({ password, keySize: 2048 });
-        const backup = await api.backup({ path: backupPath, password });
-        const inspected = await api.inspectBackup({ path: backupPath, password });
-        const wrong = await api.inspectBackup({ path: backupPath, password: 'wrong password' }).catch((e: unknown) => e);
-        const restored = await api.restore({ path: backupPath, password });
-        return { generated, backup, inspected, wrong, restored };
+        // A path the admin did not choose is refused before anything is written.
+        const unchosen = await api.backup({ path: elsewhere, password }).catch((e: unknown) => e);
+        const saveAs = await api.showSaveDialog({ purpose: 'backup' });
+        const backup = await api.backup({ path: saveAs.path!, password });
+        const open = await api.showOpenDialog({ purpose: 'backup' });
+        const inspected = await api.inspectBackup({ path: open.path!, password });
+        const wrong = await api.inspectBackup({ path: open.path!, password: 'wrong password' }).catch((e: unknown) => e);
+        const restored = await api.restore({ path: open.path!, password });
+        return { generated, unchosen, saveAs, backup, inspected, wrong, restored };
       },
-      { password: PASSWORD, backupPath },
+      { password: PASSWORD, backupPath, elsewhere: path.join(work, 'elsewhere.zip') },
     );
+    expect(result.unchosen).toMatchObject({ name: 'CertManagerError', kind: 'usage', code: 'PATH_NOT_CHOSEN' });
+    expect(result.saveAs.path).toBe(backupPath);
     const fingerprint = result.generated.status.current!.fingerprintSha256;
     expect(result.backup.fingerprintSha256).toBe(fingerprint);
     expect(result.inspected).toMatchObject({ sameAsCurrent: true, certificate: { fingerprintSha256: fingerprint } });

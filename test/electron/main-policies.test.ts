@@ -4,13 +4,14 @@ import { mkdtemp, mkdir, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CLI_COMMANDS, CLI_FLAGS, debuggingSwitchIn, isCliInvocation, userArgsFrom } from '../../electron/main/cli-args.js';
+import { CLI_COMMANDS, CLI_FLAGS, isCliInvocation, unsafeSwitchIn, userArgsFrom } from '../../electron/main/cli-args.js';
 import { dataDirForApp, dataDirFromArgs } from '../../electron/main/data-dir.js';
 import { defaultDataDir } from '../../core/store/paths.js';
 import { APP_CSP, APP_ENTRY_URL, createAppProtocolHandler, resolveRendererFile } from '../../electron/main/app-protocol.js';
-import { isAllowedExternalUrl, isAllowedNavigation } from '../../electron/main/navigation.js';
+import { isAllowedExternalUrl, isAllowedNavigation, isAllowedPermission } from '../../electron/main/navigation.js';
 import { buildMenuTemplate } from '../../electron/main/menu-template.js';
-import { safeFileName, saveDialogOptions } from '../../electron/main/dialogs.js';
+import { openDialogOptions, safeFileName, saveDialogOptions } from '../../electron/main/dialogs.js';
+import { NATIVE_STRINGS, nativeLanguage } from '../../electron/main/native-strings.js';
 import { secureWebPreferences } from '../../electron/main/window-options.js';
 
 describe('CLI or window (cli-args.ts)', () => {
@@ -61,10 +62,14 @@ describe('CLI or window (cli-args.ts)', () => {
   });
 
   it('spots debugging switches', () => {
-    expect(debuggingSwitchIn(['exe', '--remote-debugging-port=9222'])).toBe('--remote-debugging-port');
-    expect(debuggingSwitchIn(['exe', '--inspect-brk'])).toBe('--inspect-brk');
-    expect(debuggingSwitchIn(['exe', '--remote-debugging-pipe'])).toBe('--remote-debugging-pipe');
-    expect(debuggingSwitchIn(['exe', '--inspector-x', '-b'])).toBeNull();
+    expect(unsafeSwitchIn(['exe', '--remote-debugging-port=9222'])).toBe('--remote-debugging-port');
+    expect(unsafeSwitchIn(['exe', '--inspect-brk'])).toBe('--inspect-brk');
+    expect(unsafeSwitchIn(['exe', '--remote-debugging-pipe'])).toBe('--remote-debugging-pipe');
+    expect(unsafeSwitchIn(['exe', '--inspector-x', '-b'])).toBeNull();
+    // Switches that would run another program, or lower the sandbox, elevated.
+    for (const arg of ['--gpu-launcher=cmd.exe /c x', '--renderer-cmd-prefix=calc', '--utility-cmd-prefix=x', '--browser-subprocess-path=C:\\x.exe', '--no-sandbox', '--js-flags=--allow-natives-syntax', '--disable-web-security', '--load-extension=C:\\ext', '--NO-SANDBOX'])
+      expect(unsafeSwitchIn(['exe', arg]), arg).toBe(arg.split('=')[0]);
+    expect(unsafeSwitchIn(['exe', '-b', 'pw', 'C:\\backups\\--no-sandbox.zip'])).toBeNull();
   });
 });
 
@@ -208,5 +213,32 @@ describe('window, menu and dialogs', () => {
     const opts = saveDialogOptions('backup', '../x.zip', '/home/a/Documents');
     expect(opts.defaultPath).toBe(path.join('/home/a/Documents', 'x.zip'));
     expect(opts.filters[0]?.extensions).toEqual(['zip']);
+  });
+
+  it('native dialogs and the menu speak the window\'s language', () => {
+    expect(Object.keys(NATIVE_STRINGS.ja).sort()).toEqual(Object.keys(NATIVE_STRINGS.en).sort());
+    expect(nativeLanguage('auto', 'ja-JP')).toBe('ja');
+    expect(nativeLanguage('en', 'ja-JP')).toBe('en');
+    expect(nativeLanguage('ja', 'en-US')).toBe('ja');
+    expect(nativeLanguage(undefined, 'ja')).toBe('ja');
+    expect(nativeLanguage('auto', 'jam')).toBe('en');
+    expect(saveDialogOptions('backup', undefined, '/d', 'ja').title).toBe('証明書のバックアップを保存');
+    expect(saveDialogOptions('clients-csv', undefined, '/d', 'ja').title).toContain('有効な証明書を持たないクライアント');
+    expect(openDialogOptions('backup', 'ja').filters.map((f) => f.name)).toEqual(['証明書のバックアップ (zip、pfx、p12)', 'すべてのファイル']);
+    const labels = buildMenuTemplate({ platform: 'win32', isPackaged: true, appName: 'x', language: 'ja' }).map((m) => m.label);
+    expect(labels).toContain('編集(&E)');
+    // Everything English in the tables is a translation of a Japanese string, not left over.
+    for (const [key, value] of Object.entries(NATIVE_STRINGS.ja)) expect(value, key).not.toBe(NATIVE_STRINGS.en[key as keyof typeof NATIVE_STRINGS.en]);
+  });
+});
+
+describe('permissions', () => {
+  it('grants only sanitized clipboard writes, and only to the app\'s own pages', () => {
+    expect(isAllowedPermission('clipboard-sanitized-write', 'app://certificatemanager/index.html')).toBe(true);
+    expect(isAllowedPermission('clipboard-sanitized-write', 'app://certificatemanager')).toBe(true);
+    for (const permission of ['clipboard-read', 'media', 'notifications', 'geolocation', 'openExternal', 'fileSystem', 'hid', 'serial', 'usb'])
+      expect(isAllowedPermission(permission, 'app://certificatemanager/index.html'), permission).toBe(false);
+    for (const url of ['https://certificatemanager/', 'app://evil/', 'app://user:pw@certificatemanager/', 'file:///C:/x.html', undefined, ''])
+      expect(isAllowedPermission('clipboard-sanitized-write', url), String(url)).toBe(false);
   });
 });

@@ -195,6 +195,12 @@ describe('startApp', () => {
     (state.session.permissionRequest as (wc: unknown, p: string, cb: (g: boolean) => void) => void)({}, 'notifications', (g) => granted.push(g));
     expect(granted).toEqual([false, false]);
     expect((state.session.permissionCheck as Fn)()).toBe(false);
+    // The one exception: the app's own page may write text to the clipboard (the Copy button).
+    const request = state.session.permissionRequest as (wc: unknown, p: string, cb: (g: boolean) => void, d?: { requestingUrl?: string }) => void;
+    request({}, 'clipboard-sanitized-write', (g) => granted.push(g), { requestingUrl: 'app://certificatemanager/index.html' });
+    request({}, 'clipboard-sanitized-write', (g) => granted.push(g), { requestingUrl: 'https://example.com/' });
+    expect(granted.slice(-2)).toEqual([true, false]);
+    expect((state.session.permissionCheck as (wc: unknown, p: string, o: string) => boolean)({}, 'clipboard-sanitized-write', 'app://certificatemanager')).toBe(true);
     expect((state.session.devicePermission as Fn)()).toBe(false);
     const blocked = state.session.beforeRequest as { filter: { urls: string[] }; h: (d: unknown, cb: (r: unknown) => void) => void };
     expect(blocked.filter.urls).toEqual(expect.arrayContaining(['https://*/*', 'http://*/*', 'file://*/*']));

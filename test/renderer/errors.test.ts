@@ -66,17 +66,29 @@ describe('what the UI says about an error', () => {
     };
     visit(path.resolve('core/api/service.ts'));
     visit(path.resolve('core/errors.ts'));
+    // The IPC layer's own refusals.
+    visit(path.resolve('electron/main/dispatch.ts'));
+    visit(path.resolve('electron/main/ipc-registration.ts'));
     expect(files.size).toBeGreaterThan(10);
     const codes = new Set<string>();
     for (const file of files) {
       const text = readFileSync(file, 'utf8');
       for (const m of text.matchAll(/(?:badInput|wrongState|wrongPassword|usageError|CertManagerError\(\s*'[a-z-]+',)\s*\(?\s*'([A-Z][A-Z0-9_]+)'/g)) codes.add(m[1]!);
       for (const m of text.matchAll(/:\s*'((?:PKCS12|BACKUP)_[A-Z0-9_]+)'/g)) codes.add(m[1]!);
+      for (const m of text.matchAll(/failure\('[a-z-]+',\s*'([A-Z][A-Z0-9_]+)'|code:\s*'([A-Z][A-Z0-9_]+)'/g)) codes.add((m[1] ?? m[2])!);
     }
     // Programming errors (bad arguments between modules) are not admin-facing.
     const internalOnly = new Set(['BAD_ARGUMENTS', 'UNKNOWN_OPTION', 'UNKNOWN_COMMAND', 'MISSING_VALUE', 'BAD_OPTION', 'BAD_KEY_SIZE', 'NOT_IMPLEMENTED']);
     expect(codes.size).toBeGreaterThan(10);
     const missing = [...codes].filter((c) => !internalOnly.has(c)).filter((c) => !translatedMessageKey(translator, 'en', c) || !translatedMessageKey(translator, 'ja', c));
     expect(missing).toEqual([]);
+    expect(codes).toContain('SENDER_REFUSED');
+    expect(codes).toContain('PATH_NOT_CHOSEN');
+  });
+
+  it('codes whose fix differs from their family\'s get their own message, not the family\'s', () => {
+    // "Damaged or unsupported" would send the admin the wrong way for these.
+    for (const code of ['PKCS12_NO_KEY', 'PKCS12_NO_CERTIFICATE', 'PKCS12_KEY_MISMATCH', 'PKCS12_SEVERAL_KEYS', 'PKCS12_NO_MAC', 'PKCS12_HOSTILE_ITERATIONS', 'BACKUP_UNREADABLE', 'BACKUP_NOT_RECOGNIZED', 'BACKUP_CHANGED', 'BACKUP_ZIP_ENCRYPTED'])
+      for (const language of ['en', 'ja'] as const) expect(translatedMessageKey(translator, language, code)).toBe(`errors.code.${code}`);
   });
 });

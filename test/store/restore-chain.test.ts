@@ -14,7 +14,9 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import unzipper from 'unzipper';
 import { backupCertificate, generateCertificate, renewCertificate, restoreCertificate, getStatus } from '../../core/ops/index.js';
-import { readStore, type StoreState } from '../../core/store/store.js';
+import { loadPrivateKey, readStore, type StoreState } from '../../core/store/store.js';
+import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
+import { encodePkcs12 } from '../../core/pki/pkcs12/index.js';
 import { createTrustState, followRotations } from '../../core/trust/index.js';
 import { fingerprintSha256 } from '../../core/pki/inspect.js';
 import { rawZip } from '../helpers/raw-zip.js';
@@ -103,6 +105,18 @@ describe('restore keeps a chain agents can follow', () => {
     const st = await state(s);
     expect(st.replaced).toHaveLength(1);
     expect(await chainProblems(st)).toEqual([]);
+  });
+
+  it('the current key in a re-issued certificate is refused with its own reason, and the store is unchanged', async () => {
+    const s = join(root, 'same-key');
+    await generateCertificate(ctx(s), { password: pw, keySize: 2048, commonName: 'same key' });
+    const before = await readStore(s);
+    const key = await loadPrivateKey(before!);
+    const reissued = createSelfSignedCertificate({ privateKey: key, commonName: 'same key, re-issued', validityDays: 400, now: new Date() });
+    const pfx = join(root, 'reissued.pfx');
+    await writeFile(pfx, await encodePkcs12({ privateKey: key, certificate: reissued }, pw, { iterations: 1000 }));
+    await expect(restoreCertificate(ctx(s), { path: pfx, password: pw, exportable: true })).rejects.toMatchObject({ kind: 'bad-input', code: 'RESTORE_SAME_KEY' });
+    expect(await readStore(s)).toEqual(before);
   });
 
   it('restoring the same certificate again changes neither version nor chain', async () => {

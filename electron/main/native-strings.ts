@@ -1,0 +1,45 @@
+/**
+ * The few words main shows itself, outside the renderer: native dialog titles and file-type
+ * names, and the menu. In the same two languages as the window, chosen the same way (the
+ * language setting, else the OS locale; renderer/src/lib/i18n-core.ts is the window's twin).
+ */
+export type NativeLanguage = 'en' | 'ja';
+
+export function nativeLanguage(setting: string | null | undefined, osLocale: string | null | undefined): NativeLanguage {
+  if (setting === 'ja' || setting === 'en') return setting;
+  const tag = (osLocale ?? '').trim().toLowerCase().replace('_', '-');
+  return tag === 'ja' || tag.startsWith('ja-') ? 'ja' : 'en';
+}
+
+const en = {
+  saveBackupTitle: 'Save the certificate backup',
+  backupZipFilter: 'Certificate backup (zip)',
+  saveAgentCertificateTitle: 'Export the certificate for agents',
+  derCertificateFilter: 'Certificate (DER)',
+  saveClientsTitle: 'Export the clients without a valid certificate',
+  csvFilter: 'CSV (comma-separated values)',
+  openBackupTitle: 'Choose a certificate backup',
+  openBackupFilter: 'Certificate backup (zip, pfx, p12)',
+  allFilesFilter: 'All files',
+  fileMenu: '&File',
+  editMenu: '&Edit',
+  macEditMenu: 'Edit',
+};
+
+const ja: typeof en = {
+  saveBackupTitle: '証明書のバックアップを保存',
+  backupZipFilter: '証明書のバックアップ (zip)',
+  saveAgentCertificateTitle: 'エージェント用の証明書をエクスポート',
+  derCertificateFilter: '証明書 (DER)',
+  saveClientsTitle: '有効な証明書を持たないクライアントをエクスポート',
+  csvFilter: 'CSV (コンマ区切り)',
+  openBackupTitle: '証明書のバックアップを選択',
+  openBackupFilter: '証明書のバックアップ (zip、pfx、p12)',
+  allFilesFilter: 'すべてのファイル',
+  fileMenu: 'ファイル(&F)',
+  editMenu: '編集(&E)',
+  macEditMenu: '編集',
+};
+
+export type NativeStrings = typeof en;
+export const NATIVE_STRINGS: Readonly<Record<NativeLanguage, NativeStrings>> = { en, ja };
