@@ -12,7 +12,10 @@ const EOCD_SIGNATURE = 0x06054b50;
 const ZIP64_LOCATOR_SIGNATURE = 0x07064b50;
 const CENTRAL_SIGNATURE = 0x02014b50;
 const LOCAL_SIGNATURE = 0x04034b50;
+const EOCD_SIGNATURE_BYTES = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
 const EOCD_SIZE = 22;
+/** How far from the end unzipper (lib/Open/directory.js, tailSize) looks for the end record. */
+const UNZIPPER_TAIL = 80;
 const MAX_COMMENT = 0xffff;
 
 const hostile = (message: string) => badInput('BACKUP_DAMAGED', `${message} Use another backup.`);
@@ -32,12 +35,21 @@ export function precheckZip(data: Buffer, maxEntries: number): CentralEntry[] {
     }
   }
   if (eocd < 0) throw hostile('The zip is damaged or truncated (no end of central directory).');
+  // unzipper finds its end record differently: the FIRST signature within the last 80 bytes. A
+  // decoy record hidden in a comment would be the one it reads (one declaring zip64 and four
+  // billion entries made it allocate until the process died). Backups have no zip comment, so
+  // the end record must be the last 22 bytes and the only signature unzipper can see.
+  if (eocd !== data.length - EOCD_SIZE) throw hostile('The zip has a comment after its directory, which backups never have; it is damaged or hostile.');
+  if (data.indexOf(EOCD_SIGNATURE_BYTES, Math.max(0, data.length - UNZIPPER_TAIL)) !== eocd)
+    throw hostile('The zip holds a second end-of-directory record; it is damaged or hostile.');
   if (eocd >= 20 && data.readUInt32LE(eocd - 20) === ZIP64_LOCATOR_SIGNATURE) throw hostile('The zip uses the zip64 format, which backups never use; it is damaged or hostile.');
   const disk = data.readUInt16LE(eocd + 4);
   const entriesOnDisk = data.readUInt16LE(eocd + 8);
   const entries = data.readUInt16LE(eocd + 10);
   const cdSize = data.readUInt32LE(eocd + 12);
   const cdOffset = data.readUInt32LE(eocd + 16);
+  // The values that switch a reader to zip64 (unzipper tests these, like Go's reader).
+  if (disk === 0xffff || entries === 0xffff || cdOffset === 0xffffffff) throw hostile('The zip uses the zip64 format, which backups never use; it is damaged or hostile.');
   if (disk !== 0 || entriesOnDisk !== entries) throw hostile('The zip spans several disks; it is damaged or hostile.');
   if (entries > maxEntries) throw badInput('BACKUP_UNEXPECTED_ENTRIES', 'The zip holds far more entries than a backup has. Use another backup.');
   if (cdOffset + cdSize > eocd) throw hostile('The zip is damaged or truncated (its directory points outside the file).');

@@ -47,7 +47,7 @@ interface Entry {
 }
 
 /** A zip writer that can make the local header disagree with the central directory, or write a zip64 end record. */
-function zip(entries: Entry[], options: { zip64Records?: number } = {}): Buffer {
+function zip(entries: Entry[], options: { zip64Records?: number; decoyZip64Records?: number; zipComment?: Buffer } = {}): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
@@ -79,6 +79,32 @@ function zip(entries: Entry[], options: { zip64Records?: number } = {}): Buffer 
     centrals.push(c, name);
     offset += 30 + lname.length + body.length;
   }
+  if (options.decoyZip64Records !== undefined) {
+    // The last central entry's comment carries a zip64 record, its locator and a decoy end
+    // record that points a reader at them: a complete zip64 ending, inside a comment.
+    const cdLength = Buffer.concat(centrals).length + 98;
+    const z = Buffer.alloc(56);
+    z.writeUInt32LE(0x06064b50, 0);
+    z.writeBigUInt64LE(44n, 4);
+    z.writeBigUInt64LE(BigInt(options.decoyZip64Records), 24);
+    z.writeBigUInt64LE(BigInt(options.decoyZip64Records), 32);
+    z.writeBigUInt64LE(BigInt(cdLength), 40);
+    z.writeBigUInt64LE(BigInt(offset), 48);
+    const locator = Buffer.alloc(20);
+    locator.writeUInt32LE(0x07064b50, 0);
+    // The zip64 record starts right after the last entry's name, where the comment begins.
+    locator.writeBigUInt64LE(BigInt(offset + Buffer.concat(centrals).length), 8);
+    locator.writeUInt32LE(1, 16);
+    const decoy = Buffer.alloc(22);
+    decoy.writeUInt32LE(0x06054b50, 0);
+    decoy.writeUInt16LE(0xffff, 8);
+    decoy.writeUInt16LE(0xffff, 10);
+    decoy.writeUInt16LE(5, 20);
+    const last = centrals.length - 2; // [header, name] of the last entry
+    const comment = Buffer.concat([z, locator, decoy]);
+    centrals[last]!.writeUInt16LE(comment.length, 32);
+    centrals.push(comment);
+  }
   const cd = Buffer.concat(centrals);
   const parts = [...locals, cd];
   const end = Buffer.alloc(22);
@@ -108,7 +134,8 @@ function zip(entries: Entry[], options: { zip64Records?: number } = {}): Buffer 
     end.writeUInt32LE(cd.length, 12);
     end.writeUInt32LE(offset, 16);
   }
-  parts.push(end);
+  if (options.zipComment) end.writeUInt16LE(options.zipComment.length, 20);
+  parts.push(end, options.zipComment ?? Buffer.alloc(0));
   return Buffer.concat(parts);
 }
 
@@ -158,6 +185,26 @@ describe('zip hardening', () => {
     oneCleanLine(r.stderr);
     expect(await snapshotTree(store)).toEqual(before);
   }, 20_000);
+
+  it('a decoy end record (zip64, 2^32-1 entries) hidden in the last entry\'s comment is refused at once, not read by unzipper', async () => {
+    // unzipper takes the first end-record signature in the last 80 bytes; the real one is last.
+    const path = join(root, 'decoy-eocd.zip');
+    await writeFile(path, zip([...good].map(([name, data]) => ({ name, data })), { decoyZip64Records: 0xffffffff }));
+    const before = await snapshotTree(store);
+    const { child, done } = startCli(['-r', pw, path], { dataDir: store });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 8_000);
+    const r = await done;
+    clearTimeout(timer);
+    expect(r.code, 'killed after 8 s: unzipper read the decoy').toBe(4);
+    oneCleanLine(r.stderr);
+    expect(await snapshotTree(store)).toEqual(before);
+  }, 20_000);
+
+  it('a zip comment (which backups never have) is refused; without it the same zip opens', async () => {
+    const entries = [...good].map(([name, data]) => ({ name, data }));
+    await expect(parseBackupBytes(zip(entries, { zipComment: Buffer.from('made elsewhere') }))).rejects.toMatchObject({ kind: 'bad-input', code: 'BACKUP_DAMAGED' });
+    await expect(parseBackupBytes(zip(entries))).resolves.toBeTruthy();
+  });
 
   it('entries whose local header names differ from the central directory (../../ in the local header) are refused as hostile', async () => {
     const bytes = zip([...good].map(([name, data]) => ({ name, localName: `../../evil/${name}`, data })));
