@@ -4,7 +4,7 @@
  * printed, and "-" reads one from standard input.
  */
 import type { Readable, Writable } from 'node:stream';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { CertManagerError, EXIT_CODES, toCertManagerError, usageError } from '../errors.js';
 import { resolveDataDir } from '../store/paths.js';
 import { backupCertificate, exportAgentCertificate, generateCertificate, getStatus, inspectBackup, renewCertificate, restoreCertificate, type OperationContext } from '../ops/index.js';
@@ -97,6 +97,18 @@ export function passwordFromBytes(bytes: Buffer): string {
   return line;
 }
 
+/**
+ * "-r backup.zip MyPassw0rd" would end in "Cannot read MyPassw0rd": the password, echoed to the
+ * console and to logs. When the "file" does not exist but the "password" does, the two were
+ * swapped: say so, and quote neither.
+ */
+function refuseSwappedArguments(command: Command): void {
+  if (command.name !== 'restore' && command.name !== 'verify-backup') return;
+  if (command.password === '-' || existsSync(command.path) || !existsSync(command.password)) return;
+  const usage = command.name === 'restore' ? (command.exportable ? '-r' : '-re') : 'verify-backup';
+  throw usageError('ARGUMENTS_SWAPPED', `The password comes first, then the file: certificatemanager ${usage} <password> <backup>.`);
+}
+
 async function resolvePasswords(command: Command, stdin: Readable, stderr: Writable): Promise<Command> {
   if ('password' in command && command.password === '-') return { ...command, password: await readPasswordFromStdin(stdin, stderr) };
   return command;
@@ -120,6 +132,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   try {
     const invocation = parseArguments(argv);
     json = invocation.json;
+    refuseSwappedArguments(invocation.command);
     const command = await resolvePasswords(invocation.command, io.stdin, io.stderr);
     const dataDir = resolveDataDir(invocation.dataDir, { platform: process.platform, env: io.env, isRoot: typeof process.getuid === 'function' && process.getuid() === 0 });
     // Progress goes to stderr only when a person is watching; scripts get clean output.

@@ -66,7 +66,9 @@ export function parseArguments(argv: readonly string[]): Invocation {
     } else if (FLAG_OPTIONS.has(arg)) {
       flags.add(arg);
     } else if (arg.startsWith('--')) {
-      throw usageError('UNKNOWN_OPTION', `Unknown option ${arg.slice(0, 40)}. See certificatemanager --help.`);
+      // On a line with a password it may be the password itself, given in the wrong place.
+      const shown = words.length > 0 && PASSWORD_VERBS.has(words[0]!.toLowerCase()) ? '(not shown: it may be a password in the wrong place)' : arg.slice(0, 40);
+      throw usageError('UNKNOWN_OPTION', `Unknown option ${shown}. See certificatemanager --help.`);
     } else {
       words.push(arg);
     }

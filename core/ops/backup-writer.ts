@@ -1,7 +1,7 @@
 /** Turns the store's current key and certificate into a backup zip (shared by -b, -g and -c). */
 import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { encodePkcs12 } from '../pki/pkcs12/index.js';
 import { describeCertificate } from '../pki/inspect.js';
 import { buildBackupZip } from '../backup/write.js';
@@ -32,4 +32,16 @@ export async function writeAutomaticBackup(dataDir: string, zip: Buffer, fingerp
   const path = join(folder, `${stamp}-${reason}-${fingerprintSha256.slice(0, 16)}.zip`);
   await replaceFileAtomically(path, zip, 0o600);
   return path;
+}
+
+/**
+ * For a commit that failed after the automatic backup was written: that backup holds a key
+ * that was never installed, and left behind it would be the newest "renewed" backup in the
+ * folder. Removes it, then rethrows the commit's error.
+ */
+export function withoutBackup(backupPath: string): (error: unknown) => Promise<never> {
+  return async (error) => {
+    await rm(backupPath, { force: true }).catch(() => undefined);
+    throw error;
+  };
 }

@@ -6,7 +6,7 @@ import { createSelfSignedCertificate, DEFAULT_VALIDITY_DAYS } from '../pki/certi
 import { withStoreLock } from '../store/lock.js';
 import { appendAudit, commitStore, readStore, type StoreState } from '../store/store.js';
 import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
-import { buildBackup, writeAutomaticBackup } from './backup-writer.js';
+import { buildBackup, withoutBackup, writeAutomaticBackup } from './backup-writer.js';
 import { getStatus } from './status.js';
 
 export interface GenerateRequest {
@@ -40,7 +40,7 @@ export async function generateCertificate(context: OperationContext, request: Ge
     report('writing', 0.9);
     // The backup is on disk before the certificate is: there is never a key without one.
     const backupPath = await writeAutomaticBackup(dataDir, backup.zip, backup.fingerprintSha256, now, 'generated');
-    await commitStore(dataDir, null, { state, privateKeyPem: privateKeyToPem(privateKey) }, guard);
+    await commitStore(dataDir, null, { state, privateKeyPem: privateKeyToPem(privateKey) }, guard).catch(withoutBackup(backupPath));
     await appendAudit(dataDir, { action: 'generate', fingerprintSha256: backup.fingerprintSha256 });
     report('done', 1);
     return { status: await getStatus(dataDir), backupPath };

@@ -10,7 +10,7 @@ import { parseCertificate } from '../pki/inspect.js';
 import { withStoreLock } from '../store/lock.js';
 import { appendAudit, commitStore, loadPrivateKey, requireCertificate, type StoreState } from '../store/store.js';
 import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
-import { buildBackup, writeAutomaticBackup } from './backup-writer.js';
+import { buildBackup, withoutBackup, writeAutomaticBackup } from './backup-writer.js';
 import { rotationStatementFor } from './rotation-hook.js';
 import { getStatus } from './status.js';
 
@@ -56,7 +56,7 @@ export async function renewCertificate(context: OperationContext, request: Renew
     const backup = await buildBackup({ privateKey, state }, request.password, { iterations: context.iterations, now });
     report('writing', 0.9);
     const backupPath = await writeAutomaticBackup(dataDir, backup.zip, backup.fingerprintSha256, now, 'renewed');
-    await commitStore(dataDir, base, { state, privateKeyPem: privateKeyToPem(privateKey) }, guard);
+    await commitStore(dataDir, base, { state, privateKeyPem: privateKeyToPem(privateKey) }, guard).catch(withoutBackup(backupPath));
     await appendAudit(dataDir, { action: 'renew', fingerprintSha256: backup.fingerprintSha256, version });
     report('done', 1);
     return { status: await getStatus(dataDir), backupPath };

@@ -19,7 +19,7 @@ import { mkdir, readFile, readdir, rm, stat, appendFile } from 'node:fs/promises
 import { join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { CertManagerError, wrongState } from '../errors.js';
+import { CertManagerError, usageError, wrongState } from '../errors.js';
 import { IsoTime } from '../api/schemas.js';
 import { privateKeyFromPem } from '../pki/keys.js';
 import { replaceFileAtomically, syncDirectory, writeFileDurable, removeStaleTemporaries } from './durable-fs.js';
@@ -111,7 +111,12 @@ export async function loadPrivateKey(snapshot: StoreSnapshot): Promise<KeyObject
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw damaged('the private key is missing', error);
     throw error;
   }
-  return privateKeyFromPem(pem);
+  try {
+    return privateKeyFromPem(pem);
+  } catch (error) {
+    // The store's own key, not an input file: a restore must be able to replace it.
+    throw damaged('the private key cannot be read', error);
+  }
 }
 
 /** Creates the data folder (administrators only) if it does not exist yet. */
@@ -122,7 +127,22 @@ export async function loadPrivateKey(snapshot: StoreSnapshot): Promise<KeyObject
 export async function ensureDataDir(dataDir: string): Promise<void> {
   const existed = await stat(dataDir).then((s) => s.isDirectory(), () => false);
   if (!existed) await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  else await assertOwnFolder(dataDir);
   await restrictToAdministrators(dataDir, 'directory');
+}
+
+/** What this product writes at the top of its data folder. */
+const OWN_NAMES = new Set([CURRENT, GENERATIONS, 'store.lock', 'settings.json', 'backups', 'audit.log', 'fleet']);
+
+/**
+ * Taking a folder for administrators only changes its owner and drops inherited permissions
+ * (on Windows). A mistyped --data-dir (C:\ProgramData, a share, a home folder) must not get
+ * that: an existing folder is used only when it is empty or already a data folder.
+ */
+async function assertOwnFolder(dataDir: string): Promise<void> {
+  const names = await readdir(dataDir).catch(() => [] as string[]);
+  if (names.length === 0 || names.some((n) => OWN_NAMES.has(n) || (n.startsWith('.CURRENT.') && n.endsWith('.tmp')))) return;
+  throw usageError('DATA_DIR_NOT_OURS', `${dataDir} holds other files and is not a CertificateManager data folder. Check --data-dir, or choose a new or empty folder.`);
 }
 
 /**
@@ -141,15 +161,21 @@ export async function commitStore(dataDir: string, base: StoreSnapshot | null | 
   await mkdir(paths.generations, { recursive: true, mode: 0o700 });
 
   let generation: number;
-  if (base === 'damaged') {
-    // Keep every old generation (the admin may want what is left of them); go past them all.
+  if (base === 'damaged' || base === null) {
+    if (base === null && (await readStore(dataDir)) !== null)
+      throw wrongState('STORE_CHANGED', 'The certificate store was changed by another program. Run the command again.');
+    // Keep every old generation and go past them all. For a damaged store the admin may want
+    // what is left of them; for a store without CURRENT (the pointer deleted by hand or by a
+    // cleaner), the folders may hold the only copy of a key agents trust.
+    await removeStaleTemporaries(paths.generations);
+    await removeStaleTemporaries(dataDir, '.CURRENT.');
     generation = Math.max(0, ...(await existingGenerations(dataDir))) + 1;
   } else {
     const latest = await readStore(dataDir);
-    if ((latest?.generation ?? null) !== (base?.generation ?? null))
+    if ((latest?.generation ?? null) !== base.generation)
       throw wrongState('STORE_CHANGED', 'The certificate store was changed by another program. Run the command again.');
-    await removeAbandonedGenerations(dataDir, latest?.generation ?? 0);
-    generation = (latest?.generation ?? 0) + 1;
+    await removeAbandonedGenerations(dataDir, base.generation);
+    generation = base.generation + 1;
   }
   const folder = paths.generation(generation);
   try {
@@ -170,11 +196,20 @@ export async function commitStore(dataDir: string, base: StoreSnapshot | null | 
     // The commit point.
     await replaceFileAtomically(paths.current, generationName(generation) + '\n', 0o600);
   } catch (error) {
+    // Past the commit point (CURRENT was renamed into place, and only flushing the folder
+    // failed) the new generation is what readers see: removing it now would leave CURRENT
+    // naming nothing. The old generation is still there, so the store is old or new, never a mix.
+    if (await currentNames(dataDir, generation)) return { dataDir, generation, state: next.state };
     // A full disk, a permission problem or a lost lock half-way: leave nothing of ours behind.
     await rm(folder, { recursive: true, force: true });
     throw error;
   }
   return { dataDir, generation, state: next.state };
+}
+
+async function currentNames(dataDir: string, generation: number): Promise<boolean> {
+  const pointer = await readFile(storePaths(dataDir).current, 'utf8').catch(() => null);
+  return pointer?.trim() === generationName(generation);
 }
 
 async function existingGenerations(dataDir: string): Promise<number[]> {

@@ -147,4 +147,18 @@ describe('certificatemanager, in the order an admin uses it', () => {
     expect((await cli(['-r', 'not the password', join(root, 'a.zip')], { dataDir: fresh })).code).toBe(3);
     expect(await status(fresh)).toEqual(before);
   });
+
+  it('arguments in the wrong order never echo the password', async () => {
+    const secret = 'MyS3cret-Passw0rd';
+    const swapped = await cli(['-r', join(root, 'a.zip'), secret, '--json'], { dataDir: join(root, 'swapped') });
+    expect(swapped.code).toBe(2);
+    expect(swapped.stderr + swapped.stdout).toMatch(/password comes first/);
+    expect(swapped.stderr + swapped.stdout).not.toContain(secret);
+    const verify = await cli(['verify-backup', join(root, 'a.zip'), secret], { dataDir: store });
+    expect(verify.code).toBe(2);
+    expect(verify.stderr).not.toContain(secret);
+    const dashed = await cli(['-b', join(root, 'x.zip'), `--${secret}`], { dataDir: store });
+    expect(dashed.code).toBe(2);
+    expect(dashed.stderr).not.toContain(secret);
+  });
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,9 @@ import forge from 'node-forge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CertManagerError } from '../../core/errors.js';
 import { buildPfx, type PfxSpec } from '../../core/pki/pkcs12/encode.js';
+import * as A from '../../core/pki/pkcs12/asn1.js';
+import { bmpPassword, KDF_ID_MAC, pkcs12Kdf } from '../../core/pki/pkcs12/kdf.js';
+import { OID, SHA1 } from '../../core/pki/pkcs12/oids.js';
 import { decodePkcs12, DEFAULT_ITERATIONS, encodePkcs12, type Pkcs12Contents } from '../../core/pki/pkcs12/index.js';
 
 const OPENSSL = '/usr/bin/openssl';
@@ -394,6 +397,29 @@ describe('damaged and hostile input is bad-input, never a raw exception', () => 
     expect(e.code).toBe('PKCS12_HOSTILE_ITERATIONS');
     expect(e.details).toEqual({ count: 5000, max: 4999 });
     await expect(decodePkcs12(p12, 'secret', { maxIterations: 5000 })).resolves.toBeDefined();
+  });
+
+  it('many items each under the limit are refused by the total: a 1 kB file cannot cost minutes of CPU', async () => {
+    // Sixteen legacy-encrypted parts at 1,000,000 iterations each (each allowed on its own) and a
+    // cheap MAC that verifies with the password the sender hands over with the file.
+    const password = 'vendor-password';
+    const part = () =>
+      A.mkSequence(
+        A.mkOid(OID.encryptedData),
+        A.mkExplicit(0, A.mkSequence(A.mkInteger(0), A.mkSequence(A.mkOid(OID.data), A.mkSequence(A.mkOid(OID.pbeWithSHAAnd3KeyTripleDESCBC), A.mkSequence(A.mkOctets(randomBytes(8)), A.mkInteger(1_000_000))), A.mkImplicitOctets(0, randomBytes(16))))),
+      );
+    const authSafe = A.toDer(A.mkSequence(...Array.from({ length: 16 }, part)));
+    const salt = randomBytes(8);
+    const mac = createHmac('sha1', await pkcs12Kdf(SHA1, bmpPassword(password), salt, KDF_ID_MAC, 1, 20)).update(authSafe).digest();
+    const pfx = A.toDer(
+      A.mkSequence(
+        A.mkInteger(3),
+        A.mkSequence(A.mkOid(OID.data), A.mkExplicit(0, A.mkOctets(authSafe))),
+        A.mkSequence(A.mkSequence(A.mkSequence(A.mkOid(OID.sha1), A.mkNull()), A.mkOctets(mac)), A.mkOctets(salt), A.mkInteger(1)),
+      ),
+    );
+    const e = await failure(decodePkcs12(pfx, password));
+    expect([e.kind, e.code]).toEqual(['bad-input', 'PKCS12_HOSTILE_ITERATIONS']);
   });
 
   it('a hand-built file asking for 2^31-1 PBKDF2 iterations is refused without running them', async () => {

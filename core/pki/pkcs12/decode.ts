@@ -17,6 +17,8 @@ import { bmpPassword, KDF_ID_MAC, pkcs12Kdf } from './kdf.js';
 import { certificatePublicKeyDer, keyMismatch, parseCertificate, publicKeyDerOf } from './match.js';
 import { describeOid, DIGESTS, OID, type Digest } from './oids.js';
 import { LIMITS } from './limits.js';
+
+const TOTAL_WORK_FACTOR = 3;
 import { parsePbe, type Passwords, type Pbe } from './pbe.js';
 
 /** What decode returns; index.ts exports it as Pkcs12Contents. */
@@ -60,16 +62,26 @@ class Reader {
   bags = 0;
   readonly certs: CertEntry[] = [];
   readonly keys: KeyEntry[] = [];
+  /** Key-derivation work the file asks for so far, in iterations (legacy PBEs count twice). */
+  private work = 0;
   constructor(readonly maxIterations: number) {}
 
-  checkIterations(n: number, where: string): void {
+  /**
+   * One count may reach maxIterations, and the whole file three times that (a MAC and two
+   * encrypted items at the limit): without a total, sixteen parts at the limit made a 1 kB
+   * file cost ten minutes of CPU.
+   */
+  checkIterations(n: number, where: string, weight = 1): void {
     if (n < 1) throw malformed(`${where} iteration count`);
     if (n > this.maxIterations) throw hostileIterations(n, this.maxIterations);
+    this.work += n * weight;
+    if (this.work > this.maxIterations * TOTAL_WORK_FACTOR) throw hostileIterations(this.work, this.maxIterations * TOTAL_WORK_FACTOR);
   }
 
   checkedPbe(algorithm: A.Node | undefined, where: string): Pbe {
     const pbe = parsePbe(algorithm, where);
-    this.checkIterations(pbe.iterations, where);
+    // A legacy PBE runs the (slow, SHA-1) PKCS#12 KDF twice: for the key and for the IV.
+    this.checkIterations(pbe.iterations, where, pbe.description.startsWith('PBES2') ? 1 : 2);
     return pbe;
   }
 

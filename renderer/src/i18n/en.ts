@@ -412,6 +412,7 @@ const en = {
       UNKNOWN_OPERATION: 'This version of the window does not match the installed CertificateManager. Start CertificateManager again; if it happens again, reinstall it.',
       INVALID_RESPONSE: 'CertificateManager gave an answer the window cannot use. Start CertificateManager again; if it happens again, reinstall it.',
       SENDER_REFUSED: 'This window is not allowed to use CertificateManager. Close it and start CertificateManager again.',
+      DATA_DIR_NOT_OURS: 'The data folder holds other files and is not a CertificateManager data folder, so it was left as it is. Check the data folder setting, or choose a new or empty folder.',
       BACKUP: 'The backup file is damaged, incomplete or not a CertificateManager backup. Select another copy of the backup.',
       PKCS12: 'The PKCS#12 file is damaged or uses an unsupported format. Export it again, or select another file.',
     },

@@ -413,6 +413,7 @@ const ja: Messages = {
       UNKNOWN_OPERATION: 'このウィンドウは、インストールされている CertificateManager と一致しません。CertificateManager を起動し直してください。再発する場合は再インストールしてください。',
       INVALID_RESPONSE: 'CertificateManager から、ウィンドウで使用できない応答が返されました。CertificateManager を起動し直してください。再発する場合は再インストールしてください。',
       SENDER_REFUSED: 'このウィンドウは CertificateManager を使用できません。ウィンドウを閉じて CertificateManager を起動し直してください。',
+      DATA_DIR_NOT_OURS: 'データ フォルダーに他のファイルがあり、CertificateManager のデータ フォルダーではないため、変更しませんでした。データ フォルダーの設定を確認するか、新しいフォルダーまたは空のフォルダーを選択してください。',
       BACKUP: 'バックアップ ファイルが破損しているか、不完全であるか、CertificateManager のバックアップではありません。バックアップの別のコピーを選択してください。',
       PKCS12: 'PKCS#12 ファイルが破損しているか、サポートされていない形式です。もう一度エクスポートするか、別のファイルを選択してください。',
     },

@@ -1,0 +1,110 @@
+/**
+ * The store under faults that are not crashes: a folder flush that fails after the commit
+ * point, a CURRENT pointer deleted by hand, a store key that no longer reads, and a --data-dir
+ * that names somebody else's folder. Real files in temp folders; the only fake is the file
+ * system's answer to "open this folder for fsync" in the first test.
+ */
+import { describe, expect, it, vi, beforeAll } from 'vitest';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { backupCertificate, generateCertificate, getStatus, renewCertificate, restoreCertificate } from '../../core/ops/index.js';
+import { readStore } from '../../core/store/store.js';
+import { tempDir } from '../helpers/temp.js';
+
+/** Folders whose fsync fails with EIO, and files whose creation fails with ENOSPC (set per test). */
+const failingFolderSync = new Set<string>();
+const failingCreate = { suffix: null as string | null };
+vi.mock('node:fs/promises', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs/promises')>();
+  const open = (async (path: Parameters<typeof real.open>[0], flags?: Parameters<typeof real.open>[1], mode?: Parameters<typeof real.open>[2]) => {
+    if (flags === 'r' && failingFolderSync.has(String(path))) throw Object.assign(new Error(`EIO: i/o error, open '${String(path)}'`), { code: 'EIO' });
+    if (flags === 'wx' && failingCreate.suffix && String(path).endsWith(failingCreate.suffix))
+      throw Object.assign(new Error(`ENOSPC: no space left on device, open '${String(path)}'`), { code: 'ENOSPC' });
+    return real.open(path, flags, mode);
+  }) as typeof real.open;
+  return { ...real, open, default: { ...real, open } };
+});
+
+const pw = 'store faults password';
+const ctx = (dataDir: string) => ({ dataDir, iterations: 1000 });
+let root: string;
+beforeAll(async () => {
+  root = await tempDir('cm-faults-');
+});
+
+async function newStore(name: string): Promise<string> {
+  const dataDir = join(root, name);
+  await generateCertificate(ctx(dataDir), { password: pw, keySize: 2048 });
+  return dataDir;
+}
+
+describe('the store under faults', () => {
+  it('a folder flush that fails after CURRENT was switched keeps the new generation that CURRENT names', async () => {
+    const dataDir = await newStore('flush');
+    failingFolderSync.add(dataDir);
+    try {
+      await renewCertificate(ctx(dataDir), { password: `${pw} 2`, keySize: 2048 });
+    } finally {
+      failingFolderSync.clear();
+    }
+    const status = await getStatus(dataDir);
+    expect(status.current?.version).toBe(2);
+    expect((await readFile(join(dataDir, 'CURRENT'), 'utf8')).trim()).toBe('gen-000002');
+    expect(await readdir(join(dataDir, 'generations'))).toEqual(expect.arrayContaining(['gen-000001', 'gen-000002']));
+  });
+
+  it('a renewal whose commit fails (disk full) leaves no backup of the key it never installed', async () => {
+    const dataDir = await newStore('full');
+    const backupsBefore = await readdir(join(dataDir, 'backups'));
+    failingCreate.suffix = 'key.pem';
+    try {
+      await expect(renewCertificate(ctx(dataDir), { password: `${pw} 2`, keySize: 2048 })).rejects.toMatchObject({ code: 'ENOSPC' });
+    } finally {
+      failingCreate.suffix = null;
+    }
+    expect(await readdir(join(dataDir, 'backups'))).toEqual(backupsBefore);
+    expect((await getStatus(dataDir)).current?.version).toBe(1);
+  });
+
+  it('without CURRENT, a new -g keeps every old generation (they may hold the only copy of a key)', async () => {
+    const dataDir = await newStore('pointer-lost');
+    await renewCertificate(ctx(dataDir), { password: `${pw} 2`, keySize: 2048 });
+    const oldKey = await readFile(join(dataDir, 'generations', 'gen-000002', 'key.pem'));
+    await rm(join(dataDir, 'CURRENT'));
+    expect((await getStatus(dataDir)).hasCertificate).toBe(false);
+    await generateCertificate(ctx(dataDir), { password: pw, keySize: 2048 });
+    const generations = await readdir(join(dataDir, 'generations'));
+    expect(generations.sort()).toEqual(['gen-000001', 'gen-000002', 'gen-000003']);
+    expect(await readFile(join(dataDir, 'generations', 'gen-000002', 'key.pem'))).toEqual(oldKey);
+    expect((await readStore(dataDir))!.generation).toBe(3);
+  });
+
+  it('a store key that no longer reads can be replaced by a restore; renew says to restore', async () => {
+    const dataDir = await newStore('bad-key');
+    const zip = join(root, 'bad-key.zip');
+    await backupCertificate(ctx(dataDir), { password: pw, outPath: zip });
+    const keyFile = join(dataDir, 'generations', 'gen-000001', 'key.pem');
+    await writeFile(keyFile, (await readFile(keyFile, 'utf8')).slice(0, 200));
+    await expect(renewCertificate(ctx(dataDir), { password: `${pw} 2`, keySize: 2048 })).rejects.toMatchObject({ code: 'STORE_DAMAGED', message: expect.stringContaining('-r') });
+    const restored = await restoreCertificate(ctx(dataDir), { path: zip, password: pw, exportable: true });
+    expect(restored.hasCertificate).toBe(true);
+    await renewCertificate(ctx(dataDir), { password: `${pw} 2`, keySize: 2048 });
+    // The damaged generation is kept, untouched, beside the new ones.
+    expect((await readFile(keyFile, 'utf8')).length).toBe(200);
+  });
+
+  it('a --data-dir that names a folder with other files is refused, and its permissions are left alone', async () => {
+    const elsewhere = join(root, 'ProgramData');
+    await mkdir(join(elsewhere, 'SomeVendor'), { recursive: true, mode: 0o755 });
+    await writeFile(join(elsewhere, 'notes.txt'), 'not ours');
+    const before = (await stat(elsewhere)).mode;
+    await expect(generateCertificate(ctx(elsewhere), { password: pw, keySize: 2048 })).rejects.toMatchObject({ kind: 'usage', code: 'DATA_DIR_NOT_OURS' });
+    expect((await stat(elsewhere)).mode).toBe(before);
+    expect((await readdir(elsewhere)).sort()).toEqual(['SomeVendor', 'notes.txt']);
+    // An empty folder, or one of ours, is fine.
+    const empty = join(root, 'empty');
+    await mkdir(empty);
+    await generateCertificate(ctx(empty), { password: pw, keySize: 2048 });
+    await renewCertificate(ctx(empty), { password: `${pw} 2`, keySize: 2048 });
+  });
+});
