@@ -47,6 +47,7 @@ import {
   RotationsDocumentSchema,
   UploadAckSchema,
   newNonce,
+  requestSha256,
   type FeedDocumentRef,
   type FeedSettings,
   type Notice,
@@ -134,6 +135,8 @@ export const DEFAULT_POLL_INTERVAL_SECONDS = 300;
 export const DEFAULT_BACKOFF = { baseMs: 30_000, maxMs: 60 * 60_000 } as const;
 /** Upload batches per cycle; a larger spool drains over the next cycles. */
 const MAX_BATCHES_PER_UPLOAD = 20;
+/** Tolerance on iat/exp for answers bound to their request by a nonce (check-in, upload). */
+const NONCE_BOUND_CLOCK_SKEW_SECONDS = 24 * 3600;
 
 class Stopped extends Error {}
 
@@ -366,7 +369,10 @@ export class Agent {
    * that is benign on this channel), or null after a refusal, which is logged.
    */
   private async accept(bytes: Buffer, kind: MessageKind, ctx: Context, report: CycleReport, repeatIsBenign: boolean): Promise<VerifiedMessage | 'repeat' | null> {
-    const attempt = () => this.verifier.verify(bytes, ctx.trust.state, { kinds: [kind], now: this.now(), maxBytes: LIMITS.messageBytes });
+    // An API answer is bound to its request by the nonce it echoes, so its freshness does not
+    // rest on the clock: an agent whose clock is minutes off must still be able to check in.
+    const clockSkewSeconds = kind === 'endpoint-response' ? NONCE_BOUND_CLOCK_SKEW_SECONDS : undefined;
+    const attempt = () => this.verifier.verify(bytes, ctx.trust.state, { kinds: [kind], now: this.now(), maxBytes: LIMITS.messageBytes, clockSkewSeconds });
     try {
       return attempt();
     } catch (error) {
@@ -402,11 +408,9 @@ export class Agent {
       await this.refuse(report, 'rotation', 'malformed', 'rotations.json is not a rotation chain document', null);
       return 'refused';
     }
-    if (!(await this.loadMeta()).trustVersionKnown) {
-      await this.learnVersionFromChain(ctx, statements);
-      // A certificate this chain never names cannot be followed through it.
-      if (!(await this.loadMeta()).trustVersionKnown) return 'nothing';
-    }
+    await this.learnVersionFromChain(ctx, statements);
+    // A certificate this chain never names (and whose version no head gave) cannot be followed through it.
+    if (!(await this.loadMeta()).trustVersionKnown) return 'nothing';
     const from = ctx.trust.state;
     let next: TrustState;
     try {
@@ -423,15 +427,21 @@ export class Agent {
   }
 
   /**
-   * After `--trust` or `import-cert` the agent holds a certificate without its version. A
-   * statement that names it (as `next`, or as `previous`) and carries a signature by its own
-   * key says which version it is; only such a signature is believed.
+   * Which version the chain says our own certificate is. Needed after `--trust` or `import-cert`
+   * (a .cer carries no version), and whenever the server's numbering changed under us: a server
+   * set up again from a bare .pfx calls its certificate version 1, renews to version 2, and an
+   * agent that knew that certificate as version 5 would otherwise take the statement for
+   * history. Only a statement that names our certificate and carries a valid signature by our
+   * own key is believed (nobody else can make one); one that names it as `previous` says where
+   * the walk starts, so it wins over one that names it as `next`. A chain that names it nowhere
+   * changes nothing - in particular an empty or unreadable chain never pins a version.
    */
   private async learnVersionFromChain(ctx: Context, statements: readonly string[]): Promise<void> {
     const state = ctx.trust.state;
     const trusted = this.verifier.certificate(state.certificate);
-    let version: number | null = null;
-    let any = false;
+    const ours = thumbprintB64url(state.certificate);
+    let asPrevious: number | null = null;
+    let asNext: number | null = null;
     for (const text of statements) {
       let parsed: ReturnType<typeof parseRotationStatement>;
       try {
@@ -439,27 +449,32 @@ export class Agent {
       } catch {
         continue;
       }
-      any = true;
       const { payload, jws } = parsed;
-      const claims = payload.next.fingerprintSha256 === state.fingerprintSha256 ? payload.version : payload.previous.fingerprintSha256 === state.fingerprintSha256 ? payload.previous.version : null;
-      if (claims === null) continue;
+      const isPrevious = payload.previous.fingerprintSha256 === state.fingerprintSha256;
+      const isNext = payload.next.fingerprintSha256 === state.fingerprintSha256;
+      if (!isPrevious && !isNext) continue;
       const signedByUs = jws.signatures.some((s) => {
         try {
           const header = readHeader(parseJsonBytes(decodeB64url(s.protected, 'header'), 'header'), ROTATION_TYP, 'rotation statement');
-          if (header['x5t#S256'] !== thumbprintB64url(state.certificate)) return false;
+          if (header['x5t#S256'] !== ours) return false;
           return cryptoVerify('sha256', Buffer.from(`${s.protected}.${jws.payload}`, 'ascii'), { key: trusted.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, decodeB64url(s.signature, 'signature'));
         } catch {
           return false;
         }
       });
-      if (signedByUs) version = Math.max(version ?? 0, claims);
+      if (!signedByUs) continue;
+      if (isPrevious) asPrevious = Math.max(asPrevious ?? 0, payload.previous.version);
+      if (isNext) asNext = Math.max(asNext ?? 0, payload.version);
     }
-    if (version === null && any) return; // not in this chain: leave it unknown
-    await this.setVersion(ctx, version ?? 1, 'chain');
+    const version = asPrevious ?? asNext;
+    if (version === null) return;
+    if (version !== state.version || !(await this.loadMeta()).trustVersionKnown) await this.setVersion(ctx, version, 'chain');
   }
 
   private async setVersion(ctx: Context, version: number, from: 'head' | 'chain'): Promise<void> {
-    if (version !== ctx.trust.state.version) await this.saveTrust(ctx, { ...ctx.trust.state, version });
+    // Written even when the number is unchanged: the write is conditional on the trust state
+    // being the one this cycle read, so a certificate imported meanwhile is not marked "known".
+    await this.saveTrust(ctx, { ...ctx.trust.state, version });
     await this.saveMeta((m) => (m.trustVersionKnown = true));
     this.emit({ type: 'version-learnt', version, from });
   }
@@ -495,10 +510,11 @@ export class Agent {
     }
   }
 
-  private async post(path: string, body: unknown, report: CycleReport): Promise<Buffer | null> {
+  /** POSTs `body` (already JSON: its exact bytes are what the signed answer must name). */
+  private async post(path: string, body: string, report: CycleReport): Promise<Buffer | null> {
     const url = new URL(path.slice(1), this.serverUrl);
     try {
-      const response = await this.transport.request({ method: 'POST', url, body: JSON.stringify(body), contentType: 'application/json', maxBytes: LIMITS.messageBytes, ...this.requestBase() });
+      const response = await this.transport.request({ method: 'POST', url, body, contentType: 'application/json', maxBytes: LIMITS.messageBytes, ...this.requestBase() });
       if (response.status === 200) return response.body;
       report.offline = true;
       this.emit({ type: 'offline', url: url.href, message: `HTTP ${response.status}` });
@@ -630,18 +646,15 @@ export class Agent {
     const meta = await this.loadMeta();
     const nonce = newNonce();
     const state = ctx?.trust.state;
-    const bytes = await this.post(
-      API_PATHS.checkIn,
-      {
-        agentId: meta.agentId,
-        hostname: this.options.hostname ?? null,
-        agentVersion: this.options.agentVersion ?? null,
-        trustedFingerprint: state?.fingerprintSha256 ?? '',
-        trustedVersion: state && meta.trustVersionKnown ? state.version : 0,
-        nonce,
-      },
-      report,
-    );
+    const request = JSON.stringify({
+      agentId: meta.agentId,
+      hostname: this.options.hostname ?? null,
+      agentVersion: this.options.agentVersion ?? null,
+      trustedFingerprint: state?.fingerprintSha256 ?? '',
+      trustedVersion: state && meta.trustVersionKnown ? state.version : 0,
+      nonce,
+    });
+    const bytes = await this.post(API_PATHS.checkIn, request, report);
     if (!bytes || !ctx) return;
     const message = await this.accept(bytes, 'endpoint-response', ctx, report, false);
     if (message === null || message === 'repeat') return;
@@ -649,6 +662,11 @@ export class Agent {
     if (!body.success) return this.refuse(report, 'endpoint-response', 'malformed', 'The check-in response body is not valid', message.signerFingerprintSha256);
     if (body.data.agentId !== meta.agentId || body.data.nonce !== nonce)
       return this.refuse(report, 'endpoint-response', 'replay', 'The check-in response answers another request', message.signerFingerprintSha256);
+    // The server must have heard what this agent said (which certificate it trusts).
+    if (body.data.requestSha256 !== requestSha256(request)) {
+      await this.commit(ctx, message);
+      return this.refuse(report, 'endpoint-response', 'request-altered', 'The server received another check-in than this agent sent', message.signerFingerprintSha256);
+    }
     await this.commit(ctx, message);
     this.checkedIn = true;
     this.lastFingerprint = ctx.trust.state.fingerprintSha256;
@@ -691,36 +709,49 @@ export class Agent {
 
   private async upload(ctx: Context | null, report: CycleReport): Promise<void> {
     const meta = await this.loadMeta();
-    let records = await this.storage.readSpool();
+    // Records already sent in this attempt: a batch whose answer did not hold is kept, and the
+    // next batch is tried, so one bad answer does not keep every later record off the server.
+    const tried = new Set<string>();
     let ok = true;
-    for (let batchNo = 0; records.length > 0 && batchNo < MAX_BATCHES_PER_UPLOAD; batchNo++) {
-      const batch = records.slice(0, LIMITS.uploadBatchRecords);
+    for (let batchNo = 0; batchNo < MAX_BATCHES_PER_UPLOAD; batchNo++) {
+      const batch = (await this.storage.readSpool()).filter((r) => !tried.has(r.id)).slice(0, LIMITS.uploadBatchRecords);
+      if (batch.length === 0) break;
+      for (const r of batch) tried.add(r.id);
       const nonce = newNonce();
-      const bytes = await this.post(API_PATHS.authFailures, { agentId: meta.agentId, nonce, records: batch }, report);
-      // Without a trusted certificate the acknowledgement cannot be checked: keep the records.
+      // Records spooled under an earlier identity (agent.json recreated) are this machine's too.
+      const request = JSON.stringify({ agentId: meta.agentId, nonce, records: batch.map((r) => (r.agentId === meta.agentId ? r : { ...r, agentId: meta.agentId })) });
+      const bytes = await this.post(API_PATHS.authFailures, request, report);
+      // No answer (an outage), or no trusted certificate to check the answer with: keep the records, retry later.
       if (!bytes || !ctx) {
         ok = false;
         break;
       }
+      // After one answer did not hold, the rest are still delivered (the server stores them
+      // once, whatever happens later), but not judged again: one refusal per attempt is enough.
+      if (!ok) continue;
       const message = await this.accept(bytes, 'endpoint-response', ctx, report, false);
       if (message === null || message === 'repeat') {
         ok = false;
-        break;
+        continue;
       }
       const ack = UploadAckSchema.safeParse(message.body);
       if (!ack.success || ack.data.agentId !== meta.agentId || ack.data.nonce !== nonce) {
         await this.refuse(report, 'endpoint-response', ack.success ? 'replay' : 'malformed', 'The upload acknowledgement does not answer this upload', message.signerFingerprintSha256);
         ok = false;
-        break;
+        continue;
       }
       await this.commit(ctx, message);
+      if (ack.data.requestSha256 !== requestSha256(request)) {
+        // Rewritten on the way: the server stored something else. Keep them all, and say so.
+        await this.refuse(report, 'endpoint-response', 'request-altered', 'The server received another upload than this agent sent', message.signerFingerprintSha256);
+        ok = false;
+        continue;
+      }
       const sent = new Set(batch.map((r) => r.id));
       const acknowledged = new Set(ack.data.ids.filter((id) => sent.has(id)));
       await this.storage.removeFromSpool(acknowledged);
       report.uploaded += acknowledged.size;
       this.emit({ type: 'uploaded', count: acknowledged.size, duplicates: ack.data.duplicates });
-      if (acknowledged.size === 0) break;
-      records = await this.storage.readSpool();
     }
     await this.scheduleUpload(ok);
   }

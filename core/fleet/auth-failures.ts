@@ -22,6 +22,7 @@ interface Entry {
 }
 
 const isString = (v: unknown): v is string => typeof v === 'string';
+const MAX_DISTINCT_REASONS = 128;
 
 /** A light check of a stored line (the server validated it with zod before writing it). */
 export function toStoredRecord(value: unknown): AuthFailureRecord | null {
@@ -54,6 +55,11 @@ export class FailureIndex {
     return this.ids.has(id);
   }
 
+  /** Records stored for one agent. */
+  countFor(agentId: string): number {
+    return this.byAgent.get(agentId)?.length ?? 0;
+  }
+
   /** Adds a record; false (and nothing changes) when its id is already stored. */
   add(record: AuthFailureRecord): boolean {
     if (this.ids.has(record.id)) return false;
@@ -66,7 +72,9 @@ export class FailureIndex {
     const list = this.byAgent.get(record.agentId);
     if (list) list.push(index);
     else this.byAgent.set(record.agentId, [index]);
-    this.reasonCounts.set(record.reason, (this.reasonCounts.get(record.reason) ?? 0) + 1);
+    // The reasons offered as a filter: bounded, since an agent chooses the strings it uploads.
+    if (this.reasonCounts.has(record.reason) || this.reasonCounts.size < MAX_DISTINCT_REASONS)
+      this.reasonCounts.set(record.reason, (this.reasonCounts.get(record.reason) ?? 0) + 1);
     return true;
   }
 

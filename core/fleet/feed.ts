@@ -134,7 +134,14 @@ export async function loadFeedContent(dataDir: string, warn: (text: string) => v
     for (const entry of raw === undefined ? [] : HotfixesFileSchema.parse(raw).hotfixes) {
       const file = resolve(root, entry.file);
       if (!file.startsWith(root + sep)) throw badInput('HOTFIX_PATH', `The hotfix file ${entry.file} is outside ${root}.`);
-      hotfixes.push({ name: entry.name, version: entry.version, file, ...(await hashFile(file)) });
+      const hashed = await hashFile(file);
+      // Agents refuse content above their limit, on every poll, and stop at that document:
+      // publishing it would hold back every later hotfix too.
+      if (hashed.size > LIMITS.hotfixBytes) {
+        warn(`The hotfix ${entry.name} ${entry.version} (${entry.file}) is ${hashed.size} bytes, more than the ${LIMITS.hotfixBytes} agents take; it was left out.`);
+        continue;
+      }
+      hotfixes.push({ name: entry.name, version: entry.version, file, ...hashed });
     }
   } catch (error) {
     hotfixes.length = 0;

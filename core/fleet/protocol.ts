@@ -9,7 +9,7 @@
  * Request bodies the server takes are strict: a sender that says more than we understand is
  * refused with 400.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { AuthFailureRecordSchema, IsoTime, Sha256Hex } from '../api/schemas.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from '../trust/index.js';
@@ -50,6 +50,13 @@ export const LIMITS = {
   notices: 100,
   /** Agents the server keeps records for; check-ins of new agents beyond this get 503. */
   agents: 200_000,
+  /**
+   * Auth-failure records the server stores for one agent (429 beyond), and in all (507 beyond).
+   * Agents are not authenticated, so these bound what anyone can make the server keep in
+   * memory and on disk (about 2 KiB of memory per record).
+   */
+  storedRecordsPerAgent: 20_000,
+  storedRecords: 400_000,
 } as const;
 
 /** Relative path inside the feed: plain segments, no `..`, no leading slash, no query. */
@@ -128,6 +135,8 @@ export const CheckInResponseSchema = z.object({
   certificate: z.object({ version: z.number().int().min(1), fingerprintSha256: Sha256Hex }),
   /** Whether the fingerprint the agent reported is the server's current one. */
   trusted: z.boolean(),
+  /** Hex SHA-256 of the request body as the server received it (see requestSha256). */
+  requestSha256: Sha256Hex,
 });
 export type CheckInResponse = z.infer<typeof CheckInResponseSchema>;
 
@@ -152,8 +161,19 @@ export const UploadAckSchema = z.object({
   ids: z.array(z.string().min(1).max(128)).max(LIMITS.uploadBatchRecords),
   accepted: z.number().int().min(0),
   duplicates: z.number().int().min(0),
+  /** Hex SHA-256 of the request body as the server received it (see requestSha256). */
+  requestSha256: Sha256Hex,
 });
 export type UploadAck = z.infer<typeof UploadAckSchema>;
+
+/**
+ * What the server signs back about a request: the SHA-256 of its body, byte for byte. Agents
+ * are not authenticated and requests are plain HTTP, so a machine in the middle could rewrite
+ * an upload (a forged-signature record turned into a harmless timeout) and pass the server's
+ * real acknowledgement on. The agent compares this with what it sent and forgets nothing that
+ * the server did not receive as sent.
+ */
+export const requestSha256 = (body: Uint8Array | string): string => createHash('sha256').update(body).digest('hex');
 
 /** Non-2xx answers of the API: plain JSON, never signed, never acted on by agents. */
 export interface ApiError {

@@ -10,7 +10,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import lockfile from 'proper-lockfile';
 import { wrongState } from '../errors.js';
 import type { AuthFailureRecord } from '../api/schemas.js';
@@ -27,6 +27,7 @@ import {
   FEED_PREFIX,
   LIMITS,
   UploadRequestSchema,
+  requestSha256,
   type ApiError,
   type CheckInResponse,
   type UploadAck,
@@ -195,6 +196,15 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
       return503OnClosing: true,
     });
     cleanups.push(() => app.close().catch(() => undefined));
+    // JSON bodies are kept as received, so answers can say what exactly arrived (requestSha256).
+    // Fastify's own parser (secure-json-parse: __proto__ and constructor.prototype refused) does the parsing.
+    const parseJson = app.getDefaultJsonParser('error', 'error');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+      (request as FastifyRequest & { bodySha256?: string }).bodySha256 = requestSha256(body as Buffer);
+      parseJson(request, (body as Buffer).toString('utf8'), done);
+    });
+    const bodySha256 = (request: FastifyRequest) => (request as FastifyRequest & { bodySha256?: string }).bodySha256 ?? requestSha256('');
 
     app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
       const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
@@ -233,21 +243,33 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
           nonce: input.nonce,
           certificate: { version: current.version, fingerprintSha256: current.fingerprintSha256 },
           trusted: input.trustedFingerprint === current.fingerprintSha256,
+          requestSha256: bodySha256(request),
         }),
       );
     });
 
+    let logFullWarned = false;
     app.post(API_PATHS.authFailures, { bodyLimit: LIMITS.uploadBodyBytes }, async (request, reply) => {
       const parsed = UploadRequestSchema.safeParse(request.body);
       if (!parsed.success) return apiError(reply, 400, 'BAD_REQUEST', issueText(parsed.error));
       const { agentId, nonce } = parsed.data;
       if (parsed.data.records.some((r) => r.agentId !== undefined && r.agentId !== agentId))
         return apiError(reply, 400, 'AGENT_MISMATCH', 'Every record must belong to the agent that uploads it.');
+      // Agents check in before every upload; records of an agent nobody knows are not kept.
+      if (!registry.has(agentId)) return apiError(reply, 403, 'UNKNOWN_AGENT', 'Check in before uploading auth-failure records.');
+      const incoming = parsed.data.records.filter((r) => !failures.index.has(r.id)).length;
+      if (failures.index.countFor(agentId) + incoming > LIMITS.storedRecordsPerAgent)
+        return apiError(reply, 429, 'AGENT_LOG_FULL', `The server keeps at most ${LIMITS.storedRecordsPerAgent} records per agent.`);
+      if (failures.index.size + incoming > LIMITS.storedRecords) {
+        if (!logFullWarned) log(`warning: the auth-failure log holds ${failures.index.size} records, its limit; new uploads are refused until it is archived (${failures.file}).`);
+        logFullWarned = true;
+        return apiError(reply, 507, 'LOG_FULL', 'The server keeps no more auth-failure records for now.');
+      }
       const records: AuthFailureRecord[] = parsed.data.records.map((r) => ({ ...r, agentId }));
       const { accepted, duplicates } = await failures.append(records, clock());
       for (const r of accepted) registry.recordFailure(agentId, r.reason, r.time);
       const ids = [...new Set(records.map((r) => r.id))];
-      return sendSigned(reply, await sign({ type: 'auth-failure-ack', agentId, nonce, ids, accepted: accepted.length, duplicates }));
+      return sendSigned(reply, await sign({ type: 'auth-failure-ack', agentId, nonce, ids, accepted: accepted.length, duplicates, requestSha256: bodySha256(request) }));
     });
 
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });

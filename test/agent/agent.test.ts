@@ -7,7 +7,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   Agent,
@@ -75,6 +75,50 @@ describe('the spool', () => {
     const records = await stored(agentId);
     expect(records.map((r) => r.id).sort()).toEqual([first.refused[0]!.id, second.refused[0]!.id].sort());
     expect(JSON.parse(await readFile(join(dir, 'agent.json'), 'utf8')).upload.attempts).toBe(0);
+  });
+
+  it('an upload rewritten on the way is noticed: the agent keeps its records and logs request-altered', async () => {
+    const storage = new MemoryAgentStorage({ trust: createTrustState(v1.certificate), meta: newAgentMeta(`mitm-${Date.now()}`, new Date()) });
+    const base = new HttpTransport();
+    // A machine in the middle turns every forged-signature record into a harmless timeout.
+    const transport: Transport = {
+      request: (req) => base.request(String(req.url).endsWith(API_PATHS.authFailures) && typeof req.body === 'string' ? { ...req, body: req.body.replaceAll('"forged-signature"', '"timeout"') } : req),
+    };
+    const a = new Agent({ serverUrl: server.url, feedUrl: hostile.feedUrl, storage, transport });
+    const report = await a.runOnce({ upload: 'force' });
+    expect(report.refused.map((r) => r.reason)).toEqual(['forged-signature', 'request-altered']);
+    expect(report.uploaded).toBe(0);
+    // Nothing the agent saw was forgotten, and the server's copy is not taken for the truth.
+    expect(storage.spool.map((r) => r.reason)).toEqual(['forged-signature', 'request-altered']);
+    base.destroy();
+  });
+
+  it('records spooled before agent.json was recreated are uploaded under the new identity', async () => {
+    const dir = join(await tempDir(), 'agent');
+    const storage = new FileAgentStorage(dir);
+    await importTrustedCertificate(storage, v1.certificate);
+    const offline = new Agent({ serverUrl: await closedPort(), feedUrl: hostile.feedUrl, storage });
+    const first = await offline.runOnce({ upload: 'force' });
+    const oldId = await offline.agentId();
+    expect(first.refused).toHaveLength(1);
+    // The fix the agent's own error text suggests for a broken agent.json: delete it.
+    await rm(join(dir, 'agent.json'));
+    const again = new Agent({ serverUrl: server.url, feedUrl: hostile.feedUrl, storage: new FileAgentStorage(dir) });
+    const report = await again.runOnce({ upload: 'force' });
+    const newId = await again.agentId();
+    expect(newId).not.toBe(oldId);
+    expect(report.uploaded).toBe(2);
+    expect((await stored(newId)).map((r) => r.id)).toContain(first.refused[0]!.id);
+  });
+
+  it('an agent whose clock is ten minutes slow or fast still checks in and uploads (answers are bound by their nonce)', async () => {
+    for (const offsetMs of [-10 * 60_000, 10 * 60_000]) {
+      const storage = new MemoryAgentStorage({ trust: createTrustState(v1.certificate), meta: newAgentMeta(`skewed-${offsetMs}-${Date.now()}`, new Date()) });
+      const a = new Agent({ serverUrl: server.url, storage, now: () => new Date(Date.now() + offsetMs) });
+      const report = await a.runOnce({ upload: 'force' });
+      expect(report.checkedIn, String(offsetMs)).toBe(true);
+      expect(report.refused.filter((r) => r.messageKind === 'endpoint-response')).toEqual([]);
+    }
   });
 
   it('a record whose acknowledgement was lost is sent again and counted once', async () => {
@@ -239,11 +283,12 @@ describe('trust state problems and the manual fix', () => {
     const report = await a.runOnce();
     expect(report.interrupted).toBe(true);
     expect((await storage.loadTrust())!.state.fingerprintSha256).toBe(other.fingerprintSha256);
-    // The same agent, next cycle: it sees the new trust state as imported (version to be learnt)
-    // and, this certificate not being the server's, refuses the feed.
+    // The same agent, next cycle: it sees the new trust state as imported (version unknown)
+    // and, this certificate being named nowhere by the server, keeps it unknown and refuses the feed.
     events.length = 0;
     const next = await a.runOnce();
-    expect(events).toContain('version-learnt');
+    expect(events).not.toContain('version-learnt');
+    expect((await storage.loadMeta())!.trustVersionKnown).toBe(false);
     expect(next.refused.map((r) => r.reason)).toContain('untrusted-key');
     base.destroy();
   });
@@ -289,6 +334,27 @@ describe('trust state problems and the manual fix', () => {
     expect(r2.refused).toEqual([]);
     expect(r2.version).toBe(3);
     expect((await fresh.loadTrust())!.state.fingerprintSha256).toBe(fingerprintSha256(current.certificate));
+  });
+
+  it('an empty chain served once (by a mirror or on the wire) does not pin a version: the real chain is followed next time', async () => {
+    const dir = await makeStore();
+    const srv = await startServer(dir);
+    await renew(dir);
+    const v2 = await currentSigner(dir);
+    await renew(dir);
+    await waitFor(() => srv.snapshot().version === 3, 'version 3');
+    const mirror = await startHostile();
+    serveSnapshot(mirror, srv.snapshot(), { 'rotations.json': '{"format":"cm-rotations/1","statements":[]}' });
+    const storage = new MemoryAgentStorage();
+    await importTrustedCertificate(storage, v2.certificate);
+    const a = new Agent({ serverUrl: srv.url, feedUrl: mirror.feedUrl, storage, timeoutMs: 2_000 });
+    await a.runOnce();
+    expect(storage.meta!.trustVersionKnown).toBe(false);
+    serveSnapshot(mirror, srv.snapshot());
+    const report = await a.runOnce();
+    expect(report.refused).toEqual([]);
+    expect(report.version).toBe(3);
+    await mirror.close();
   });
 
   it('fetching the same head again is not an attack; nothing is logged', async () => {

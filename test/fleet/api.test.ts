@@ -5,8 +5,8 @@
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { appendFile, readFile } from 'node:fs/promises';
-import { randomUUID } from 'node:crypto';
-import { API_PATHS, CheckInResponseSchema, UploadAckSchema, fleetPaths, fleetService, newNonce, startFleetServer, type FleetServer } from '../../core/fleet/index.js';
+import { createHash, randomUUID } from 'node:crypto';
+import { API_PATHS, CheckInResponseSchema, LIMITS, UploadAckSchema, fleetPaths, fleetService, newNonce, startFleetServer, type FleetServer } from '../../core/fleet/index.js';
 import { createTrustState, verifyMessage, fingerprintSha256 } from '../../core/trust/index.js';
 import { readStore } from '../../core/store/store.js';
 import { makeStore, startServer, waitFor } from './helpers.js';
@@ -40,11 +40,20 @@ const record = (over: Record<string, unknown> = {}) => ({
 describe('check-in', () => {
   it('answers with a signed endpoint-response bound to the request (agent id and nonce)', async () => {
     const nonce = newNonce();
-    const res = await checkIn({ nonce });
+    const body = JSON.stringify({ agentId: 'agent-1', hostname: 'pc1', agentVersion: '1.0', trustedFingerprint: fingerprintSha256(cert), trustedVersion: 1, nonce });
+    const res = await post(API_PATHS.checkIn, body);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/jose');
     const message = await verifyMessage(await res.text(), createTrustState(cert), { kinds: ['endpoint-response'] });
-    expect(CheckInResponseSchema.parse(message.body)).toEqual({ type: 'check-in', agentId: 'agent-1', nonce, certificate: { version: 1, fingerprintSha256: fingerprintSha256(cert) }, trusted: true });
+    // requestSha256: the body byte for byte, so an agent can tell that nobody rewrote it on the way.
+    expect(CheckInResponseSchema.parse(message.body)).toEqual({
+      type: 'check-in',
+      agentId: 'agent-1',
+      nonce,
+      certificate: { version: 1, fingerprintSha256: fingerprintSha256(cert) },
+      trusted: true,
+      requestSha256: createHash('sha256').update(body).digest('hex'),
+    });
     expect(message.exp - message.iat).toBe(300);
     expect(server.registry.get('agent-1')).toMatchObject({ hostname: 'pc1', trustedFingerprint: fingerprintSha256(cert), agentVersion: '1.0' });
   });
@@ -100,6 +109,22 @@ describe('auth-failure uploads', () => {
     expect(server.registry.get('uploader')?.lastFailureReason).toBeTruthy();
   });
 
+  it('keeps nothing for an agent that never checked in, and bounds what one agent can store', async () => {
+    const stranger = await upload([record()], 'never-checked-in');
+    expect(stranger.status).toBe(403);
+    expect(await stranger.json()).toMatchObject({ error: { code: 'UNKNOWN_AGENT' } });
+    expect((await fleetService(dataDir).queryAuthFailures({ agentId: 'never-checked-in' })).total).toBe(0);
+    // A flood from one (checked-in) agent stops at its share; the records already stored stay.
+    await checkIn({ agentId: 'flooder' });
+    let refused: Response | null = null;
+    for (let sent = 0; sent <= LIMITS.storedRecordsPerAgent && !refused; sent += 500) {
+      const res = await upload(Array.from({ length: 500 }, () => record({ detail: 'x' })), 'flooder');
+      if (res.status !== 200) refused = res;
+    }
+    expect(refused?.status).toBe(429);
+    expect((await fleetService(dataDir).queryAuthFailures({ agentId: 'flooder', limit: 1 })).total).toBe(LIMITS.storedRecordsPerAgent);
+  }, 60_000);
+
   it('bounds the batch (1 to 500 records) and refuses records of another agent', async () => {
     expect((await upload([])).status).toBe(400);
     expect((await upload(Array.from({ length: 501 }, () => record()))).status).toBe(400);
@@ -112,6 +137,9 @@ describe('auth-failure uploads', () => {
   it('dedupes across a restart, and cuts a line torn by a crash so the next batch is not glued to it', async () => {
     const dir = await makeStore();
     const first = await startFleetServer({ dataDir: dir, storePollMs: 50 });
+    const checkInTo = (url: string) =>
+      fetch(`${url}${API_PATHS.checkIn}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agentId: 'a', hostname: 'pc', agentVersion: '1', trustedFingerprint: 'ab'.repeat(32), trustedVersion: 1, nonce: newNonce() }) });
+    await checkInTo(first.url);
     const r1 = record();
     await fetch(`${first.url}${API_PATHS.authFailures}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ agentId: 'a', nonce: newNonce(), records: [r1] }) });
     await first.close();

@@ -66,4 +66,18 @@ describe('a new machine set up from what the admin kept', () => {
       expect(followed.refused).toEqual([]);
       expect((await a.storage.loadTrust())!.state.fingerprintSha256).toBe(fingerprintSha256(renewed.certificate));
     });
+
+  it('from only a .pfx, renewed at once (the lost key is suspect): agents that missed the window still follow', async () => {
+    const newDir = join(await tempDir('cm-dr-renewed-'), 'data');
+    await restoreCertificate({ dataDir: newDir, iterations: 1000 }, { path: pfx, password: PASSWORD, exportable: true });
+    // Version 1 -> 2 on the new machine; the agent knew the restored certificate as version 3.
+    await renew(newDir);
+    const renewed = await currentSigner(newDir);
+    const server = await startServer(newDir);
+    const a = sameAgentAgainst(server.url);
+    const report = await a.agent.runOnce();
+    expect(report.refused).toEqual([]);
+    expect((await a.storage.loadTrust())!.state).toMatchObject({ fingerprintSha256: fingerprintSha256(renewed.certificate), version: 2 });
+  });
 });
+

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   FEED_FILES,
@@ -14,6 +14,8 @@ import {
   SequenceCounter,
   sequenceTimeFloor,
   fleetPaths,
+  loadFeedContent,
+  LIMITS,
   publishFeed,
   type FleetServer,
 } from '../../core/fleet/index.js';
@@ -147,6 +149,24 @@ describe('re-signing while serving', () => {
     now += 2_000;
     await short.poll();
     expect(short.snapshot().headSeq).toBeGreaterThan(first.headSeq);
+  });
+});
+
+describe('what the admin publishes', () => {
+  it('a hotfix larger than agents take is left out with a warning; the others are published', async () => {
+    const dir = await makeStore();
+    const paths = fleetPaths(dir);
+    await mkdir(paths.hotfixFiles, { recursive: true });
+    await writeFile(join(paths.hotfixFiles, 'small.bin'), 'small fix');
+    // Sparse: 1 byte over the agents' limit without writing 64 MiB.
+    await writeFile(join(paths.hotfixFiles, 'huge.bin'), '');
+    await truncate(join(paths.hotfixFiles, 'huge.bin'), LIMITS.hotfixBytes + 1);
+    await writeFile(paths.hotfixes, JSON.stringify({ hotfixes: [{ name: 'huge', version: '1', file: 'huge.bin' }, { name: 'small', version: '1', file: 'small.bin' }] }));
+    const warnings: string[] = [];
+    const content = await loadFeedContent(dir, (w) => warnings.push(w));
+    expect(content.hotfixes.map((h) => h.name)).toEqual(['small']);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/huge 1 .* more than the \d+ agents take; it was left out/);
   });
 });
 
