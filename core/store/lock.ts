@@ -7,6 +7,7 @@
  * pointer, which is switched atomically.
  */
 import lockfile from 'proper-lockfile';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { wrongState } from '../errors.js';
 import { ensureDataDir } from './store.js';
@@ -42,13 +43,31 @@ export async function withStoreLock<T>(dataDir: string, work: (guard: LockGuard)
       throw wrongState('STORE_LOCKED', 'Another CertificateManager is changing the certificate store. Wait for it to finish, then run the command again.');
     throw error;
   }
+  // The lock folder we created. proper-lockfile notices a takeover only at its next refresh
+  // (up to a second later); a writer that stalled past STALE_MS (a sleeping laptop, a frozen
+  // VM) must not switch CURRENT in that window, so the guard also checks that the folder is
+  // still the one we made.
+  const lockPath = join(dataDir, LOCK_NAME);
+  const ours = lockIdentity(lockPath);
   const guard: LockGuard = () => {
-    if (compromised)
+    if (compromised || ours === null || lockIdentity(lockPath) !== ours)
       throw wrongState('STORE_LOCK_LOST', 'The store lock was taken away while this command ran (another program, or the lock folder was removed). Nothing was changed; run the command again.');
   };
   try {
     return await work(guard);
   } finally {
-    if (!compromised) await release().catch(() => undefined);
+    // Never release a lock folder another process made after taking ours over: that would
+    // remove its lock. (proper-lockfile's refresh notices the takeover and stops by itself.)
+    if (!compromised && lockIdentity(lockPath) === ours) await release().catch(() => undefined);
+  }
+}
+
+/** Which folder this is: its inode and creation time (a folder made again gets new ones). */
+function lockIdentity(path: string): string | null {
+  try {
+    const st = statSync(path, { bigint: true });
+    return `${st.dev}:${st.ino}:${st.birthtimeNs}`;
+  } catch {
+    return null;
   }
 }

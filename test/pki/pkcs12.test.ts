@@ -375,10 +375,9 @@ describe('damaged and hostile input is bad-input, never a raw exception', () => 
       const p12 = patchDer(good, (root) => {
         kids(root)[2]!.value = [kids(kids(root)[2])[0]!, kids(kids(root)[2])[1]!, intBytes(hex)];
       });
-      const started = Date.now();
+      // Refused before any work: running 2^31 iterations first would hit the test's timeout.
       const e = await failure(decodePkcs12(p12, 'secret'));
       expect([e.kind, e.code]).toEqual(['bad-input', 'PKCS12_HOSTILE_ITERATIONS']);
-      expect(Date.now() - started).toBeLessThan(1000);
     }
   });
 
@@ -432,10 +431,9 @@ describe('damaged and hostile input is bad-input, never a raw exception', () => 
       pbkdf2Params[1] = intBytes('7fffffff');
       (kids(authOctets)[0]!.value as string) = forge.asn1.toDer(authSafe).getBytes();
     });
-    const started = Date.now();
+    // Refused before any work: running them first would hit the test's timeout.
     const e = await failure(decodePkcs12(p12, 'secret'));
     expect([e.kind, e.code]).toEqual(['bad-input', 'PKCS12_HOSTILE_ITERATIONS']);
-    expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it('an unsupported algorithm → PKCS12_UNSUPPORTED', async () => {

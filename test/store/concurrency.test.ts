@@ -4,8 +4,9 @@
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { join } from 'node:path';
-import { rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { generateCertificate } from '../../core/ops/index.js';
+import { withStoreLock } from '../../core/store/lock.js';
 import { commitStore, readStore, loadPrivateKey } from '../../core/store/store.js';
 import { privateKeyToPem } from '../../core/pki/keys.js';
 import { createTrustState, followRotations } from '../../core/trust/index.js';
@@ -95,4 +96,22 @@ describe('a lock that goes away while held', () => {
     const st = await cli(['status', '--json'], { dataDir });
     expect(st.code).toBe(0);
   }, 60_000);
+
+  it('a lock taken over while this writer stalled stops it at the commit point, and is not released by it', async () => {
+    const dataDir = join(root, 'taken-over');
+    await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
+    const lock = join(dataDir, 'store.lock');
+    let theirs: string | null = null;
+    await withStoreLock(dataDir, async (guard) => {
+      expect(() => guard()).not.toThrow();
+      // Another process found the lock stale and made its own (what proper-lockfile does).
+      await rm(lock, { recursive: true, force: true });
+      await mkdir(lock);
+      theirs = String((await stat(lock, { bigint: true })).ino);
+      expect(() => guard()).toThrow(expect.objectContaining({ code: 'STORE_LOCK_LOST' }));
+    });
+    // Their lock is still there after ours ended.
+    expect(String((await stat(lock, { bigint: true })).ino)).toBe(theirs);
+  });
 });
+
