@@ -662,8 +662,9 @@ export class Agent {
     if (!body.success) return this.refuse(report, 'endpoint-response', 'malformed', 'The check-in response body is not valid', message.signerFingerprintSha256);
     if (body.data.agentId !== meta.agentId || body.data.nonce !== nonce)
       return this.refuse(report, 'endpoint-response', 'replay', 'The check-in response answers another request', message.signerFingerprintSha256);
-    // The server must have heard what this agent said (which certificate it trusts).
-    if (body.data.requestSha256 !== requestSha256(request)) {
+    // The server must have heard what this agent said (which certificate it trusts). A server
+    // older than requestSha256 cannot say; its answers are taken as before.
+    if (body.data.requestSha256 !== undefined && body.data.requestSha256 !== requestSha256(request)) {
       await this.commit(ctx, message);
       return this.refuse(report, 'endpoint-response', 'request-altered', 'The server received another check-in than this agent sent', message.signerFingerprintSha256);
     }
@@ -741,11 +742,16 @@ export class Agent {
         continue;
       }
       await this.commit(ctx, message);
-      if (ack.data.requestSha256 !== requestSha256(request)) {
-        // Rewritten on the way: the server stored something else. Keep them all, and say so.
+      if (ack.data.requestSha256 !== undefined && ack.data.requestSha256 !== requestSha256(request)) {
+        // Rewritten on the way: the server now holds other content under these ids, and would
+        // call the true records duplicates later. So they are spooled again under new ids (the
+        // originals' ids go into the detail), and the attempt stops: the refusal is not sent
+        // through the same path that just rewrote an upload.
+        await this.storage.appendFailures(batch.map((r) => ({ ...r, id: randomUUID(), detail: `${r.detail ?? ''} [sent again as a new record: upload ${r.id} was altered on the way]`.trim().slice(0, 1024) })));
+        await this.storage.removeFromSpool(new Set(batch.map((r) => r.id)));
         await this.refuse(report, 'endpoint-response', 'request-altered', 'The server received another upload than this agent sent', message.signerFingerprintSha256);
         ok = false;
-        continue;
+        break;
       }
       const sent = new Set(batch.map((r) => r.id));
       const acknowledged = new Set(ack.data.ids.filter((id) => sent.has(id)));

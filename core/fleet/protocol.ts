@@ -135,8 +135,8 @@ export const CheckInResponseSchema = z.object({
   certificate: z.object({ version: z.number().int().min(1), fingerprintSha256: Sha256Hex }),
   /** Whether the fingerprint the agent reported is the server's current one. */
   trusted: z.boolean(),
-  /** Hex SHA-256 of the request body as the server received it (see requestSha256). */
-  requestSha256: Sha256Hex,
+  /** Hex SHA-256 of the request body as the server received it (see requestSha256); absent from servers before it. */
+  requestSha256: Sha256Hex.optional(),
 });
 export type CheckInResponse = z.infer<typeof CheckInResponseSchema>;
 
@@ -161,8 +161,8 @@ export const UploadAckSchema = z.object({
   ids: z.array(z.string().min(1).max(128)).max(LIMITS.uploadBatchRecords),
   accepted: z.number().int().min(0),
   duplicates: z.number().int().min(0),
-  /** Hex SHA-256 of the request body as the server received it (see requestSha256). */
-  requestSha256: Sha256Hex,
+  /** Hex SHA-256 of the request body as the server received it (see requestSha256); absent from servers before it. */
+  requestSha256: Sha256Hex.optional(),
 });
 export type UploadAck = z.infer<typeof UploadAckSchema>;
 

@@ -249,6 +249,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     });
 
     let logFullWarned = false;
+    const agentFullWarned = new Set<string>();
     app.post(API_PATHS.authFailures, { bodyLimit: LIMITS.uploadBodyBytes }, async (request, reply) => {
       const parsed = UploadRequestSchema.safeParse(request.body);
       if (!parsed.success) return apiError(reply, 400, 'BAD_REQUEST', issueText(parsed.error));
@@ -258,8 +259,14 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
       // Agents check in before every upload; records of an agent nobody knows are not kept.
       if (!registry.has(agentId)) return apiError(reply, 403, 'UNKNOWN_AGENT', 'Check in before uploading auth-failure records.');
       const incoming = parsed.data.records.filter((r) => !failures.index.has(r.id)).length;
-      if (failures.index.countFor(agentId) + incoming > LIMITS.storedRecordsPerAgent)
+      if (failures.index.countFor(agentId) + incoming > LIMITS.storedRecordsPerAgent) {
+        // Agent ids are not secret: this is either an agent under a long attack or somebody
+        // flooding under its id. Either way the admin should look at it.
+        if (!agentFullWarned.has(agentId) && agentFullWarned.size < 1000)
+          log(`warning: agent ${agentId} has ${LIMITS.storedRecordsPerAgent} auth-failure records stored, its limit; its further uploads are refused. Look at its records: it is under attack, or someone uploads under its id.`);
+        agentFullWarned.add(agentId);
         return apiError(reply, 429, 'AGENT_LOG_FULL', `The server keeps at most ${LIMITS.storedRecordsPerAgent} records per agent.`);
+      }
       if (failures.index.size + incoming > LIMITS.storedRecords) {
         if (!logFullWarned) log(`warning: the auth-failure log holds ${failures.index.size} records, its limit; new uploads are refused until it is archived (${failures.file}).`);
         logFullWarned = true;

@@ -2,6 +2,7 @@
  * Small file-system steps that survive a crash or power cut: data is flushed before a rename
  * makes it visible, and the folder is flushed after, so the rename itself is on disk.
  */
+import { statSync } from 'node:fs';
 import { open, rename, rm, readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -69,4 +70,18 @@ export async function removeStaleTemporaries(dir: string, prefix = '.'): Promise
     return;
   }
   await Promise.all(names.filter((n) => n.startsWith(prefix) && n.endsWith('.tmp')).map((n) => rm(join(dir, n), { force: true, recursive: true })));
+}
+
+/**
+ * Which file or folder this is: device, inode and birth time. One removed and made again under
+ * the same name gets a new identity (the inode alone may be reused at once; the birth time is
+ * not, where the file system records one). null when it does not exist.
+ */
+export function pathIdentity(path: string): string | null {
+  try {
+    const st = statSync(path, { bigint: true });
+    return `${st.dev}:${st.ino}:${st.birthtimeNs}`;
+  } catch {
+    return null;
+  }
 }

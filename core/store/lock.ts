@@ -7,10 +7,10 @@
  * pointer, which is switched atomically.
  */
 import lockfile from 'proper-lockfile';
-import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { wrongState } from '../errors.js';
 import { ensureDataDir } from './store.js';
+import { pathIdentity } from './durable-fs.js';
 
 const STALE_MS = 5_000;
 const UPDATE_MS = 1_000;
@@ -48,9 +48,9 @@ export async function withStoreLock<T>(dataDir: string, work: (guard: LockGuard)
   // VM) must not switch CURRENT in that window, so the guard also checks that the folder is
   // still the one we made.
   const lockPath = join(dataDir, LOCK_NAME);
-  const ours = lockIdentity(lockPath);
+  const ours = pathIdentity(lockPath);
   const guard: LockGuard = () => {
-    if (compromised || ours === null || lockIdentity(lockPath) !== ours)
+    if (compromised || ours === null || pathIdentity(lockPath) !== ours)
       throw wrongState('STORE_LOCK_LOST', 'The store lock was taken away while this command ran (another program, or the lock folder was removed). Nothing was changed; run the command again.');
   };
   try {
@@ -58,16 +58,6 @@ export async function withStoreLock<T>(dataDir: string, work: (guard: LockGuard)
   } finally {
     // Never release a lock folder another process made after taking ours over: that would
     // remove its lock. (proper-lockfile's refresh notices the takeover and stops by itself.)
-    if (!compromised && lockIdentity(lockPath) === ours) await release().catch(() => undefined);
-  }
-}
-
-/** Which folder this is: its inode and creation time (a folder made again gets new ones). */
-function lockIdentity(path: string): string | null {
-  try {
-    const st = statSync(path, { bigint: true });
-    return `${st.dev}:${st.ino}:${st.birthtimeNs}`;
-  } catch {
-    return null;
+    if (!compromised && pathIdentity(lockPath) === ours) await release().catch(() => undefined);
   }
 }

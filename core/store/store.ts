@@ -22,7 +22,7 @@ import { z } from 'zod';
 import { CertManagerError, usageError, wrongState } from '../errors.js';
 import { IsoTime } from '../api/schemas.js';
 import { privateKeyFromPem } from '../pki/keys.js';
-import { replaceFileAtomically, syncDirectory, writeFileDurable, removeStaleTemporaries } from './durable-fs.js';
+import { pathIdentity, renameWithRetry, syncDirectory, tempSibling, writeFileDurable, removeStaleTemporaries } from './durable-fs.js';
 import { restrictToAdministrators } from './permissions.js';
 
 const Base64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/);
@@ -185,6 +185,11 @@ export async function commitStore(dataDir: string, base: StoreSnapshot | null | 
       throw wrongState('STORE_CHANGED', 'The certificate store is being changed by another program. Run the command again.');
     throw error;
   }
+  // What we created, so that cleaning up never removes a folder of the same name that another
+  // writer made after taking a stale lock over (and removing ours as abandoned).
+  const ours = pathIdentity(folder);
+  let pointer: string | null = null;
+  let committed = false;
   try {
     await restrictToAdministrators(folder, 'directory');
     await writeFileDurable(join(folder, 'key.pem'), next.privateKeyPem, 0o600);
@@ -192,24 +197,24 @@ export async function commitStore(dataDir: string, base: StoreSnapshot | null | 
     await writeFileDurable(join(folder, 'state.json'), JSON.stringify(next.state, null, 2) + '\n', 0o600);
     await syncDirectory(folder);
     await syncDirectory(paths.generations);
+    pointer = tempSibling(paths.current);
+    await writeFileDurable(pointer, generationName(generation) + '\n', 0o600);
     guard();
     // The commit point.
-    await replaceFileAtomically(paths.current, generationName(generation) + '\n', 0o600);
+    await renameWithRetry(pointer, paths.current);
+    committed = true;
+    await syncDirectory(dataDir);
   } catch (error) {
-    // Past the commit point (CURRENT was renamed into place, and only flushing the folder
-    // failed) the new generation is what readers see: removing it now would leave CURRENT
-    // naming nothing. The old generation is still there, so the store is old or new, never a mix.
-    if (await currentNames(dataDir, generation)) return { dataDir, generation, state: next.state };
+    // Past our own rename (only flushing the folder failed) the new generation is what readers
+    // see: removing it now would leave CURRENT naming nothing. The old generation is still there,
+    // so the store is old or new, never a mix.
+    if (committed) return { dataDir, generation, state: next.state };
     // A full disk, a permission problem or a lost lock half-way: leave nothing of ours behind.
-    await rm(folder, { recursive: true, force: true });
+    if (pointer) await rm(pointer, { force: true });
+    if (ours !== null && pathIdentity(folder) === ours) await rm(folder, { recursive: true, force: true });
     throw error;
   }
   return { dataDir, generation, state: next.state };
-}
-
-async function currentNames(dataDir: string, generation: number): Promise<boolean> {
-  const pointer = await readFile(storePaths(dataDir).current, 'utf8').catch(() => null);
-  return pointer?.trim() === generationName(generation);
 }
 
 async function existingGenerations(dataDir: string): Promise<number[]> {

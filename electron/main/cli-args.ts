@@ -90,8 +90,9 @@ export function isCliInvocation(args: readonly string[]): boolean {
  *   (`--gpu-launcher`, `--renderer-cmd-prefix`, `--utility-cmd-prefix`, `--browser-subprocess-path`…);
  * - switches that switch off the sandbox or web security, or feed V8 flags (`--js-flags`).
  */
+// Chromium takes "--", "-" and, on Windows, "/" as switch prefixes (base/command_line.cc).
 const UNSAFE_SWITCH =
-  /^--(inspect(-brk|-port|-publish-uid)?|remote-debugging-(port|pipe|address)|remote-allow-origins|no-sandbox|disable-gpu-sandbox|disable-web-security|disable-site-isolation-trials|allow-running-insecure-content|gpu-launcher|ppapi-plugin-launcher|renderer-cmd-prefix|utility-cmd-prefix|gpu-cmd-prefix|plugin-launcher|browser-subprocess-path|js-flags|load-extension)(=|$)/i;
+  /^(?:--?|\/)(inspect(-brk|-port|-publish-uid)?|remote-debugging-(port|pipe|address)|remote-allow-origins|no-sandbox|disable-gpu-sandbox|disable-web-security|disable-site-isolation-trials|allow-running-insecure-content|gpu-launcher|ppapi-plugin-launcher|renderer-cmd-prefix|utility-cmd-prefix|gpu-cmd-prefix|plugin-launcher|browser-subprocess-path|js-flags|load-extension)(=|$)/i;
 
 export function unsafeSwitchIn(args: readonly string[]): string | null {
   const found = args.find((arg) => UNSAFE_SWITCH.test(arg));

@@ -90,7 +90,19 @@ describe('the spool', () => {
     expect(report.uploaded).toBe(0);
     // Nothing the agent saw was forgotten, and the server's copy is not taken for the truth.
     expect(storage.spool.map((r) => r.reason)).toEqual(['forged-signature', 'request-altered']);
+    const agentId = await a.agentId();
+    expect((await stored(agentId)).map((r) => r.reason)).toEqual(['timeout']);
     base.destroy();
+
+    // The path is clean again: the true record reaches the server (under a new id, since the old
+    // one holds the rewritten copy), and so does the record of the tampering.
+    const clean = new Agent({ serverUrl: server.url, feedUrl: hostile.feedUrl, storage });
+    await clean.runOnce({ upload: 'force' });
+    const after = await stored(agentId);
+    expect(after.map((r) => r.reason)).toEqual(expect.arrayContaining(['timeout', 'forged-signature', 'request-altered']));
+    const resent = after.find((r) => r.detail?.includes('sent again as a new record'));
+    expect(resent?.reason).toBe('forged-signature');
+    expect(storage.spool).toHaveLength(0);
   });
 
   it('records spooled before agent.json was recreated are uploaded under the new identity', async () => {

@@ -70,6 +70,11 @@ describe('CLI or window (cli-args.ts)', () => {
     for (const arg of ['--gpu-launcher=cmd.exe /c x', '--renderer-cmd-prefix=calc', '--utility-cmd-prefix=x', '--browser-subprocess-path=C:\\x.exe', '--no-sandbox', '--js-flags=--allow-natives-syntax', '--disable-web-security', '--load-extension=C:\\ext', '--NO-SANDBOX'])
       expect(unsafeSwitchIn(['exe', arg]), arg).toBe(arg.split('=')[0]);
     expect(unsafeSwitchIn(['exe', '-b', 'pw', 'C:\\backups\\--no-sandbox.zip'])).toBeNull();
+    // Chromium's other prefixes: "-" everywhere, "/" on Windows.
+    for (const arg of ['-no-sandbox', '-gpu-launcher=calc.exe', '/renderer-cmd-prefix=x', '-remote-debugging-port=9222'])
+      expect(unsafeSwitchIn(['exe', arg]), arg).toBe(arg.split('=')[0]);
+    expect(unsafeSwitchIn(['exe', '-r', 'pw', 'backup.zip'])).toBeNull();
+    expect(unsafeSwitchIn(['exe', '/?'])).toBeNull();
   });
 });
 

@@ -5,10 +5,11 @@
  * system's answer to "open this folder for fsync" in the first test.
  */
 import { describe, expect, it, vi, beforeAll } from 'vitest';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { backupCertificate, generateCertificate, getStatus, renewCertificate, restoreCertificate } from '../../core/ops/index.js';
-import { readStore } from '../../core/store/store.js';
+import { commitStore, readStore } from '../../core/store/store.js';
 import { tempDir } from '../helpers/temp.js';
 
 /** Folders whose fsync fails with EIO, and files whose creation fails with ENOSPC (set per test). */
@@ -107,4 +108,25 @@ describe('the store under faults', () => {
     await generateCertificate(ctx(empty), { password: pw, keySize: 2048 });
     await renewCertificate(ctx(empty), { password: `${pw} 2`, keySize: 2048 });
   });
+
+  it('a writer whose lock was taken over fails, and leaves the other writer\'s commit of the same generation alone', async () => {
+    const dataDir = await newStore('taken-over');
+    const base = (await readStore(dataDir))!;
+    const pem = await readFile(join(dataDir, 'generations', 'gen-000001', 'key.pem'), 'utf8');
+    const folder = join(dataDir, 'generations', 'gen-000002');
+    // What another process does after finding our lock stale: our half-written generation goes
+    // (abandoned, to it), its own gen-000002 is written and switched in. Then our guard fires.
+    const takeOver = () => {
+      rmSync(folder, { recursive: true, force: true });
+      mkdirSync(folder);
+      writeFileSync(join(folder, 'key.pem'), pem);
+      writeFileSync(join(folder, 'state.json'), JSON.stringify({ ...base.state, current: { ...base.state.current, installedAt: '2031-01-01T00:00:00.000Z' } }));
+      writeFileSync(join(dataDir, 'CURRENT'), 'gen-000002\n');
+      throw Object.assign(new Error('lock lost'), { code: 'STORE_LOCK_LOST' });
+    };
+    await expect(commitStore(dataDir, base, { state: base.state, privateKeyPem: pem }, takeOver)).rejects.toMatchObject({ code: 'STORE_LOCK_LOST' });
+    // The other writer's commit stands: CURRENT names it and its folder is still there.
+    expect((await readStore(dataDir))!.state.current.installedAt).toBe('2031-01-01T00:00:00.000Z');
+  });
 });
+
