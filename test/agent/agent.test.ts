@@ -52,15 +52,21 @@ async function closedPort(): Promise<string> {
 
 const stored = async (agentId: string) => (await fleetService(dataDir).queryAuthFailures({ agentId, limit: 500 })).records;
 
+/** An agent on disk that met the forged head while the server was down: one refusal, spooled. */
+async function refusedWhileServerDown() {
+  const dir = join(await tempDir(), 'agent');
+  const storage = new FileAgentStorage(dir);
+  await importTrustedCertificate(storage, v1.certificate);
+  const agent = new Agent({ serverUrl: await closedPort(), feedUrl: hostile.feedUrl, storage });
+  const first = await agent.runOnce({ upload: 'force' });
+  expect(first.refused).toHaveLength(1);
+  return { dir, agent, first };
+}
+
 describe('the spool', () => {
   it('keeps records across an outage and an agent restart, then uploads them once', async () => {
-    const dir = join(await tempDir(), 'agent');
-    const storage = new FileAgentStorage(dir);
-    await importTrustedCertificate(storage, v1.certificate);
     // The server is down: the refusal is spooled on disk, the upload fails and backs off.
-    const down = new Agent({ serverUrl: await closedPort(), feedUrl: hostile.feedUrl, storage });
-    const first = await down.runOnce({ upload: 'force' });
-    expect(first.refused).toHaveLength(1);
+    const { dir, agent: down, first } = await refusedWhileServerDown();
     expect(first.offline).toBe(true);
     const agentId = await down.agentId();
     expect((await readFile(join(dir, 'spool.ndjson'), 'utf8')).trim().split('\n')).toHaveLength(1);
@@ -106,13 +112,8 @@ describe('the spool', () => {
   });
 
   it('records spooled before agent.json was recreated are uploaded under the new identity', async () => {
-    const dir = join(await tempDir(), 'agent');
-    const storage = new FileAgentStorage(dir);
-    await importTrustedCertificate(storage, v1.certificate);
-    const offline = new Agent({ serverUrl: await closedPort(), feedUrl: hostile.feedUrl, storage });
-    const first = await offline.runOnce({ upload: 'force' });
+    const { dir, agent: offline, first } = await refusedWhileServerDown();
     const oldId = await offline.agentId();
-    expect(first.refused).toHaveLength(1);
     // The fix the agent's own error text suggests for a broken agent.json: delete it.
     await rm(join(dir, 'agent.json'));
     const again = new Agent({ serverUrl: server.url, feedUrl: hostile.feedUrl, storage: new FileAgentStorage(dir) });
