@@ -305,17 +305,24 @@ export class Agent {
 
   // ---- refusals -------------------------------------------------------------------------
 
+  /**
+   * Logs a refusal. The same refusal again (same kind, reason and fingerprint) while the first
+   * still waits in the spool is counted on that record instead of written anew: a forged feed
+   * is refused at every poll, and a fleet of thousands would otherwise send the server twelve
+   * copies an hour each, filling its log in hours during exactly the incident the admin needs
+   * it for. The count and the last time go into the record's detail when it is uploaded.
+   */
   private async refuse(report: CycleReport, messageKind: string, reason: string, detail: string, fingerprintSeen: string | null): Promise<void> {
     const meta = await this.loadMeta();
-    const record: AuthFailureRecord = {
-      id: randomUUID(),
-      agentId: meta.agentId,
-      time: this.now().toISOString(),
-      messageKind,
-      reason,
-      fingerprintSeen,
-      detail: detail.slice(0, 1024),
-    };
+    const time = this.now().toISOString();
+    const waiting = (await this.storage.readSpool()).find((r) => r.messageKind === messageKind && r.reason === reason && r.fingerprintSeen === fingerprintSeen);
+    if (waiting) {
+      await this.saveMeta((m) => (m.repeats[waiting.id] = { count: (m.repeats[waiting.id]?.count ?? 1) + 1, last: time }));
+      report.refused.push(waiting);
+      this.emit({ type: 'refused', record: waiting });
+      return;
+    }
+    const record: AuthFailureRecord = { id: randomUUID(), agentId: meta.agentId, time, messageKind, reason, fingerprintSeen, detail: detail.slice(0, 1024) };
     const dropped = await this.storage.appendFailures([record]);
     if (dropped > 0) await this.saveMeta((m) => (m.droppedRecords += dropped));
     report.refused.push(record);
@@ -689,6 +696,11 @@ export class Agent {
     return now >= Date.parse(meta.upload.nextAt);
   }
 
+  private async forgetRepeats(ids: readonly string[]): Promise<void> {
+    const meta = await this.loadMeta();
+    if (ids.some((id) => id in meta.repeats)) await this.saveMeta((m) => ids.forEach((id) => delete m.repeats[id]));
+  }
+
   private async scheduleUpload(success: boolean): Promise<void> {
     const now = this.now().getTime();
     const interval = this.uploadIntervalMs();
@@ -719,8 +731,11 @@ export class Agent {
       if (batch.length === 0) break;
       for (const r of batch) tried.add(r.id);
       const nonce = newNonce();
-      // Records spooled under an earlier identity (agent.json recreated) are this machine's too.
-      const request = JSON.stringify({ agentId: meta.agentId, nonce, records: batch.map((r) => (r.agentId === meta.agentId ? r : { ...r, agentId: meta.agentId })) });
+      // Records spooled under an earlier identity (agent.json recreated) are this machine's too;
+      // a record that repeated says how often, and when last.
+      const repeats = (await this.loadMeta()).repeats;
+      const outgoing = batch.map((r) => withRepeats({ ...r, agentId: meta.agentId }, repeats[r.id]));
+      const request = JSON.stringify({ agentId: meta.agentId, nonce, records: outgoing });
       const bytes = await this.post(API_PATHS.authFailures, request, report);
       // No answer (an outage), or no trusted certificate to check the answer with: keep the records, retry later.
       if (!bytes || !ctx) {
@@ -747,8 +762,9 @@ export class Agent {
         // call the true records duplicates later. So they are spooled again under new ids (the
         // originals' ids go into the detail), and the attempt stops: the refusal is not sent
         // through the same path that just rewrote an upload.
-        await this.storage.appendFailures(batch.map((r) => ({ ...r, id: randomUUID(), detail: `${r.detail ?? ''} [sent again as a new record: upload ${r.id} was altered on the way]`.trim().slice(0, 1024) })));
+        await this.storage.appendFailures(outgoing.map((r) => ({ ...r, id: randomUUID(), detail: `${r.detail ?? ''} [sent again as a new record: upload ${r.id} was altered on the way]`.trim().slice(0, 1024) })));
         await this.storage.removeFromSpool(new Set(batch.map((r) => r.id)));
+        await this.forgetRepeats(batch.map((r) => r.id));
         await this.refuse(report, 'endpoint-response', 'request-altered', 'The server received another upload than this agent sent', message.signerFingerprintSha256);
         ok = false;
         break;
@@ -756,6 +772,7 @@ export class Agent {
       const sent = new Set(batch.map((r) => r.id));
       const acknowledged = new Set(ack.data.ids.filter((id) => sent.has(id)));
       await this.storage.removeFromSpool(acknowledged);
+      await this.forgetRepeats([...acknowledged]);
       report.uploaded += acknowledged.size;
       this.emit({ type: 'uploaded', count: acknowledged.size, duplicates: ack.data.duplicates });
     }
@@ -775,4 +792,13 @@ function newestNextFingerprint(statements: readonly string[]): string | null {
     }
   }
   return best?.fp ?? null;
+}
+
+/** A spooled record as uploaded: with how often it repeated, and when last, in its detail. */
+function withRepeats(record: AuthFailureRecord, repeat: { count: number; last: string } | undefined): AuthFailureRecord {
+  if (!repeat) return record;
+  const note = `(refused ${repeat.count} times in all, the last at ${repeat.last})`;
+  // The note is kept whole; the original detail gives way if the two do not fit.
+  const detail = record.detail ? `${record.detail.slice(0, 1024 - note.length - 1)} ${note}` : note;
+  return { ...record, detail };
 }

@@ -38,11 +38,16 @@ export const AgentMetaSchema = z.object({
   upload: z.object({ nextAt: IsoTime.nullable(), attempts: z.number().int().min(0) }),
   /** Records dropped because the spool was full (oldest first). */
   droppedRecords: z.number().int().min(0),
+  /**
+   * Refusals that repeated one still waiting in the spool (same kind, reason and fingerprint),
+   * by that record's id: how many times in all, and the last time. Sent in its detail.
+   */
+  repeats: z.record(z.string(), z.object({ count: z.number().int().min(2), last: IsoTime })).default({}),
 });
 export type AgentMeta = z.infer<typeof AgentMetaSchema>;
 
 export function newAgentMeta(agentId: string, now: Date, trustVersionKnown = true): AgentMeta {
-  return { format: AGENT_META_FORMAT, agentId, createdAt: now.toISOString(), trustVersionKnown, settings: null, hotfixes: {}, upload: { nextAt: null, attempts: 0 }, droppedRecords: 0 };
+  return { format: AGENT_META_FORMAT, agentId, createdAt: now.toISOString(), trustVersionKnown, settings: null, hotfixes: {}, upload: { nextAt: null, attempts: 0 }, droppedRecords: 0, repeats: {} };
 }
 
 /** A loaded trust state and the token that saveTrust compares against. */

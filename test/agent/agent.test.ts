@@ -75,11 +75,14 @@ describe('the spool', () => {
     // A new process on the same folder, the server back: uploaded, acknowledged, gone from the spool.
     const restarted = new Agent({ serverUrl: server.url, feedUrl: hostile.feedUrl, storage: new FileAgentStorage(dir) });
     const second = await restarted.runOnce({ upload: 'force' });
-    expect(second.uploaded).toBe(2); // the first refusal, and this cycle's
+    // This cycle's refusal is the same one again (same forged head): counted on the waiting record.
+    expect(second.refused.map((r) => r.id)).toEqual([first.refused[0]!.id]);
+    expect(second.uploaded).toBe(1);
     expect(await restarted.agentId()).toBe(agentId);
     expect((await readFile(join(dir, 'spool.ndjson'), 'utf8')).trim()).toBe('');
     const records = await stored(agentId);
-    expect(records.map((r) => r.id).sort()).toEqual([first.refused[0]!.id, second.refused[0]!.id].sort());
+    expect(records.map((r) => r.id)).toEqual([first.refused[0]!.id]);
+    expect(records[0]!.detail).toMatch(/\(refused 2 times in all, the last at .+\)$/);
     expect(JSON.parse(await readFile(join(dir, 'agent.json'), 'utf8')).upload.attempts).toBe(0);
   });
 
@@ -120,7 +123,7 @@ describe('the spool', () => {
     const report = await again.runOnce({ upload: 'force' });
     const newId = await again.agentId();
     expect(newId).not.toBe(oldId);
-    expect(report.uploaded).toBe(2);
+    expect(report.uploaded).toBe(1);
     expect((await stored(newId)).map((r) => r.id)).toContain(first.refused[0]!.id);
   });
 
@@ -132,6 +135,21 @@ describe('the spool', () => {
       expect(report.checkedIn, String(offsetMs)).toBe(true);
       expect(report.refused.filter((r) => r.messageKind === 'endpoint-response')).toEqual([]);
     }
+  });
+
+  it('the same refusal at every poll is one record with a count, not one record per poll', async () => {
+    const a = testAgent({ serverUrl: server.url, feedUrl: hostile.feedUrl, certificate: v1.certificate });
+    for (let i = 0; i < 5; i++) expect((await a.agent.runOnce({ upload: 'never' })).refused.map((r) => r.reason)).toEqual(['forged-signature']);
+    expect(a.storage.spool).toHaveLength(1);
+    const report = await a.agent.runOnce({ upload: 'force' });
+    expect(report.uploaded).toBe(1);
+    const [record] = await stored(a.id);
+    expect(record!.detail).toMatch(/\(refused 6 times in all, the last at .+\)$/);
+    // Once uploaded, the next one starts a new record (and the count starts again).
+    await a.agent.runOnce({ upload: 'never' });
+    expect(a.storage.spool).toHaveLength(1);
+    expect(a.storage.spool[0]!.id).not.toBe(record!.id);
+    expect((await a.storage.loadMeta())!.repeats).toEqual({});
   });
 
   it('a record whose acknowledgement was lost is sent again and counted once', async () => {
@@ -157,11 +175,10 @@ describe('the spool', () => {
       expect(await stored(a.id)).toHaveLength(1);
       lose = false;
       const second = await a.agent.runOnce({ upload: 'force' });
-      expect(second.uploaded).toBe(2);
+      // Sent again (with this cycle's repeat counted on it), stored once.
+      expect(second.uploaded).toBe(1);
       expect(a.storage.spool).toHaveLength(0);
-      const records = await stored(a.id);
-      expect(records).toHaveLength(2);
-      expect(new Set(records.map((r) => r.id)).size).toBe(2);
+      expect(await stored(a.id)).toHaveLength(1);
     } finally {
       proxy.closeAllConnections();
       await new Promise<void>((r) => proxy.close(() => r()));
