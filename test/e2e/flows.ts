@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import en from '../../renderer/src/i18n/en.js';
 import ja from '../../renderer/src/i18n/ja.js';
-import { generateCertificate } from '../../core/ops/index.js';
+import { generateCertificate, renewCertificate } from '../../core/ops/index.js';
 import { FleetSimulator, startFleetServer, type FleetServer } from '../../core/fleet/index.js';
 import { readStore } from '../../core/store/store.js';
 import { chromiumAvailable, ensureRendererBuilt, launchChromium, openApp, progressEvents, recordProgress, shot, TEST_ITERATIONS, type AppSession, type Lang } from './harness.js';
@@ -90,12 +90,13 @@ export function defineAdminFlows(lang: Lang): void {
     /** A backup of a certificate made by another store: for import and restore. */
     let otherBackup: string;
     let otherFingerprint: string;
+    let otherStore: string;
 
     beforeAll(async () => {
       await ensureRendererBuilt();
       browser = await launchChromium();
       scratch = await mkdtemp(path.join(os.tmpdir(), `cm-e2e-${lang}-`));
-      const otherStore = path.join(scratch, 'other-store');
+      otherStore = path.join(scratch, 'other-store');
       const made = await generateCertificate({ dataDir: otherStore, iterations: TEST_ITERATIONS }, { password: OTHER_PASSWORD, commonName: 'previous-server.corp.example', keySize: 2048 });
       otherBackup = path.join(scratch, 'previous-server-backup.zip');
       await copyFile(made.backupPath, otherBackup);
@@ -594,6 +595,19 @@ export function defineAdminFlows(lang: Lang): void {
         await inspection.locator('[data-testid="cert-not-after"]').waitFor();
         expect(await apiCall<{ hasCertificate: boolean }>(page, 'getStatus')).toMatchObject({ hasCertificate: false });
         await shot(page, lang, '24-import-review');
+
+        // Another file is put in its place after the admin reviewed it: the import is refused and
+        // nothing is installed; with the reviewed file back, it goes through.
+        const reviewed = await readFile(otherBackup);
+        const elsewhere = await renewCertificate({ dataDir: otherStore, iterations: TEST_ITERATIONS }, { password: OTHER_PASSWORD, keySize: 2048 });
+        await copyFile(elsewhere.backupPath, otherBackup);
+        await page.locator('[data-testid="wizard-next"]').click();
+        const changed = page.locator('[data-testid="error"]');
+        await changed.waitFor({ timeout: 30_000 });
+        expect(await changed.getAttribute('data-code')).toBe('BACKUP_CHANGED');
+        expect(await apiCall<{ hasCertificate: boolean }>(page, 'getStatus')).toMatchObject({ hasCertificate: false });
+        await writeFile(otherBackup, reviewed);
+
         await page.locator('[data-testid="wizard-next"]').click();
         await page.locator('[data-testid="wizard"][data-step="done"]').waitFor({ timeout: 30_000 });
         await page.getByText(M.wizard.done.importedBody).waitFor();
