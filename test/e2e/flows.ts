@@ -193,6 +193,18 @@ export function defineAdminFlows(lang: Lang): void {
         await shot(page, lang, '04-wizard-password-strong-mismatch');
       });
 
+      step('does not keep a typed password when the admin switches to the other way in', async () => {
+        await page.locator('[data-testid="wizard-back"]').click();
+        await page.locator('[data-testid="wizard"][data-step="method"]').waitFor();
+        await page.locator('[data-testid="method-import"]').check();
+        await page.locator('[data-testid="method-generate"]').check();
+        await page.locator('[data-testid="wizard-next"]').click();
+        await page.locator('[data-testid="wizard"][data-step="password"]').waitFor();
+        expect(await page.getByLabel(M.password.label, { exact: true }).inputValue()).toBe('');
+        expect(await page.getByLabel(M.password.confirmLabel, { exact: true }).inputValue()).toBe('');
+        await page.getByLabel(M.password.label, { exact: true }).fill(STRONG);
+      });
+
       step('generates with a strong password, showing progress with the button disabled', async () => {
         await page.getByLabel(M.password.confirmLabel, { exact: true }).fill(STRONG);
         await page.getByLabel(M.password.confirmLabel, { exact: true }).press('Enter');
