@@ -1,15 +1,13 @@
 /**
  * The few words main shows itself, outside the renderer: native dialog titles and file-type
  * names, and the menu. In the same two languages as the window, chosen the same way (the
- * language setting, else the OS locale; renderer/src/lib/i18n-core.ts is the window's twin).
+ * language setting, else the OS locale: core/api/language.ts, shared with the window).
  */
-export type NativeLanguage = 'en' | 'ja';
+import { resolveLanguage, type Language } from '../../core/api/language.js';
 
-export function nativeLanguage(setting: string | null | undefined, osLocale: string | null | undefined): NativeLanguage {
-  if (setting === 'ja' || setting === 'en') return setting;
-  const tag = (osLocale ?? '').trim().toLowerCase().replace('_', '-');
-  return tag === 'ja' || tag.startsWith('ja-') ? 'ja' : 'en';
-}
+export type NativeLanguage = Language;
+/** The same rule as the window's (core/api/language.ts). */
+export const nativeLanguage = resolveLanguage;
 
 const en = {
   saveBackupTitle: 'Save the certificate backup',

@@ -6,8 +6,8 @@ import i18next, { type i18n as I18nInstance } from 'i18next';
 import en from '../i18n/en.js';
 import ja from '../i18n/ja.js';
 
-export type Language = 'en' | 'ja';
-export type LanguageSetting = 'auto' | Language;
+import type { Language } from '../../../core/api/language.js';
+export { languageFromLocale, resolveLanguage, type Language, type LanguageSetting } from '../../../core/api/language.js';
 export const LANGUAGES: readonly Language[] = ['en', 'ja'];
 
 /** Every dot path to a string leaf of the English messages, e.g. "wizard.method.heading". */
@@ -18,18 +18,6 @@ export type MessageKey = Leaves<typeof en>;
 export type Vars = Record<string, string | number>;
 
 export const resources = { en, ja } as const;
-
-/** The OS locale (appInfo().locale, e.g. "ja-JP", "ja", "en-US") to one of our languages. */
-export function languageFromLocale(locale: string | null | undefined): Language {
-  const tag = (locale ?? '').trim().toLowerCase().replace('_', '-');
-  return tag === 'ja' || tag.startsWith('ja-') ? 'ja' : 'en';
-}
-
-/** The language to show: the setting wins unless it is "auto", which follows the OS locale. */
-export function resolveLanguage(setting: LanguageSetting | null | undefined, osLocale: string | null | undefined): Language {
-  if (setting === 'ja' || setting === 'en') return setting;
-  return languageFromLocale(osLocale);
-}
 
 /** BCP 47 tag for Intl formatting. */
 export function intlLocale(language: Language): string {
