@@ -65,5 +65,5 @@ export async function importTrustedCertificate(storage: AgentStorage, der: Buffe
   await storage.replaceTrust(state);
   const meta = (await storage.loadMeta().catch(() => null)) ?? newAgentMeta(randomUUID(), now, false);
   await storage.saveMeta({ ...meta, trustVersionKnown: false });
-  return { fingerprintSha256: state.fingerprintSha256, subject: new X509Certificate(der).subject.replace(/\n/g, ', '), previous, agentId: meta.agentId };
+  return { fingerprintSha256: state.fingerprintSha256, subject: (new X509Certificate(der).subject ?? '').replace(/\n/g, ', '), previous, agentId: meta.agentId };
 }

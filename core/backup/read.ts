@@ -23,6 +23,8 @@ export interface OpenedBackup {
   format: BackupFile['format'];
   privateKey: KeyObject;
   certificateDer: Buffer;
+  /** The CA certificates that came with it (issuer first; empty for a self-signed one). */
+  chain: Buffer[];
   history: History | null;
   createdAt: string | null;
 }
@@ -145,6 +147,7 @@ export async function openBackup(file: BackupFile, password: string, now = new D
     format: file.format,
     privateKey: contents.privateKey,
     certificateDer: contents.certificate,
+    chain: contents.chain,
     history: file.format === 'backup-zip' ? file.history : null,
     createdAt: file.format === 'backup-zip' ? file.manifest.createdAt : null,
   };

@@ -186,7 +186,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         out(
           [
             `Server authentication certificate (${dataDir})`,
-            `  Subject:      ${c.subject}`,
+            `  Subject:      ${c.subject || '(empty: the server is named in the subjectAltName)'}`,
             `  Serial:       ${c.serialNumber}`,
             `  Fingerprint:  ${c.fingerprintSha256}`,
             `  Valid:        ${c.notBefore} to ${c.notAfter}`,

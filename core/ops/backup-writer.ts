@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { mkdir, rm } from 'node:fs/promises';
 import { encodePkcs12 } from '../pki/pkcs12/index.js';
-import { describeCertificate } from '../pki/inspect.js';
+import { describeCertificate, friendlyNameFor } from '../pki/inspect.js';
 import { buildBackupZip } from '../backup/write.js';
 import type { History } from '../backup/format.js';
 import type { StoreState } from '../store/store.js';
@@ -18,7 +18,12 @@ export interface BackupMaterial {
 export async function buildBackup(material: BackupMaterial, password: string, options: { iterations?: number; now: Date }): Promise<{ zip: Buffer; fingerprintSha256: string }> {
   const certificateDer = Buffer.from(material.state.current.certificateDer, 'base64');
   const info = describeCertificate(certificateDer);
-  const pkcs12 = await encodePkcs12({ privateKey: material.privateKey, certificate: certificateDer, friendlyName: info.subject }, password, options.iterations ? { iterations: options.iterations } : {});
+  const chain = (material.state.current.chainDer ?? []).map((b64) => Buffer.from(b64, 'base64'));
+  const pkcs12 = await encodePkcs12(
+    { privateKey: material.privateKey, certificate: certificateDer, chain, friendlyName: friendlyNameFor(info.subject) },
+    password,
+    options.iterations ? { iterations: options.iterations } : {},
+  );
   const history: History = { replaced: material.state.replaced, rotations: material.state.rotations, currentVersion: material.state.current.version };
   const zip = await buildBackupZip({ pkcs12, certificateDer, history, fingerprintSha256: info.fingerprintSha256, subject: info.subject, notAfter: info.notAfter, createdAt: options.now });
   return { zip, fingerprintSha256: info.fingerprintSha256 };

@@ -20,7 +20,6 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { StoreStatus } from '../api/schemas.js';
 import { badInput, CertManagerError, wrongState } from '../errors.js';
 import { fingerprintSha256 } from '../pki/inspect.js';
-import { privateKeyToPem } from '../pki/keys.js';
 import { openBackup, readBackupFile, type OpenedBackup } from '../backup/read.js';
 import { chainFingerprints } from '../backup/history.js';
 import { withStoreLock } from '../store/lock.js';
@@ -28,6 +27,7 @@ import { appendAudit, commitStore, loadPrivateKey, readStoreForRepair, type Stor
 import { nowOf, reporter, type OperationContext } from './context.js';
 import { rotationStatementFor } from './rotation-hook.js';
 import { getStatus } from './status.js';
+import { checkGeneration } from './validate-generation.js';
 
 export interface RestoreRequest {
   path: string;
@@ -72,7 +72,9 @@ export async function restoreCertificate(context: OperationContext, request: Res
     if (request.expectedFingerprintSha256 && request.expectedFingerprintSha256 !== incoming)
       throw badInput('BACKUP_CHANGED', 'The backup file changed after it was checked. Check it again before restoring.');
 
-    const installed = { exportable: request.exportable, installedAt: now.toISOString(), source: 'restored' as const };
+    // The CA chain that came with the certificate is kept, so that every later backup carries it.
+    const chainDer = opened.chain.length > 0 ? { chainDer: opened.chain.map((der) => der.toString('base64')) } : {};
+    const installed = { exportable: request.exportable, installedAt: now.toISOString(), source: 'restored' as const, ...chainDer };
     let state: StoreState;
     let previousKey: KeyObject | null = null;
     if (base && base !== 'damaged') {
@@ -121,7 +123,7 @@ export async function restoreCertificate(context: OperationContext, request: Res
       }
     }
     report('writing', 0.9);
-    await commitStore(dataDir, base, { state, privateKeyPem: privateKeyToPem(opened.privateKey) }, guard);
+    await commitStore(dataDir, base, await checkGeneration(state, opened.privateKey, now), guard);
     await appendAudit(dataDir, { action: request.exportable ? 'restore' : 'restore-not-exportable', fingerprintSha256: incoming, from: request.path, format: opened.format, version: state.current.version, repaired: base === 'damaged' });
     report('done', 1);
     return getStatus(dataDir);

@@ -20,9 +20,12 @@ export function parseCertificate(der: Buffer): X509Certificate {
 /** One definition of a certificate's fingerprint, shared with the wire protocol (core/trust). */
 export { fingerprintSha256 };
 
-/** "CN=a\nO=b" (Node's form) as the one-line "CN=a, O=b" admins know. */
-function oneLineName(name: string): string {
-  return name.split('\n').filter(Boolean).join(', ');
+/**
+ * "CN=a\nO=b" (Node's form) as the one-line "CN=a, O=b" admins know. An empty subject (legal
+ * in RFC 5280 when a critical subjectAltName names the server) is undefined in Node: "".
+ */
+export function oneLineName(name: string | undefined): string {
+  return (name ?? '').split('\n').filter(Boolean).join(', ');
 }
 
 export function describeCertificate(der: Buffer): CertificateInfo {
@@ -38,6 +41,31 @@ export function describeCertificate(der: Buffer): CertificateInfo {
     keyAlgorithm: 'RSA',
     keySize: details?.modulusLength ?? 0,
   };
+}
+
+/** A CA certificate from a file's chain; a damaged one is bad input (exit 4), like the leaf. */
+export function parseChainCertificate(der: Buffer): X509Certificate {
+  try {
+    return new X509Certificate(der);
+  } catch (cause) {
+    throw badInput('CHAIN_CERT_UNREADABLE', 'A CA certificate in the file\'s chain cannot be read; the file is damaged. Export the certificate again with its chain, or use another backup.', {}, cause);
+  }
+}
+
+/**
+ * The PKCS#12 friendly name for a certificate (what certlm and IIS list): its subject, cut to
+ * the 256 characters a friendly name may have, or a fixed name when the subject is empty.
+ */
+export const MAX_FRIENDLY_NAME = 256; // UTF-16 code units, as the PKCS#12 codec counts them
+export function friendlyNameFor(subject: string): string {
+  if (subject.length === 0) return 'CertificateManager server authentication';
+  if (subject.length <= MAX_FRIENDLY_NAME) return subject;
+  let cut = '';
+  for (const char of subject) {
+    if (cut.length + char.length > MAX_FRIENDLY_NAME - 1) break; // never half a surrogate pair
+    cut += char;
+  }
+  return cut + '\u2026';
 }
 
 export function keyMatchesCertificate(privateKey: KeyObject, der: Buffer): boolean {
@@ -65,7 +93,7 @@ export function assertUsableCertificate(der: Buffer, options: { now?: Date; chai
   // certificate does not have; so self-issued certificates are verified with their own key,
   // and others with an issuer from the file found by name.
   const selfIssued = x.subject === x.issuer;
-  const issuer = selfIssued ? x : options.chain?.map((d) => new X509Certificate(d)).find((c) => c.subject === x.issuer);
+  const issuer = selfIssued ? x : options.chain?.map((d) => parseChainCertificate(d)).find((c) => c.subject === x.issuer);
   if (!issuer)
     throw badInput('CERT_ISSUER_MISSING', "The certificate's issuer is not in the file, so its signature cannot be checked. Export it again including all certificates in the certification path.");
   if (!x.verify(issuer.publicKey))

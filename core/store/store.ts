@@ -35,12 +35,25 @@ export const StoreStateSchema = z.object({
     version: z.number().int().positive(),
     installedAt: IsoTime,
     source: z.enum(['generated', 'restored', 'renewed']),
+    /**
+     * The CA certificates that issued `certificateDer` (issuer first), as imported with it from
+     * a .pfx or a backup; absent for our own self-signed certificates. Every backup writes them,
+     * so a CA-issued certificate's backup verifies and restores on its own.
+     */
+    chainDer: z.array(Base64).max(16).optional(),
   }),
   replaced: z.array(z.object({ certificateDer: Base64, version: z.number().int().positive(), replacedAt: IsoTime })),
   /** Rotation statements, oldest first: statement i moves trust from version i+1 to i+2. */
   rotations: z.array(z.string()),
 });
 export type StoreState = z.infer<typeof StoreStateSchema>;
+
+declare const checked: unique symbol;
+/**
+ * A new generation that has been read back completely (core/ops/validate-generation.ts, the only
+ * maker of this type): commitStore takes nothing else, so no operation can skip the check.
+ */
+export type CheckedGeneration = { readonly state: StoreState; readonly privateKeyPem: string; readonly [checked]: true };
 
 export interface StoreSnapshot {
   dataDir: string;
@@ -154,7 +167,7 @@ async function assertOwnFolder(dataDir: string): Promise<void> {
  * writer (a bug, or a lock taken over) cannot claim the same number, and on failure only what
  * this call created is removed. Nothing is visible to readers until CURRENT is replaced.
  */
-export async function commitStore(dataDir: string, base: StoreSnapshot | null | 'damaged', next: { state: StoreState; privateKeyPem: string }, guard: () => void = () => undefined): Promise<StoreSnapshot> {
+export async function commitStore(dataDir: string, base: StoreSnapshot | null | 'damaged', next: CheckedGeneration, guard: () => void = () => undefined): Promise<StoreSnapshot> {
   StoreStateSchema.parse(next.state);
   const paths = storePaths(dataDir);
   // The caller holds the store lock, which made the data folder administrators-only.
