@@ -1,13 +1,14 @@
 /** 「新しい証明書を生成する」 / "Generate a new certificate": the first certificate of a store. */
 import type { StoreStatus } from '../api/schemas.js';
 import { wrongState } from '../errors.js';
-import { DEFAULT_KEY_SIZE, generateRsaKeyPair, privateKeyToPem, type KeySize } from '../pki/keys.js';
+import { DEFAULT_KEY_SIZE, generateRsaKeyPair, type KeySize } from '../pki/keys.js';
 import { createSelfSignedCertificate, DEFAULT_VALIDITY_DAYS } from '../pki/certificate.js';
 import { withStoreLock } from '../store/lock.js';
 import { appendAudit, commitStore, readStore, type StoreState } from '../store/store.js';
 import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
 import { buildBackup, withoutBackup, writeAutomaticBackup } from './backup-writer.js';
 import { getStatus } from './status.js';
+import { checkGeneration } from './validate-generation.js';
 
 export interface GenerateRequest {
   password: string;
@@ -40,7 +41,8 @@ export async function generateCertificate(context: OperationContext, request: Ge
     report('writing', 0.9);
     // The backup is on disk before the certificate is: there is never a key without one.
     const backupPath = await writeAutomaticBackup(dataDir, backup.zip, backup.fingerprintSha256, now, 'generated');
-    await commitStore(dataDir, null, { state, privateKeyPem: privateKeyToPem(privateKey) }, guard).catch(withoutBackup(backupPath));
+    const checkedGeneration = await checkGeneration(state, privateKey, now).catch(withoutBackup(backupPath));
+    await commitStore(dataDir, null, checkedGeneration, guard).catch(withoutBackup(backupPath));
     await appendAudit(dataDir, { action: 'generate', fingerprintSha256: backup.fingerprintSha256 });
     report('done', 1);
     return { status: await getStatus(dataDir), backupPath };

@@ -4,7 +4,7 @@
  * is kept; a rotation statement signed by both keys lets every agent follow.
  */
 import type { StoreStatus } from '../api/schemas.js';
-import { DEFAULT_KEY_SIZE, generateRsaKeyPair, privateKeyToPem, type KeySize } from '../pki/keys.js';
+import { DEFAULT_KEY_SIZE, generateRsaKeyPair, type KeySize } from '../pki/keys.js';
 import { commonNameOf, createSelfSignedCertificate, DEFAULT_VALIDITY_DAYS } from '../pki/certificate.js';
 import { parseCertificate } from '../pki/inspect.js';
 import { withStoreLock } from '../store/lock.js';
@@ -13,6 +13,7 @@ import { assertNewPassword, nowOf, reporter, type OperationContext } from './con
 import { buildBackup, withoutBackup, writeAutomaticBackup } from './backup-writer.js';
 import { rotationStatementFor } from './rotation-hook.js';
 import { getStatus } from './status.js';
+import { checkGeneration } from './validate-generation.js';
 
 export interface RenewRequest {
   password: string;
@@ -56,7 +57,8 @@ export async function renewCertificate(context: OperationContext, request: Renew
     const backup = await buildBackup({ privateKey, state }, request.password, { iterations: context.iterations, now });
     report('writing', 0.9);
     const backupPath = await writeAutomaticBackup(dataDir, backup.zip, backup.fingerprintSha256, now, 'renewed');
-    await commitStore(dataDir, base, { state, privateKeyPem: privateKeyToPem(privateKey) }, guard).catch(withoutBackup(backupPath));
+    const checkedGeneration = await checkGeneration(state, privateKey, now).catch(withoutBackup(backupPath));
+    await commitStore(dataDir, base, checkedGeneration, guard).catch(withoutBackup(backupPath));
     await appendAudit(dataDir, { action: 'renew', fingerprintSha256: backup.fingerprintSha256, version });
     report('done', 1);
     return { status: await getStatus(dataDir), backupPath };

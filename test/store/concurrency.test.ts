@@ -8,7 +8,7 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { generateCertificate } from '../../core/ops/index.js';
 import { withStoreLock } from '../../core/store/lock.js';
 import { commitStore, readStore, loadPrivateKey } from '../../core/store/store.js';
-import { privateKeyToPem } from '../../core/pki/keys.js';
+import { checkGeneration } from '../../core/ops/validate-generation.js';
 import { createTrustState, followRotations } from '../../core/trust/index.js';
 import { fingerprintSha256 } from '../../core/pki/inspect.js';
 import { cli, startCli } from '../helpers/cli.js';
@@ -61,9 +61,10 @@ describe("commitStore's own defence against a lock bypass (a stale lock taken ov
     const dataDir = join(root, 'cas');
     await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
     const base = (await readStore(dataDir))!;
-    const pem = privateKeyToPem(await loadPrivateKey(base));
-    const next = (installedAt: string) => ({ state: { ...base.state, current: { ...base.state.current, installedAt } }, privateKeyPem: pem });
-    const results = await Promise.allSettled([commitStore(dataDir, base, next('2030-01-01T00:00:00.000Z')), commitStore(dataDir, base, next('2031-01-01T00:00:00.000Z'))]);
+    const key = await loadPrivateKey(base);
+    const next = (installedAt: string) => checkGeneration({ ...base.state, current: { ...base.state.current, installedAt } }, key, new Date());
+    const [a, b] = [await next('2030-01-01T00:00:00.000Z'), await next('2031-01-01T00:00:00.000Z')];
+    const results = await Promise.allSettled([commitStore(dataDir, base, a), commitStore(dataDir, base, b)]);
     // Whatever happened, the store must be whole afterwards (the comment promises "nothing is written" for the loser).
     const after = await readStore(dataDir).then(
       (s) => s?.state.current.installedAt ?? 'none',

@@ -9,7 +9,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { backupCertificate, generateCertificate, getStatus, renewCertificate, restoreCertificate } from '../../core/ops/index.js';
-import { commitStore, readStore } from '../../core/store/store.js';
+import { commitStore, loadPrivateKey, readStore } from '../../core/store/store.js';
+import { checkGeneration } from '../../core/ops/validate-generation.js';
 import { tempDir } from '../helpers/temp.js';
 
 /** Folders whose fsync fails with EIO, and files whose creation fails with ENOSPC (set per test). */
@@ -124,7 +125,8 @@ describe('the store under faults', () => {
       writeFileSync(join(dataDir, 'CURRENT'), 'gen-000002\n');
       throw Object.assign(new Error('lock lost'), { code: 'STORE_LOCK_LOST' });
     };
-    await expect(commitStore(dataDir, base, { state: base.state, privateKeyPem: pem }, takeOver)).rejects.toMatchObject({ code: 'STORE_LOCK_LOST' });
+    const checked = await checkGeneration(base.state, await loadPrivateKey(base), new Date());
+    await expect(commitStore(dataDir, base, checked, takeOver)).rejects.toMatchObject({ code: 'STORE_LOCK_LOST' });
     // The other writer's commit stands: CURRENT names it and its folder is still there.
     expect((await readStore(dataDir))!.state.current.installedAt).toBe('2031-01-01T00:00:00.000Z');
   });
