@@ -35,6 +35,11 @@ Options (anywhere on the line):
 
 A password of "-" is read from standard input, so it stays out of process lists and logs.
 
+What -r keeps: the certificate, its key and the CA chain that came with it (a .pfx exported with
+its certification path); every later -b writes the chain too. Before a restore, -g or -c
+installs a certificate, a backup of it is built and read back in memory; a certificate that
+could not be backed up and restored is refused (exit 4) and nothing changes.
+
 Examples:
   certificatemanager -g - < password.txt
   certificatemanager -b trendmicro C:\\user\\test\\Desktop\\a.zip
