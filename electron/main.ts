@@ -8,24 +8,30 @@
 import { app } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isCliInvocation, userArgsFrom } from './main/cli-args.js';
+import { decideLaunch } from './main/cli-args.js';
 import { runCliMode } from './main/cli-runner.js';
 import { startApp } from './main/app.js';
+import { standardInput } from '../core/platform/console-io.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/electron
-const args = userArgsFrom(process.argv, Boolean(process.defaultApp));
+// The unsafe-switch check runs here, before the CLI/window branch, so it covers both.
+const launch = decideLaunch(process.argv, { defaultApp: Boolean(process.defaultApp), isPackaged: app.isPackaged });
 
-if (isCliInvocation(args)) {
+if (launch.kind === 'refuse') {
+  console.error(launch.message);
+  app.exit(1);
+} else if (launch.kind === 'cli') {
   app.dock?.hide();
-  void runCliMode(args, {
-    stdin: process.stdin,
+  void runCliMode(launch.args, {
+    // Electron's process.stdin on win32 only ends: read fd 0 directly (core/platform/console-io.ts).
+    stdin: standardInput({ platform: process.platform, processStdin: process.stdin }),
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,
   }).then((code) => app.exit(code));
 } else {
   startApp({
-    args,
+    args: launch.args,
     preloadPath: path.join(here, 'preload.cjs'),
     rendererDir: path.join(here, '..', 'renderer'),
   });

@@ -8,7 +8,6 @@ import { readSettings } from '../../core/store/settings.js';
 import { APP_ENTRY_URL, APP_SCHEME, createAppProtocolHandler } from './app-protocol.js';
 import { createEventSender, createTrustedSenderCheck, registerContract } from './ipc-registration.js';
 import { hardenSession, hardenWebContents } from './hardening.js';
-import { unsafeSwitchIn } from './cli-args.js';
 import { buildMenuTemplate } from './menu-template.js';
 import { openDialogOptions, saveDialogOptions } from './dialogs.js';
 import { nativeLanguage } from './native-strings.js';
@@ -33,14 +32,8 @@ const log = (message: string) => console.warn(message);
 export function startApp(options: StartAppOptions): void {
   const isPackaged = app.isPackaged;
 
-  // Item 19's runtime twin: the fuses already ignore --inspect; the packaged app also refuses
-  // Chromium's switches that open a debugger port, launch other programs or lower its defences.
-  const unsafeSwitch = unsafeSwitchIn(process.argv);
-  if (isPackaged && unsafeSwitch) {
-    console.error(`CertificateManager does not run with ${unsafeSwitch}.`);
-    app.exit(1);
-    return;
-  }
+  // Item 19's runtime twin (refusing Chromium's unsafe switches) runs in main.ts, before the
+  // CLI/window branch: cli-args.ts decideLaunch.
 
   protocol.registerSchemesAsPrivileged([
     { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } },

@@ -61,8 +61,21 @@ export function userArgsFrom(argv: readonly string[], defaultApp: boolean): stri
     const appPathIndex = rest.findIndex((arg) => !arg.startsWith('-'));
     rest = appPathIndex === -1 ? [] : rest.slice(appPathIndex + 1);
   }
+  // The console launcher puts "--" in front of the user's arguments (ARGS_SEPARATOR): it is the
+  // launcher's, not the user's. Only the first one goes; a later "--" is the user's own.
+  if (rest[0] === ARGS_SEPARATOR) rest = rest.slice(1);
   return rest.filter((arg) => !isHostSwitch(arg));
 }
+
+/**
+ * What the console launcher (scripts/installer/launcher/launcher.c) puts between the program
+ * name and the user's arguments. Electron on Windows refuses, with exit code -1 and no output,
+ * any command line where an argument follows a URL-like one ("https://host:8443", "Pass:w0rd"),
+ * unless a literal "--" comes first: electron/electron shell/app/command_line_args.cc,
+ * CheckCommandLineArguments/IsUrlArg, called from wWinMain in shell/app/electron_main_win.cc
+ * (the CVE-2018-1000006 fix). See docs/console-entry-point.md.
+ */
+export const ARGS_SEPARATOR = '--';
 
 /** True when `args` (the user's arguments) ask for the command line rather than the window. */
 export function isCliInvocation(args: readonly string[]): boolean {
@@ -97,4 +110,22 @@ const UNSAFE_SWITCH =
 export function unsafeSwitchIn(args: readonly string[]): string | null {
   const found = args.find((arg) => UNSAFE_SWITCH.test(arg));
   return found ? found.split('=')[0]! : null;
+}
+
+export type LaunchDecision =
+  | { kind: 'refuse'; message: string }
+  | { kind: 'cli'; args: string[] }
+  | { kind: 'window'; args: string[] };
+
+/**
+ * The one decision main.ts acts on, from the raw argv. The unsafe-switch check comes first, for
+ * the command line as much as for the window: `CertificateManager.exe serve
+ * --remote-debugging-port=9222` runs elevated, so it must be refused before anything starts.
+ * The development build (not packaged) keeps the switches: Playwright's launcher uses them.
+ */
+export function decideLaunch(argv: readonly string[], options: { defaultApp: boolean; isPackaged: boolean }): LaunchDecision {
+  const unsafe = unsafeSwitchIn(argv);
+  if (options.isPackaged && unsafe) return { kind: 'refuse', message: `CertificateManager does not run with ${unsafe}: remove it from the command line or shortcut and run it again. Nothing was changed.` };
+  const args = userArgsFrom(argv, options.defaultApp);
+  return isCliInvocation(args) ? { kind: 'cli', args } : { kind: 'window', args };
 }

@@ -301,26 +301,6 @@ describe('startApp', () => {
     expect(state.calls).not.toContain('app.whenReady');
   });
 
-  it('the packaged app refuses to start with a remote-debugging switch; development allows it', async () => {
-    const argv = process.argv;
-    try {
-      process.argv = [...argv, '--remote-debugging-port=9222'];
-      state.isPackaged = true;
-      await start();
-      expect(state.exitCode).toBe(1);
-      expect(state.calls).not.toContain('app.whenReady');
-
-      fake.reset();
-      vi.resetModules();
-      state.isPackaged = false;
-      await start();
-      expect(state.exitCode).toBeUndefined();
-      expect(state.calls).toContain('app.whenReady');
-    } finally {
-      process.argv = argv;
-    }
-  });
-
   it('the packaged app has no DevTools', async () => {
     state.isPackaged = true;
     await start();
@@ -340,14 +320,16 @@ describe('entry point (electron/main.ts)', () => {
     vi.doUnmock('../../electron/main/cli-runner.js');
   });
 
-  async function runEntry(args: string[]) {
+  async function runEntry(args: string[], { packaged = false } = {}) {
     const startApp = vi.fn();
     const runCliMode = vi.fn(async () => 3);
     vi.doMock('../../electron/main/app.js', () => ({ startApp }));
     vi.doMock('../../electron/main/cli-runner.js', () => ({ runCliMode }));
-    process.argv = ['/usr/bin/electron', '/app/dist/electron/main.js', ...args];
+    state.isPackaged = packaged;
+    // Packaged: [exe, ...user]; development: [electron, appPath, ...user].
+    process.argv = packaged ? ['C:\\Program Files\\CertificateManager\\CertificateManager.exe', ...args] : ['/usr/bin/electron', '/app/dist/electron/main.js', ...args];
     const defaultApp = Object.getOwnPropertyDescriptor(process, 'defaultApp');
-    Object.defineProperty(process, 'defaultApp', { value: true, configurable: true });
+    Object.defineProperty(process, 'defaultApp', { value: !packaged, configurable: true });
     try {
       await import('../../electron/main.js');
     } finally {
@@ -374,6 +356,64 @@ describe('entry point (electron/main.ts)', () => {
     expect(runCliMode).toHaveBeenCalledWith(['-b', 'pw', 'C:\\backup.zip'], expect.objectContaining({ stdout: process.stdout, stderr: process.stderr }));
     await vi.waitFor(() => expect(state.exitCode).toBe(3));
     expect(state.windows).toHaveLength(0);
+  });
+});
+
+describe('entry point: unsafe switches are refused before the CLI/window branch', () => {
+  let argv: string[];
+  let errors: ReturnType<typeof vi.spyOn>;
+  beforeEach(() => {
+    argv = process.argv;
+    errors = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+  });
+  afterEach(() => {
+    process.argv = argv;
+    errors.mockRestore();
+    vi.doUnmock('../../electron/main/app.js');
+    vi.doUnmock('../../electron/main/cli-runner.js');
+  });
+
+  async function runPackaged(args: string[], packaged = true) {
+    const startApp = vi.fn();
+    const runCliMode = vi.fn(async () => 0);
+    vi.doMock('../../electron/main/app.js', () => ({ startApp }));
+    vi.doMock('../../electron/main/cli-runner.js', () => ({ runCliMode }));
+    state.isPackaged = packaged;
+    process.argv = ['C:\\Program Files\\CertificateManager\\CertificateManager.exe', ...args];
+    const defaultApp = Object.getOwnPropertyDescriptor(process, 'defaultApp');
+    Object.defineProperty(process, 'defaultApp', { value: false, configurable: true });
+    try {
+      await import('../../electron/main.js');
+    } finally {
+      if (defaultApp) Object.defineProperty(process, 'defaultApp', defaultApp);
+      else delete (process as { defaultApp?: boolean }).defaultApp;
+    }
+    return { startApp, runCliMode };
+  }
+
+  it.each([
+    ['the CLI branch', ['serve', '--remote-debugging-port=9222']],
+    ['the CLI branch through the launcher', ['--', 'agent', 'run', '--gpu-launcher=cmd.exe']],
+    ['the CLI branch (utility prefix)', ['-b', 'pw', 'a.zip', '--utility-cmd-prefix=calc']],
+    ['the window branch', ['--remote-debugging-port=9222']],
+  ])('%s: exits 1 with one line, runs neither the CLI nor the window', async (_name, args) => {
+    const { startApp, runCliMode } = await runPackaged(args);
+    expect(state.exitCode).toBe(1);
+    expect(runCliMode).not.toHaveBeenCalled();
+    expect(startApp).not.toHaveBeenCalled();
+    expect(errors).toHaveBeenCalledTimes(1);
+    expect(String(errors.mock.calls[0]![0])).toMatch(/^CertificateManager does not run with --[a-z-]+: remove it/);
+  });
+
+  it('the development build keeps the switches (Playwright uses them)', async () => {
+    const { runCliMode } = await runPackaged(['serve', '--remote-debugging-port=9222'], false);
+    await vi.waitFor(() => expect(state.exitCode).toBe(0));
+    expect(runCliMode).toHaveBeenCalledWith(['serve'], expect.anything());
+  });
+
+  it('drops the launcher’s "--" and passes the user’s arguments on unchanged', async () => {
+    const { runCliMode } = await runPackaged(['--', 'agent', 'run', '--server', 'https://host:8443', '--state', 'C:\\agent']);
+    expect(runCliMode).toHaveBeenCalledWith(['agent', 'run', '--server', 'https://host:8443', '--state', 'C:\\agent'], expect.anything());
   });
 });
 
