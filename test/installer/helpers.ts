@@ -115,7 +115,7 @@ export function buildFakeApp(outFile: string): string {
     if (!toolchain) throw new Error('no MinGW-w64 toolchain');
     run(toolchain.windres, ['-O', 'coff', '-I', FIXTURES, '-i', join(FIXTURES, 'fake-app.rc'), '-o', 'res.o']);
     mkdirSync(resolve(outFile, '..'), { recursive: true });
-    run(toolchain.cc, ['-municode', '-mwindows', '-Os', '-s', '-Wall', '-o', outFile, join(FIXTURES, 'fake-app.c'), 'res.o']);
+    run(toolchain.cc, ['-municode', '-mwindows', '-Os', '-s', '-Wall', '-o', outFile, join(FIXTURES, 'fake-app.c'), 'res.o', '-lshell32']);
     return outFile;
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Machine, Subsystem, listImportedDlls, readPeHeaders, verifyPeChecksum } from '../../scripts/installer/pe.mjs';
 import { buildLauncher, checkLauncherImage, windowsVersion } from '../../scripts/installer/build-launcher.mjs';
+import { userArgsFrom } from '../../electron/main/cli-args.js';
+import { electronAcceptsOnWindows } from './electron-command-line.js';
 import { buildFakeApp, createWinePrefix, disposeWinePrefix, findNodeModulesExes, hasMingw, wine, wineBinary } from './helpers.js';
 
 describe('checkLauncherImage on real executables from npm packages', () => {
@@ -92,19 +94,19 @@ describe.skipIf(!hasMingw)('the built launcher (MinGW-w64)', () => {
 
     const run = (exe: string, args: string[], input = '') => wine(prefix, [join(install, exe), ...args], { input });
 
-    it('passes the arguments through untouched, prints the output and returns the exit code', () => {
+    it('passes "--" and then the arguments untouched, prints the output and returns the exit code', () => {
       const r = run('bin/certificatemanager.exe', ['-b', 'pass word', 'C:\\out dir\\a.zip', '--exit', '3']);
       expect(r.status).toBe(3);
-      expect(r.stdout).toBe('ARGS[-b "pass word" "C:\\out dir\\a.zip" --exit 3]\n');
+      expect(r.stdout).toBe('ARGS[-- -b "pass word" "C:\\out dir\\a.zip" --exit 3]\n');
       expect(r.stderr).toContain('STDERR-OK');
     });
 
-    it('gives the app exactly the command line it would get if started directly', () => {
+    it('gives the app "--" and then exactly the command line it would get if started directly', () => {
       const tricky = ['-b', 'p&a|s^s%x!y"z \\"w\\', 'C:\\a b\\', '--exit', '0', '日本語', ''];
       const direct = run('CertificateManager.exe', tricky);
       const viaLauncher = run('bin/certificatemanager.exe', tricky);
       expect(direct.stdout).toMatch(/^ARGS\[-b /);
-      expect(viaLauncher.stdout).toBe(direct.stdout);
+      expect(viaLauncher.stdout).toBe(direct.stdout.replace(/^ARGS\[/, 'ARGS[-- '));
       expect(viaLauncher.status).toBe(0);
     });
 
@@ -117,7 +119,26 @@ describe.skipIf(!hasMingw)('the built launcher (MinGW-w64)', () => {
     it('runs as certificatemanager.com from the installation folder too', () => {
       const r = run('certificatemanager.com', ['-c', 'new', '--exit', '5']);
       expect(r.status).toBe(5);
-      expect(r.stdout).toBe('ARGS[-c new --exit 5]\n');
+      expect(r.stdout).toBe('ARGS[-- -c new --exit 5]\n');
+    });
+
+    // The argv Electron builds from the launcher's command line (CommandLineToArgvW, printed by
+    // the stand-in), put through the re-implementation of Electron's check.
+    const argvOf = (stdout: string) => [...stdout.matchAll(/^ARGV\[(.*)\]$/gmu)].map((m) => m[1]!);
+    it.each([
+      [['agent', '--server', 'https://host:8443', '--state', 'C:\\agent']],
+      [['-b', 'Pass:w0rd', 'C:\\a.zip']],
+      [['-r', 'Pass:w0rd', 'C:\\a.zip']],
+      [['-re', 'Pass:w0rd', 'C:\\a.zip']],
+      [['verify-backup', 'Pass:w0rd', 'C:\\a b\\a.zip']],
+    ])('%j: refused by Electron when run directly, accepted through the launcher, arrives unchanged', (args) => {
+      const direct = argvOf(run('CertificateManager.exe', [...args, '--argv']).stdout);
+      expect(direct.slice(1)).toEqual([...args, '--argv']);
+      expect(electronAcceptsOnWindows(direct)).toBe(false);
+      const viaLauncher = argvOf(run('bin/certificatemanager.exe', [...args, '--argv']).stdout);
+      expect(viaLauncher.slice(1)).toEqual(['--', ...args, '--argv']);
+      expect(electronAcceptsOnWindows(viaLauncher)).toBe(true);
+      expect(userArgsFrom(viaLauncher, false)).toEqual([...args, '--argv']);
     });
 
     it('passes an empty command line as empty', () => {

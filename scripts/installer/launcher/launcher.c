@@ -3,8 +3,8 @@
  *
  * CertificateManager.exe is an Electron app: a GUI-subsystem program. cmd.exe does not wait for
  * GUI programs and does not report their exit code. This tiny console-subsystem program does:
- * it starts CertificateManager.exe with exactly the arguments it was given (the raw command-line
- * tail, never re-parsed or re-quoted), hands it this console's stdin/stdout/stderr, waits for it
+ * it starts CertificateManager.exe with "--" and then exactly the arguments it was given (the raw
+ * command-line tail, never re-parsed or re-quoted), hands it this console's stdin/stdout/stderr, waits for it
  * and exits with its exit code.
  *
  * Deliberately small: no C runtime (-nostdlib), only KERNEL32 imports, no environment or PATH
@@ -155,9 +155,19 @@ static DWORD run(void) {
     return EXIT_LAUNCH_FAILED;
   }
 
-  /* "<target>" <arguments exactly as typed> */
+  /* "<target>" -- <arguments exactly as typed>
+   *
+   * Why the "--": before any JavaScript runs, Electron on Windows refuses (exit code -1, no
+   * output) a command line in which any argument follows a URL-like one, i.e. one whose text
+   * before its first ':' is longer than one character, starts with a letter and has no blank:
+   * "https://host:8443", but also a password such as "Pass:w0rd". Only a literal "--" ends that
+   * check (electron/electron shell/app/command_line_args.cc, CheckCommandLineArguments and
+   * IsUrlArg, called from wWinMain in shell/app/electron_main_win.cc; CVE-2018-1000006). Chromium
+   * puts every switch before the arguments (base/command_line.cc, AppendSwitchNative), so the
+   * "--" must come first of all the user's words, and after it Chromium reads none of them as
+   * its own switches. electron/main/cli-args.ts userArgsFrom drops it again. */
   const wchar_t *args = skip_program_name(GetCommandLineW());
-  if (lstrlenW(target) + lstrlenW(args) + 4 >= MAX_CMDLINE) {
+  if (lstrlenW(target) + lstrlenW(args) + 8 >= MAX_CMDLINE) {
     fail(L"the command line is too long", 0);
     return EXIT_LAUNCH_FAILED;
   }
@@ -165,7 +175,7 @@ static DWORD run(void) {
   lstrcatW(cmdline, target);
   lstrcatW(cmdline, L"\"");
   if (*args) {
-    lstrcatW(cmdline, L" ");
+    lstrcatW(cmdline, L" -- ");
     lstrcatW(cmdline, args);
   }
 
