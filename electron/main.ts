@@ -12,6 +12,7 @@ import { decideLaunch } from './main/cli-args.js';
 import { runCliMode } from './main/cli-runner.js';
 import { startApp } from './main/app.js';
 import { standardInput } from '../core/platform/console-io.js';
+import { listenForStopRequests, stopPipeName } from '../core/platform/stop-requests.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url)); // dist/electron
 // The unsafe-switch check runs here, before the CLI/window branch, so it covers both.
@@ -22,6 +23,14 @@ if (launch.kind === 'refuse') {
   app.exit(1);
 } else if (launch.kind === 'cli') {
   app.dock?.hide();
+  if (process.platform === 'win32') {
+    // Ctrl+C reaches the console launcher, not this GUI-subsystem process: the launcher asks over
+    // this pipe, and `serve`/`agent` stop as on SIGINT (close, print "Stopped.", release the lock).
+    // Without the pipe the launcher still terminates the process after its grace period.
+    listenForStopRequests(stopPipeName(process.pid), () => process.emit('SIGINT', 'SIGINT')).catch((error: unknown) =>
+      console.warn(`certificatemanager: Ctrl+C will stop this command abruptly (${error instanceof Error ? error.message : String(error)})`),
+    );
+  }
   void runCliMode(launch.args, {
     // Electron's process.stdin on win32 only ends: read fd 0 directly (core/platform/console-io.ts).
     stdin: standardInput({ platform: process.platform, processStdin: process.stdin }),

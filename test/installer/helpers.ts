@@ -64,7 +64,7 @@ const wineServerBinary: string | null = (() => {
   return null;
 })();
 
-const wineEnv = (prefix: string) => ({ ...process.env, WINEPREFIX: prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', DISPLAY: '' });
+export const wineEnv = (prefix: string) => ({ ...process.env, WINEPREFIX: prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', DISPLAY: '' });
 
 /**
  * A fresh Wine prefix with its own persistent wineserver (so each program start takes a fraction

@@ -28,7 +28,19 @@
 /* Exit code 1 is the CLI's code for "other failure" (core/errors.ts: internal). */
 #define EXIT_LAUNCH_FAILED 1
 
+/* How the launcher asks the child to stop (core/platform/stop-requests.ts): a named pipe keyed by
+ * the child's process id, on which Node listens. The child is a GUI-subsystem process with no
+ * console, so Ctrl+C never reaches it as SIGINT. */
+#define STOP_PIPE_PREFIX L"\\\\.\\pipe\\certificatemanager-stop-"
+#define STOP_REQUEST "stop\n"
+/* How long a stopping serve/agent gets before it is terminated. Windows itself ends a process
+ * about 5 s after CTRL_CLOSE_EVENT (the console window closed), so that case gets less. */
+#define STOP_GRACE_MS 5000
+#define CLOSE_GRACE_MS 3000
+
 static volatile HANDLE g_child = NULL;
+static volatile DWORD g_child_pid = 0;
+static volatile LONG g_stop_asked = 0;
 
 /* gcc may emit calls to memset/memcpy for struct initialisation even without a C runtime. */
 void *memset(void *dst, int c, size_t n) {
@@ -74,13 +86,47 @@ static void fail(const wchar_t *what, DWORD error) {
   write_stderr(L"\r\n");
 }
 
-/* Ctrl+C, Ctrl+Break, closing the console, logoff, shutdown: stop the child too, then let main()
- * return its exit code. The certificate store is transactional, so stopping mid-way leaves the
- * old state or the new one. */
+/* Opens the child's stop pipe and writes the request; returns the pipe (to be closed after the
+ * grace period, so the request is read even if the child is slow) or INVALID_HANDLE_VALUE. */
+static HANDLE ask_child_to_stop(DWORD pid) {
+  wchar_t name[64], digits[16];
+  int n = 0;
+  do digits[n++] = (wchar_t)(L'0' + pid % 10); while ((pid /= 10) != 0 && n < 15);
+  lstrcpyW(name, STOP_PIPE_PREFIX);
+  int len = lstrlenW(name);
+  while (n > 0) name[len++] = digits[--n];
+  name[len] = 0;
+  HANDLE pipe = CreateFileW(name, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+  if (pipe == INVALID_HANDLE_VALUE) return INVALID_HANDLE_VALUE;
+  DWORD written = 0;
+  if (!WriteFile(pipe, STOP_REQUEST, sizeof STOP_REQUEST - 1, &written, NULL) || written != sizeof STOP_REQUEST - 1) {
+    CloseHandle(pipe);
+    return INVALID_HANDLE_VALUE;
+  }
+  return pipe;
+}
+
+/* Ctrl+C, Ctrl+Break, closing the console, logoff, shutdown. The first one asks the child to stop
+ * (serve and agent then close, print "Stopped." and release their lock) and gives it a few
+ * seconds; a second Ctrl+C, a child that does not listen, or one that does not stop in time is
+ * terminated. main() then returns the child's exit code. The certificate store is
+ * transactional, so even a terminated child leaves the old state or the new one. */
 static BOOL WINAPI on_console_event(DWORD event) {
   HANDLE child = g_child;
-  (void)event;
-  if (child != NULL) TerminateProcess(child, EXIT_INTERRUPTED);
+  if (child == NULL) return TRUE;
+  if (InterlockedExchange(&g_stop_asked, 1) == 0) {
+    HANDLE pipe = ask_child_to_stop(g_child_pid);
+    if (pipe != INVALID_HANDLE_VALUE) {
+      if (event == CTRL_C_EVENT || event == CTRL_BREAK_EVENT)
+        write_stderr(L"certificatemanager: stopping (press Ctrl+C again to end it at once)\r\n");
+      DWORD grace = (event == CTRL_C_EVENT || event == CTRL_BREAK_EVENT) ? STOP_GRACE_MS : CLOSE_GRACE_MS;
+      DWORD waited = WaitForSingleObject(child, grace);
+      CloseHandle(pipe);
+      if (waited == WAIT_OBJECT_0) return TRUE;
+      write_stderr(L"certificatemanager: the command did not stop in time; ending it\r\n");
+    }
+  }
+  TerminateProcess(child, EXIT_INTERRUPTED);
   return TRUE;
 }
 
@@ -228,6 +274,7 @@ static DWORD run(void) {
     }
     return EXIT_LAUNCH_FAILED;
   }
+  g_child_pid = pi.dwProcessId;
   g_child = pi.hProcess;
   CloseHandle(pi.hThread);
   for (int i = 0; i < 3; i++)
