@@ -10,7 +10,8 @@ import { createEventSender, createTrustedSenderCheck, registerContract } from '.
 import { hardenSession, hardenWebContents } from './hardening.js';
 import { buildMenuTemplate } from './menu-template.js';
 import { openDialogOptions, saveDialogOptions } from './dialogs.js';
-import { nativeLanguage } from './native-strings.js';
+import { NATIVE_STRINGS, nativeLanguage } from './native-strings.js';
+import { isSameDataDir, requestedDataDir, secondInstanceData } from './second-instance.js';
 import { mainWindowOptions } from './window-options.js';
 import { dataDirForApp } from './data-dir.js';
 
@@ -40,22 +41,35 @@ export function startApp(options: StartAppOptions): void {
   ]);
   app.enableSandbox();
 
-  if (!app.requestSingleInstanceLock()) {
+  const dataDir = dataDirForApp(options.args);
+  // The store this launch asked for goes to the running instance (second-instance.ts).
+  if (!app.requestSingleInstanceLock(secondInstanceData(dataDir))) {
     app.quit();
     return;
   }
-
-  const dataDir = dataDirForApp(options.args);
 
   let win: BrowserWindow | null = null;
   const liveWindow = () => (win && !win.isDestroyed() ? win : null);
   const emit = createEventSender(() => liveWindow()?.webContents ?? null, log);
 
-  app.on('second-instance', () => {
+  app.on('second-instance', (_event, _argv, _workingDirectory, additionalData) => {
     const w = liveWindow();
     if (!w) return;
     if (w.isMinimized()) w.restore();
     w.focus();
+    const requested = requestedDataDir(additionalData);
+    if (requested === null || isSameDataDir(requested, dataDir, process.platform)) return;
+    log('[app] a second launch asked for another certificate store; this window keeps its own');
+    void (async () => {
+      const text = NATIVE_STRINGS[nativeLanguage((await readSettings(dataDir).catch(() => null))?.language, app.getLocale())];
+      await dialog.showMessageBox(w, {
+        type: 'info',
+        title: text.otherStoreTitle,
+        message: text.otherStoreMessage,
+        detail: text.otherStoreDetail.replaceAll('{current}', dataDir).replaceAll('{requested}', requested),
+        buttons: ['OK'],
+      });
+    })();
   });
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, log));
   app.on('window-all-closed', () => {

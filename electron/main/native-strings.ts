@@ -22,6 +22,9 @@ const en = {
   fileMenu: '&File',
   editMenu: '&Edit',
   macEditMenu: 'Edit',
+  otherStoreTitle: 'CertificateManager is already open',
+  otherStoreMessage: 'This window works on another certificate store.',
+  otherStoreDetail: 'Open: {current}\nAsked for: {requested}\n\nTo work on the other store, close this window, then start CertificateManager again with --data-dir "{requested}". Nothing was changed.',
 };
 
 const ja: typeof en = {
@@ -37,6 +40,9 @@ const ja: typeof en = {
   fileMenu: 'ファイル(&F)',
   editMenu: '編集(&E)',
   macEditMenu: '編集',
+  otherStoreTitle: 'CertificateManager はすでに開いています',
+  otherStoreMessage: 'このウィンドウは別の証明書ストアを使用しています。',
+  otherStoreDetail: '使用中: {current}\n指定されたストア: {requested}\n\n指定されたストアを使用するには、このウィンドウを閉じてから、--data-dir "{requested}" を付けて CertificateManager を起動し直してください。何も変更されていません。',
 };
 
 export type NativeStrings = typeof en;

@@ -27,6 +27,7 @@ const fake = vi.hoisted(() => {
     exitCode: undefined as number | undefined,
     dialogAnswer: { canceled: false, filePath: '/chosen/backup.zip', filePaths: ['/chosen/in.zip'] },
     dialogCalls: [] as unknown[][],
+    lockData: undefined as unknown,
   };
   const record = (name: string) => state.calls.push(name);
   let ready: Promise<void>;
@@ -60,7 +61,7 @@ const fake = vi.hoisted(() => {
     name: 'CertificateManager',
     dock: { hide: () => record('app.dock.hide') },
     enableSandbox: () => record('app.enableSandbox'),
-    requestSingleInstanceLock: () => (record('app.requestSingleInstanceLock'), state.singleInstance),
+    requestSingleInstanceLock: (additionalData?: unknown) => ((state.lockData = additionalData), record('app.requestSingleInstanceLock'), state.singleInstance),
     quit: () => record('app.quit'),
     exit: (code: number) => ((state.exitCode = code), record(`app.exit(${code})`)),
     on: (event: string, listener: (...a: unknown[]) => unknown) => {
@@ -133,6 +134,7 @@ const fake = vi.hoisted(() => {
     dialog: {
       showOpenDialog: async (...args: unknown[]) => (state.dialogCalls.push(['open', ...args]), state.dialogAnswer),
       showSaveDialog: async (...args: unknown[]) => (state.dialogCalls.push(['save', ...args]), state.dialogAnswer),
+      showMessageBox: async (...args: unknown[]) => (state.dialogCalls.push(['message', ...args]), { response: 0 }),
     },
     shell: { openExternal: async (url: string) => record(`shell.openExternal(${url})`) },
   };
@@ -291,6 +293,27 @@ describe('startApp', () => {
     await start();
     await ready();
     state.appListeners.get('second-instance')![0]!();
+    expect(state.calls).toContain('window.focus');
+  });
+
+  it('a second launch passes its store; the window says plainly when it is another one, in the app’s language', async () => {
+    const store = path.join(work, 'store');
+    await start(['--data-dir', store]);
+    await ready();
+    expect(state.lockData).toEqual({ dataDir: path.resolve(store) });
+    const secondInstance = state.appListeners.get('second-instance')![0]!;
+    // Same store (another spelling of it), and data that is not ours: focus only.
+    secondInstance({}, [], '/', { dataDir: `${store}${path.sep}` });
+    secondInstance({}, [], '/', { dataDir: 42 });
+    secondInstance({}, [], '/', null);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(state.dialogCalls.filter((c) => c[0] === 'message')).toHaveLength(0);
+    secondInstance({}, [], '/', { dataDir: '/srv/other-store' });
+    await vi.waitFor(() => expect(state.dialogCalls.filter((c) => c[0] === 'message')).toHaveLength(1));
+    const [, , options] = state.dialogCalls.find((c) => c[0] === 'message')! as [string, unknown, { message: string; detail: string }];
+    expect(options.message).toBe('このウィンドウは別の証明書ストアを使用しています。'); // getLocale() is 'ja' here
+    expect(options.detail).toContain(path.resolve(store));
+    expect(options.detail).toContain('--data-dir "/srv/other-store"');
     expect(state.calls).toContain('window.focus');
   });
 
