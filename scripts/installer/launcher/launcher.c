@@ -260,6 +260,14 @@ static DWORD run(void) {
 
   SetConsoleCtrlHandler(on_console_event, TRUE);
 
+  /* The app writes UTF-8. Node writes to a console it recognises with WriteConsoleW, but the app
+   * is a GUI-subsystem process that only inherited these handles and may not see a TTY; then its
+   * bytes are shown in the console's code page (932 on a Japanese server) and Japanese text is
+   * garbled. So the console shows UTF-8 while the app runs, and gets its own code page back
+   * afterwards. GetConsoleOutputCP returns 0 without a console (output redirected everywhere). */
+  UINT console_cp = GetConsoleOutputCP();
+  BOOL cp_changed = console_cp != 0 && console_cp != CP_UTF8 && SetConsoleOutputCP(CP_UTF8);
+
   PROCESS_INFORMATION pi;
   memset(&pi, 0, sizeof pi);
   /* lpApplicationName is the absolute path: no search, no PATH, no current directory. */
@@ -272,6 +280,7 @@ static DWORD run(void) {
     } else {
       fail(L"cannot start " APP_EXE, error);
     }
+    if (cp_changed) SetConsoleOutputCP(console_cp);
     return EXIT_LAUNCH_FAILED;
   }
   g_child_pid = pi.dwProcessId;
@@ -284,6 +293,7 @@ static DWORD run(void) {
   WaitForSingleObject(pi.hProcess, INFINITE);
   DWORD code = EXIT_LAUNCH_FAILED;
   if (!GetExitCodeProcess(pi.hProcess, &code)) code = EXIT_LAUNCH_FAILED;
+  if (cp_changed) SetConsoleOutputCP(console_cp);
   return code;
 }
 
