@@ -105,12 +105,12 @@ describe('app:// handler responses (real Request objects)', () => {
       try {
         const response = await page.goto(`${base}/index.html`);
         expect(response?.headers()['content-security-policy']).toBe(APP_CSP);
-        await page.waitForFunction(() => (window as unknown as { violations?: string[] }).violations !== undefined);
-        await page.waitForFunction(() => (window as unknown as { violations: string[] }).violations.some((v) => v.startsWith('connect-src')));
-        await page.waitForFunction(() => (window as unknown as { violations: string[] }).violations.some((v) => v.startsWith('img-src')) || document.readyState === 'complete');
-        expect(await page.evaluate(() => (window as unknown as { externalRan?: boolean }).externalRan)).toBe(true);
+        await page.waitForFunction(() => (globalThis as unknown as { violations?: string[] }).violations !== undefined);
+        await page.waitForFunction(() => (globalThis as unknown as { violations: string[] }).violations.some((v) => v.startsWith('connect-src')));
+        await page.waitForFunction(() => (globalThis as unknown as { violations: string[] }).violations.some((v) => v.startsWith('img-src')) || (globalThis as unknown as { document: { readyState: string } }).document.readyState === 'complete');
+        expect(await page.evaluate(() => (globalThis as unknown as { externalRan?: boolean }).externalRan)).toBe(true);
         expect(await page.title()).toBe('start'); // neither the inline script nor the onerror handler ran
-        const violations = await page.evaluate(() => (window as unknown as { violations: string[] }).violations);
+        const violations = await page.evaluate(() => (globalThis as unknown as { violations: string[] }).violations);
         expect(violations.some((v) => v.startsWith('script-src-elem inline') || v.startsWith('script-src inline'))).toBe(true);
         expect(violations.some((v) => v.startsWith('connect-src'))).toBe(true);
       } finally {
