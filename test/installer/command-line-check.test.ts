@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HELP } from '../../core/cli/help.js';
-import { ARGS_SEPARATOR, isCliInvocation, isHostSwitch, userArgsFrom } from '../../electron/main/cli-args.js';
+import { ARGS_SEPARATOR, isCliInvocation, isHostSwitch, unsafeSwitchIn, userArgsFrom } from '../../electron/main/cli-args.js';
 import { checkCommandLineArguments, chromiumArgv, electronAcceptsOnWindows, isUrlArg, splitExample } from './electron-command-line.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -37,6 +37,8 @@ function documentedExamples(): string[][] {
       line = line.replace(/[[\]]/g, ''); // optional parts: include them
       const words = splitExample(line).filter((w) => !/^\(|^-{2,}$/.test(w) || w === '--');
       // A table's description column ("the launcher (console subsystem)") is not a command.
+      // Examples of what is refused on purpose (docs/installer.md checklist) are not runbook lines.
+      if (unsafeSwitchIn(words)) continue;
       if (words.length > 0 && words[0] !== '-' && (words[0]!.startsWith('-') || /^[a-z-]+$/.test(words[0]!))) examples.push(words);
     }
   }
