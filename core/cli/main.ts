@@ -2,17 +2,26 @@
  * The `certificatemanager` command line: parse, run one core operation, print, exit code.
  * Errors are one line on stderr that say what to do; no stack traces. Passwords are never
  * printed, and "-" reads one from standard input.
+ *
+ * Admins run one process per command, so start-up is most of what `status` or `--version`
+ * costs. Only parsing, errors and paths are imported up front; each command imports its own
+ * operation when it runs (the zip writer only for -b/-g/-c, Fastify and the agent only for
+ * serve/agent/-l). Keep new imports here type-only or inside the command that needs them.
  */
 import type { Readable, Writable } from 'node:stream';
 import { existsSync, readFileSync } from 'node:fs';
 import { CertManagerError, EXIT_CODES, toCertManagerError, usageError } from '../errors.js';
 import { resolveDataDir } from '../store/paths.js';
-import { backupCertificate, exportAgentCertificate, generateCertificate, getStatus, inspectBackup, renewCertificate, restoreCertificate, type OperationContext } from '../ops/index.js';
-import { assertKeySize } from '../pki/keys.js';
+import type { OperationContext } from '../ops/context.js';
 import type { ProgressEvent } from '../api/schemas.js';
-import { HELP } from './help.js';
 import { parseArguments, type Command } from './parse.js';
-import { runFleetCommand } from './fleet-commands.js';
+
+/** A key size from the command line, checked by the key module (loaded only for -g and -c). */
+async function keySizeOf(bits: number | undefined) {
+  if (!bits) return undefined;
+  const { assertKeySize } = await import('../pki/keys.js');
+  return assertKeySize(bits);
+}
 
 export interface CliIo {
   stdin: Readable;
@@ -145,37 +154,43 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 
     switch (command.name) {
       case 'help':
-        out(HELP);
+        out((await import('./help.js')).HELP);
         return 0;
       case 'version':
         out(packageVersion());
         return 0;
       case 'generate': {
-        const r = await generateCertificate(context, { password: command.password, keySize: command.keySize ? assertKeySize(command.keySize) : undefined, validityDays: command.validityDays, commonName: command.commonName });
+        const { generateCertificate } = await import('../ops/generate.js');
+        const r = await generateCertificate(context, { password: command.password, keySize: await keySizeOf(command.keySize), validityDays: command.validityDays, commonName: command.commonName });
         print(r, `Generated a new server authentication certificate.\n  Fingerprint (SHA-256): ${r.status.current!.fingerprintSha256}\n  Valid until: ${r.status.current!.notAfter}\n  Backup (protected by the password): ${r.backupPath}`);
         return 0;
       }
       case 'backup': {
+        const { backupCertificate } = await import('../ops/backup.js');
         const r = await backupCertificate(context, { password: command.password, outPath: command.outPath });
         print(r, `Backed up the certificate ${r.fingerprintSha256} to ${r.path}`);
         return 0;
       }
       case 'restore': {
+        const { restoreCertificate } = await import('../ops/restore.js');
         const status = await restoreCertificate(context, { path: command.path, password: command.password, exportable: command.exportable });
         print(status, `Restored the certificate ${status.current!.fingerprintSha256}${command.exportable ? '' : ' (key not exportable)'}.`);
         return 0;
       }
       case 'renew': {
-        const r = await renewCertificate(context, { password: command.password, keySize: command.keySize ? assertKeySize(command.keySize) : undefined, validityDays: command.validityDays });
+        const { renewCertificate } = await import('../ops/renew.js');
+        const r = await renewCertificate(context, { password: command.password, keySize: await keySizeOf(command.keySize), validityDays: command.validityDays });
         print(r, `Renewed the certificate. Agents will move to it automatically.\n  New fingerprint (SHA-256): ${r.status.current!.fingerprintSha256}\n  Valid until: ${r.status.current!.notAfter}\n  Backup (protected by the new password): ${r.backupPath}`);
         return 0;
       }
       case 'export': {
+        const { exportAgentCertificate } = await import('../ops/export.js');
         const r = await exportAgentCertificate(context, command.outPath);
         print({ path: r.path }, `Exported the agent certificate to ${r.path}`);
         return 0;
       }
       case 'status': {
+        const { getStatus } = await import('../ops/status.js');
         const status = await getStatus(dataDir);
         if (json) return print(status, ''), 0;
         if (!status.current) {
@@ -199,6 +214,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return 0;
       }
       case 'verify-backup': {
+        const { inspectBackup } = await import('../ops/inspect-backup.js');
         const r = await inspectBackup(context, { path: command.path, password: command.password });
         print(r, `The backup is good: ${r.format}, ${r.certificate.subject}, fingerprint ${r.certificate.fingerprintSha256}, valid until ${r.certificate.notAfter}.`);
         return 0;
@@ -206,7 +222,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       case 'list-clients':
       case 'serve':
       case 'agent':
-        return await runFleetCommand(command, { dataDir, json, io, out });
+        return await (await import('./fleet-commands.js')).runFleetCommand(command, { dataDir, json, io, out });
     }
   } catch (error) {
     const e: CertManagerError = toCertManagerError(error);

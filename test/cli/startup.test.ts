@@ -1,0 +1,77 @@
+/**
+ * Admins run one process per command, so what a command imports at start-up is most of what
+ * `status` or `--version` costs. Each command loads only its own code: these run the real
+ * compiled command with a module-resolution hook that records every module the process loads.
+ */
+import { describe, expect, it, beforeAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { BIN } from '../helpers/cli.js';
+import { tempDir } from '../helpers/temp.js';
+import { generateCertificate } from '../../core/ops/generate.js';
+
+let dir: string;
+let store: string;
+
+beforeAll(async () => {
+  dir = await tempDir('cm-startup-');
+  // The hook runs in the loader's own thread and appends each resolved URL to a file.
+  writeFileSync(
+    join(dir, 'hooks.mjs'),
+    `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  appendFileSync(process.env.CM_MODULE_LOG, result.url + '\\n');
+  return result;
+}
+`,
+  );
+  writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
+  store = join(dir, 'store');
+  await generateCertificate({ dataDir: store, iterations: 1000 }, { password: 'a long backup password', keySize: 2048 });
+}, 60_000);
+
+/** The modules one run of the command resolved: node_modules packages and our own dist/ files. */
+function modulesLoadedBy(args: string[], name: string): { packages: string[]; ours: string[]; code: number | null } {
+  const log = join(dir, `${name}.log`);
+  writeFileSync(log, '');
+  const run = spawnSync(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, BIN, ...args], {
+    env: { ...process.env, CM_MODULE_LOG: log, CERTIFICATEMANAGER_DATA_DIR: undefined },
+    input: '',
+    encoding: 'utf8',
+  });
+  const urls = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  const packages = [...new Set(urls.flatMap((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1] ?? []))];
+  const ours = [...new Set(urls.flatMap((url) => /\/dist\/(core\/.*)\.js$/.exec(url)?.[1] ?? []))];
+  return { packages, ours, code: run.status };
+}
+
+const SERVER_AND_AGENT = ['fastify', 'jose', 'unzipper', 'archiver', 'node-forge', 'proper-lockfile'];
+
+describe('start-up loads only what the command needs', () => {
+  it('--version and --help load no package and none of the core', () => {
+    for (const args of [['--version'], ['--help']]) {
+      const loaded = modulesLoadedBy(args, args[0]!.slice(2));
+      expect(loaded.code).toBe(0);
+      expect(loaded.packages).toEqual([]);
+      expect(loaded.ours.filter((m) => !m.startsWith('core/cli/'))).toEqual(['core/errors', 'core/store/paths']);
+    }
+  });
+
+  it('status loads neither the server, the agent, the zip code nor the operations that write', () => {
+    const loaded = modulesLoadedBy(['--data-dir', store, 'status'], 'status');
+    expect(loaded.code).toBe(0);
+    for (const name of SERVER_AND_AGENT) expect(loaded.packages).not.toContain(name);
+    expect(loaded.ours.filter((m) => /^core\/(fleet|agent|backup|api\/contract|ops\/(generate|backup|restore|renew))/.test(m))).toEqual([]);
+  });
+
+  it('-b loads the zip writer but not the server, the agent or the zip reader', () => {
+    const loaded = modulesLoadedBy(['--data-dir', store, '-b', 'another long password', join(dir, 'b.zip')], 'backup');
+    expect(loaded.code).toBe(0);
+    expect(loaded.packages).toContain('archiver');
+    for (const name of ['fastify', 'jose', 'unzipper']) expect(loaded.packages).not.toContain(name);
+    expect(loaded.ours.filter((m) => /^core\/(fleet|agent)\//.test(m))).toEqual([]);
+  });
+});
