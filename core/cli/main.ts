@@ -30,12 +30,19 @@ export interface CliIo {
   env: Record<string, string | undefined>;
 }
 
+/** This module runs as dist/core/cli/main.js (the app) or bundled as dist/cli/main.js (bin/). */
+const PACKAGE_JSON_CANDIDATES = ['../../../package.json', '../../package.json'];
+
 export function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
+  for (const candidate of PACKAGE_JSON_CANDIDATES) {
+    try {
+      const manifest = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as { name?: string; version: string };
+      if (manifest.name === 'certificatemanager') return manifest.version;
+    } catch {
+      // not this one
+    }
   }
+  return 'unknown';
 }
 
 /**
