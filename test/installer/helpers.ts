@@ -5,7 +5,7 @@
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { resolveToolchain } from '../../scripts/installer/build-launcher.mjs';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -36,6 +36,15 @@ export function findNodeModulesExes(): string[] {
   };
   walk(join(ROOT, 'node_modules'), 0);
   return out.sort();
+}
+
+/**
+ * 7-Zip's 64-bit console program among `exes`: 7z.exe where it was unpacked, else 7z-x64.exe,
+ * which is all a fresh `npm ci` installs. The one lookup every installer test uses.
+ */
+export function findSevenZip(exes: string[]): string | undefined {
+  const named = (name: string) => exes.find((p) => basename(p).toLowerCase() === name);
+  return named('7z.exe') ?? named('7z-x64.exe');
 }
 
 export function commandWorks(cmd: string, args: string[] = ['--version']): boolean {

@@ -10,12 +10,12 @@ import { Machine, Subsystem, listImportedDlls, readPeHeaders, verifyPeChecksum }
 import { buildLauncher, checkLauncherImage, windowsVersion } from '../../scripts/installer/build-launcher.mjs';
 import { userArgsFrom } from '../../electron/main/cli-args.js';
 import { electronAcceptsOnWindows } from './electron-command-line.js';
-import { buildFakeApp, createWinePrefix, disposeWinePrefix, findNodeModulesExes, hasMingw, wine, wineBinary, wineEnv } from './helpers.js';
+import { buildFakeApp, createWinePrefix, disposeWinePrefix, findNodeModulesExes, findSevenZip, hasMingw, wine, wineBinary, wineEnv } from './helpers.js';
 
 describe('checkLauncherImage on real executables from npm packages', () => {
   const exes = findNodeModulesExes();
   it('rejects programs that are not a minimal x64 console launcher', () => {
-    const sevenZip = exes.find((p) => /[\\/]7z\.exe$/i.test(p));
+    const sevenZip = findSevenZip(exes);
     const stub = exes.find((p) => /StubExecutable\.exe$/i.test(p));
     expect(sevenZip && stub).toBeTruthy();
     // 7-Zip is an x64 console program but imports more than KERNEL32.

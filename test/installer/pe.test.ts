@@ -18,7 +18,7 @@ import {
   verifyPeChecksum,
   withUpdatedChecksum,
 } from '../../scripts/installer/pe.mjs';
-import { ROOT, findNodeModulesExes } from './helpers.js';
+import { ROOT, findNodeModulesExes, findSevenZip } from './helpers.js';
 
 const exes = findNodeModulesExes();
 const byName = (name: string) => exes.find((p) => basename(p).toLowerCase() === name.toLowerCase());
@@ -26,7 +26,7 @@ const byName = (name: string) => exes.find((p) => basename(p).toLowerCase() === 
 /** Real executables with known properties (electron-builder's dependency tree ships them). */
 const signtool64 = byName('signtool.exe') && exes.find((p) => p.includes('@electron/windows-sign'));
 const gui32 = byName('StubExecutable.exe') ?? byName('Setup.exe');
-const cui64 = byName('7z.exe') ?? byName('7z-x64.exe');
+const cui64 = findSevenZip(exes);
 
 describe('the test corpus', () => {
   it('finds real Windows executables under node_modules', () => {
