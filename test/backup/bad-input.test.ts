@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import unzipper from 'unzipper';
 import { cli, type CliResult } from '../helpers/cli.js';
 import { snapshotTree, tempDir } from '../helpers/temp.js';
+import { backupOf, storeWithCertificate } from '../helpers/fixtures.js';
 import { rawZip, type RawEntry } from '../helpers/raw-zip.js';
 import forge from 'node-forge';
 import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
@@ -23,9 +24,9 @@ let goodEntries: Map<string, Buffer>;
 beforeAll(async () => {
   root = await tempDir();
   store = join(root, 'store');
-  expect((await cli(['-g', pw, '--key-size', '2048'], { dataDir: store })).code).toBe(0);
+  await storeWithCertificate(store, pw);
   goodZip = join(root, 'good.zip');
-  expect((await cli(['-b', pw, goodZip], { dataDir: store })).code).toBe(0);
+  await backupOf(store, pw, goodZip);
   const dir = await unzipper.Open.file(goodZip);
   goodEntries = new Map(await Promise.all(dir.files.map(async (f) => [f.path, await f.buffer()] as [string, Buffer])));
 });
@@ -191,7 +192,7 @@ describe('a full disk', () => {
     }
     try {
       const tiny = join(small, 'store');
-      expect((await cli(['-g', pw, '--key-size', '2048'], { dataDir: tiny })).code).toBe(0);
+      await storeWithCertificate(tiny, pw);
       // Fill the disk, leaving a few hundred bytes.
       const filler = join(small, 'filler');
       try {

@@ -8,6 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { BIN, cli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
+import { storeWithCertificate } from '../helpers/fixtures.js';
 
 const haveScript = spawnSync('script', ['--version']).status === 0;
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -46,8 +47,7 @@ beforeAll(async () => {
   if (!haveScript) return;
   root = await tempDir('cm-tty-');
   store = join(root, 'store');
-  const r = await cli(['-g', 'setup password 1', '--key-size', '2048'], { dataDir: store });
-  expect(r.code, r.stderr).toBe(0);
+  await storeWithCertificate(store, 'setup password 1');
 });
 
 describe.skipIf(!haveScript)('"-" at a console (under a real pty; skipped without util-linux `script`)', () => {

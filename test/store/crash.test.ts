@@ -8,6 +8,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cli, startCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
+import { backupOf, storeWithCertificate } from '../helpers/fixtures.js';
 
 const pw = 'the backup password';
 let root: string;
@@ -57,7 +58,7 @@ async function timeOf(args: string[], dataDir: string): Promise<number> {
 describe('a crash at any moment leaves the old state or the new one', () => {
   it('-c killed at many points', async () => {
     const store = join(root, 'renew');
-    expect((await cli(['-g', pw, '--key-size', '2048'], { dataDir: store })).code).toBe(0);
+    await storeWithCertificate(store, pw);
     const full = await timeOf(['-c', 'renewed password 1', '--key-size', '2048'], store);
     const delays = Array.from({ length: 14 }, (_, i) => Math.round(30 + (i / 13) * full * 1.1));
     const { interrupted } = await killAtManyPoints(store, ['-c', 'renewed password 2', '--key-size', '2048'], delays);
@@ -69,10 +70,10 @@ describe('a crash at any moment leaves the old state or the new one', () => {
   it('-r killed at many points, alternating between two certificates', async () => {
     const a = join(root, 'a');
     const b = join(root, 'b');
-    expect((await cli(['-g', pw, '--key-size', '2048'], { dataDir: a })).code).toBe(0);
-    expect((await cli(['-g', pw, '--key-size', '2048'], { dataDir: b })).code).toBe(0);
+    await storeWithCertificate(a, pw);
+    await storeWithCertificate(b, pw);
     const backupB = join(root, 'b.zip');
-    expect((await cli(['-b', pw, backupB], { dataDir: b })).code).toBe(0);
+    await backupOf(b, pw, backupB);
     const fpA = await fingerprint(a);
     const fpB = await fingerprint(b);
     const full = await timeOf(['verify-backup', pw, backupB], a);
