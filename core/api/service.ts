@@ -8,8 +8,22 @@ import type { ApiHandlers, EventKey, EventOf } from './contract.js';
 import { backupCertificate, exportAgentCertificate, generateCertificate, getStatus, inspectBackup, renewCertificate, restoreCertificate, type OperationContext } from '../ops/index.js';
 import { readSettings, updateSettings } from '../store/settings.js';
 import { estimatePasswordStrength } from './password-strength.js';
-import { fleetService, watchFleet } from '../fleet/service.js';
 import { PathGrants } from './path-grants.js';
+
+/**
+ * The fleet code (agent records, auth-failure logs, their watcher) loads when a screen first
+ * asks for fleet figures, not when the app starts: the first-run wizard never needs it.
+ * Event watchers started before that begin once it has loaded (startFleetEvents).
+ */
+type FleetModule = typeof import('../fleet/service.js');
+let fleetModule: Promise<FleetModule> | undefined;
+const fleetLoaded: Array<(module: FleetModule) => void> = [];
+function loadFleet(): Promise<FleetModule> {
+  return (fleetModule ??= import('../fleet/service.js').then((module) => {
+    for (const start of fleetLoaded.splice(0)) start(module);
+    return module;
+  }));
+}
 
 export interface ServiceEnvironment {
   dataDir: string;
@@ -26,7 +40,8 @@ export interface ServiceEnvironment {
 export function createApiHandlers(env: ServiceEnvironment): ApiHandlers {
   const { dataDir } = env;
   const context: OperationContext = { dataDir, onProgress: (event) => env.emit('progress', event), iterations: env.iterations };
-  const fleet = fleetService(dataDir);
+  let fleetOfStore: Promise<ReturnType<FleetModule['fleetService']>> | undefined;
+  const fleet = () => (fleetOfStore ??= loadFleet().then((module) => module.fleetService(dataDir)));
   // Files are only those the admin picked in a native dialog (path-grants.ts says why).
   const grants = new PathGrants();
   const chosenBackup = (path: string) => grants.require('open-backup', path);
@@ -45,10 +60,13 @@ export function createApiHandlers(env: ServiceEnvironment): ApiHandlers {
     renew: async (r) => changed(await renewCertificate(context, r)),
     exportAgentCertificate: async (r) => ({ path: (await exportAgentCertificate(context, grants.require('save-agent-certificate', r.path))).path }),
     passwordStrength: async (r) => estimatePasswordStrength(r.password, r.userInputs),
-    fleetSummary: () => fleet.summary(),
-    clientsWithoutValidCertificate: (r) => fleet.clientsWithoutValidCertificate(r),
-    exportClientsCsv: (r) => fleet.exportClientsCsv(grants.require('save-clients-csv', r.path)),
-    queryAuthFailures: (r) => fleet.queryAuthFailures(r),
+    fleetSummary: async () => (await fleet()).summary(),
+    clientsWithoutValidCertificate: async (r) => (await fleet()).clientsWithoutValidCertificate(r),
+    exportClientsCsv: async (r) => {
+      const path = grants.require('save-clients-csv', r.path);
+      return (await fleet()).exportClientsCsv(path);
+    },
+    queryAuthFailures: async (r) => (await fleet()).queryAuthFailures(r),
     getSettings: () => readSettings(dataDir),
     setSettings: (r) => updateSettings(dataDir, r),
     showOpenDialog: async ({ purpose }) => ({ path: grants.grant(`open-${purpose}`, await env.dialogs.showOpen(purpose)) }),
@@ -61,5 +79,17 @@ export function createApiHandlers(env: ServiceEnvironment): ApiHandlers {
  * (whoever changed it: this app, the CLI, or `serve`). Hosts call it next to createApiHandlers.
  */
 export function startFleetEvents(env: Pick<ServiceEnvironment, 'dataDir' | 'emit'>): { close(): void } {
-  return watchFleet(env.dataDir, (summary) => env.emit('fleetChanged', summary));
+  let watch: { close(): void } | undefined;
+  let closed = false;
+  const start = (module: FleetModule) => {
+    if (!closed) watch = module.watchFleet(env.dataDir, (summary) => env.emit('fleetChanged', summary));
+  };
+  if (fleetModule) void fleetModule.then(start);
+  else fleetLoaded.push(start);
+  return {
+    close() {
+      closed = true;
+      watch?.close();
+    },
+  };
 }
