@@ -7,7 +7,10 @@
  * Parsing accepts BER as well as DER where PKCS#12 producers need it: indefinite lengths and
  * constructed (chunked) OCTET STRINGs, which Windows and Java write.
  */
-import forge from 'node-forge';
+// Only forge's ASN.1 codec (and the util it needs), not the whole of forge: every -b and
+// verify-backup loads this file at start-up (core/types/node-forge-parts.d.ts).
+import 'node-forge/lib/asn1.js';
+import forge from 'node-forge/lib/forge.js';
 import { malformed } from './failures.js';
 
 const { asn1 } = forge;
