@@ -346,7 +346,8 @@ describe('entry point (electron/main.ts)', () => {
   async function runEntry(args: string[], { packaged = false } = {}) {
     const startApp = vi.fn();
     const runCliMode = vi.fn(async () => 3);
-    vi.doMock('../../electron/main/app.js', () => ({ startApp }));
+    const appModuleLoaded = vi.fn();
+    vi.doMock('../../electron/main/app.js', () => (appModuleLoaded(), { startApp }));
     vi.doMock('../../electron/main/cli-runner.js', () => ({ runCliMode }));
     state.isPackaged = packaged;
     // Packaged: [exe, ...user]; development: [electron, appPath, ...user].
@@ -359,7 +360,7 @@ describe('entry point (electron/main.ts)', () => {
       if (defaultApp) Object.defineProperty(process, 'defaultApp', defaultApp);
       else delete (process as { defaultApp?: boolean }).defaultApp;
     }
-    return { startApp, runCliMode };
+    return { startApp, runCliMode, appModuleLoaded };
   }
 
   it('opens the window without CLI arguments', async () => {
@@ -374,8 +375,10 @@ describe('entry point (electron/main.ts)', () => {
   });
 
   it('runs the CLI, creates no window, and exits with its code', async () => {
-    const { startApp, runCliMode } = await runEntry(['-b', 'pw', 'C:\\backup.zip']);
+    const { startApp, runCliMode, appModuleLoaded } = await runEntry(['-b', 'pw', 'C:\\backup.zip']);
     expect(startApp).not.toHaveBeenCalled();
+    // The window code (and the contract's service it imports) is not even loaded for a command.
+    expect(appModuleLoaded).not.toHaveBeenCalled();
     expect(runCliMode).toHaveBeenCalledWith(['-b', 'pw', 'C:\\backup.zip'], expect.objectContaining({ stdout: process.stdout, stderr: process.stderr }));
     await vi.waitFor(() => expect(state.exitCode).toBe(3));
     expect(state.windows).toHaveLength(0);
