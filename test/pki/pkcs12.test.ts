@@ -394,8 +394,42 @@ describe('damaged and hostile input is bad-input, never a raw exception', () => 
     const p12 = await encodePkcs12({ privateKey: server.key, certificate: server.der }, 'secret', { iterations: 5000, macIterations: 100 });
     const e = await failure(decodePkcs12(p12, 'secret', { maxIterations: 4999 }));
     expect(e.code).toBe('PKCS12_HOSTILE_ITERATIONS');
-    expect(e.details).toEqual({ count: 5000, max: 4999 });
+    expect(e.details).toEqual({ where: 'part 1', scheme: 'PBES2/PBKDF2-HMAC-SHA256/AES-256-CBC', count: 5000, work: 5000, max: 4999 });
     await expect(decodePkcs12(p12, 'secret', { maxIterations: 5000 })).resolves.toBeDefined();
+  });
+
+  // A file whose only password hashing is a SHA-1 MAC at `count` iterations (the authenticated
+  // safe is empty: nothing else to pay for).
+  const sha1MacFile = async (password: string, count: number) => {
+    const authSafe = A.toDer(A.mkSequence());
+    const salt = randomBytes(8);
+    const mac = createHmac('sha1', await pkcs12Kdf(SHA1, bmpPassword(password), salt, KDF_ID_MAC, 1, 20)).update(authSafe).digest();
+    return A.toDer(
+      A.mkSequence(
+        A.mkInteger(3),
+        A.mkSequence(A.mkOid(OID.data), A.mkExplicit(0, A.mkOctets(authSafe))),
+        A.mkSequence(A.mkSequence(A.mkSequence(A.mkOid(OID.sha1), A.mkNull()), A.mkOctets(mac)), A.mkOctets(salt), A.mkInteger(count)),
+      ),
+    );
+  };
+
+  it('the budget is work, not a count: a SHA-1 MAC at the limit is refused before any hashing, naming what it refused', async () => {
+    // Each SHA-1 KDF iteration is a node:crypto call, several times the SHA-256 loop's cost: at
+    // the default limit such a file took 21 s to refuse a wrong password.
+    const e = await failure(decodePkcs12(await sha1MacFile('right', 100_000), 'wrong', { maxIterations: 100_000 }));
+    expect([e.kind, e.code]).toEqual(['bad-input', 'PKCS12_HOSTILE_ITERATIONS']);
+    expect(e.details).toEqual({ where: 'integrity check (MAC)', scheme: 'HMAC-SHA1', count: 100_000, work: 800_000, max: 100_000 });
+    expect(e.message).toMatch(/integrity check \(MAC\) asks for 100000 HMAC-SHA1 password-hashing iterations .*limit of 100000/);
+    // An empty password is tried two ways, so its MAC costs twice.
+    const empty = await failure(decodePkcs12(await sha1MacFile('', 10_000), '', { maxIterations: 100_000 }));
+    expect(empty.details).toMatchObject({ work: 160_000 });
+  });
+
+  it('the budget is kept: SHA-256 at the limit and a Windows-style SHA-1 count still open', async () => {
+    const p12 = await encodePkcs12({ privateKey: server.key, certificate: server.der }, 'secret', { iterations: 1000, macIterations: 100_000 });
+    await expect(decodePkcs12(p12, 'secret', { maxIterations: 100_000 })).resolves.toBeDefined();
+    // 2,000 SHA-1 iterations (what Windows writes) is far inside the default budget: wrong password, not hostile.
+    expect((await failure(decodePkcs12(await sha1MacFile('right', 2000), 'wrong'))).code).toBe('WRONG_PASSWORD');
   });
 
   it('many items each under the limit are refused by the total: a 1 kB file cannot cost minutes of CPU', async () => {

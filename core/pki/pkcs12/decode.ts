@@ -17,9 +17,8 @@ import { bmpPassword, KDF_ID_MAC, pkcs12Kdf } from './kdf.js';
 import { certificatePublicKeyDer, keyMismatch, parseCertificate, publicKeyDerOf } from './match.js';
 import { describeOid, DIGESTS, OID, type Digest } from './oids.js';
 import { LIMITS } from './limits.js';
-
-const TOTAL_WORK_FACTOR = 3;
 import { parsePbe, type Passwords, type Pbe } from './pbe.js';
+import { kdfWork, pbeWork, TOTAL_WORK_FACTOR } from './work.js';
 
 /** What decode returns; index.ts exports it as Pkcs12Contents. */
 export interface DecodedPfx {
@@ -62,27 +61,41 @@ class Reader {
   bags = 0;
   readonly certs: CertEntry[] = [];
   readonly keys: KeyEntry[] = [];
-  /** Key-derivation work the file asks for so far, in iterations (legacy PBEs count twice). */
+  /** Key-derivation work the file asks for so far, in work units (see work.ts). */
   private work = 0;
-  constructor(readonly maxIterations: number) {}
+  /**
+   * @param macCandidates how many passwords the MAC is tried with (two for an empty password:
+   *   the BMP "" and the absent-password variant), since each costs a full KDF run.
+   */
+  constructor(
+    readonly maxIterations: number,
+    private readonly macCandidates: number,
+  ) {}
 
   /**
-   * One count may reach maxIterations, and the whole file three times that (a MAC and two
-   * PBES2 items at the limit; a legacy item counts twice, for its key and its IV). Without a
-   * total, sixteen legacy parts each under the limit made a 1.4 kB file cost minutes of CPU.
+   * One item may cost as much as maxIterations of the fastest KDF we run, and the whole file
+   * three times that (a MAC and two PBES2 items at the limit). The budget is in work, not in
+   * counts: 10,000,000 SHA-1 MAC iterations (one node:crypto call each) took 21 s to refuse a
+   * wrong password, where the same count of SHA-256 takes a few. Without a total, sixteen
+   * legacy parts each under the limit made a 1.4 kB file cost minutes of CPU.
    */
-  checkIterations(n: number, where: string, weight = 1): void {
+  checkIterations(n: number, where: string, label: string, unitCost: number): void {
     if (n < 1) throw malformed(`${where} iteration count`);
-    if (n > this.maxIterations) throw hostileIterations(n, this.maxIterations);
-    this.work += n * weight;
-    if (this.work > this.maxIterations * TOTAL_WORK_FACTOR) throw hostileIterations(this.work, this.maxIterations * TOTAL_WORK_FACTOR);
+    const work = n * unitCost;
+    if (work > this.maxIterations) throw hostileIterations({ where, label, count: n, work, max: this.maxIterations });
+    this.work += work;
+    const total = this.maxIterations * TOTAL_WORK_FACTOR;
+    if (this.work > total) throw hostileIterations({ where: 'whole file', label, count: n, work: this.work, max: total });
   }
 
   checkedPbe(algorithm: A.Node | undefined, where: string): Pbe {
     const pbe = parsePbe(algorithm, where);
-    // A legacy PBE runs the (slow, SHA-1) PKCS#12 KDF twice: for the key and for the IV.
-    this.checkIterations(pbe.iterations, where, pbe.description.startsWith('PBES2') ? 1 : 2);
+    this.checkIterations(pbe.iterations, where, pbe.description, pbeWork(pbe));
     return pbe;
+  }
+
+  checkMac(n: number, digest: Digest): void {
+    this.checkIterations(n, 'integrity check (MAC)', `HMAC-${digest.label}`, kdfWork(digest) * this.macCandidates);
   }
 
   /**
@@ -154,7 +167,7 @@ function readMacData(node: A.Node, reader: Reader): Mac {
   const salt = A.octets(saltNode, 'MAC salt');
   if (salt.length > LIMITS.maxSaltBytes) throw malformed('MAC salt');
   const iterations = iterNode ? A.integer(iterNode, 'MAC iteration count') : 1; // DEFAULT 1
-  reader.checkIterations(iterations, 'MAC');
+  reader.checkMac(iterations, digest);
   return { digest, value, salt, iterations };
 }
 
@@ -192,7 +205,7 @@ export async function decodePfx(data: Buffer, password: string, maxIterations: n
       `The file is ${data.length} bytes, larger than any real PKCS#12 file (limit ${LIMITS.maxInputBytes}); it may be hostile. Export only the certificate, its chain and its key.`,
       { bytes: data.length, max: LIMITS.maxInputBytes },
     );
-  const reader = new Reader(maxIterations);
+  const reader = new Reader(maxIterations, password === '' ? 2 : 1);
 
   // 1. Everything readable without the password.
   const [versionNode, authSafeInfo, macNode] = A.sequence(A.parse(data, 'PFX'), 'PFX', 2, 3);

@@ -39,12 +39,34 @@ export const unsupported = (what: string) =>
     { what },
   );
 
-export const hostileIterations = (count: number, max: number) =>
-  badInput(
-    CODES.hostileIterations,
-    `The file asks for ${count} password-hashing iterations, more than the limit of ${max}; it may be hostile. Export it again with a normal iteration count.`,
-    { count, max },
-  );
+export interface HostileWork {
+  /** Which part of the file asked, e.g. 'integrity check (MAC)', 'part 2', 'whole file'. */
+  where: string;
+  /** The scheme, e.g. 'HMAC-SHA1' or 'pbeWithSHA1And3-KeyTripleDES-CBC'. */
+  label: string;
+  /** The iteration count the file gives. */
+  count: number;
+  /** What it would cost in work units (see work.ts), against `max`. */
+  work: number;
+  max: number;
+}
+
+/** Says what was refused: which part, which scheme, how many iterations, and what that costs. */
+export const hostileIterations = ({ where, label, count, work, max }: HostileWork) => {
+  const scheme = label.replace(/\/\d+$/, '');
+  const cost = work === count ? '' : ` (as much work as ${work} of the fastest kind)`;
+  const asked =
+    where === 'whole file'
+      ? `The file's parts together ask for ${work} units of password-hashing work`
+      : `The file's ${where} asks for ${count} ${scheme} password-hashing iterations${cost}`;
+  return badInput(CODES.hostileIterations, `${asked}, more than the limit of ${max}; it may be hostile. Export it again with a normal iteration count.`, {
+    where,
+    scheme,
+    count,
+    work,
+    max,
+  });
+};
 
 export const tooManyItems = (what: string, max: number) =>
   badInput(CODES.tooManyItems, `The file holds more than ${max} ${what}; it may be hostile. Export only the server certificate, its chain and its key.`, {
