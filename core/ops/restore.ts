@@ -14,9 +14,10 @@
  * - any other certificate becomes version current+1 through a new rotation statement signed
  *   by the replaced key and the restored one; the backup's own history is not merged, since it
  *   is another lineage that these agents never followed;
- * - a certificate this store already replaced is refused: agents never move back.
+ * - a certificate this store already replaced is refused: agents never move back; so is a
+ *   certificate for a key it retired (compared by SPKI), even one made anew for that key.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import type { StoreStatus } from '../api/schemas.js';
 import { badInput, CertManagerError, wrongState } from '../errors.js';
 import { fingerprintSha256 } from '../pki/inspect.js';
@@ -42,6 +43,26 @@ export interface RestoreRequest {
 
 const spki = (key: KeyObject) => createPublicKey(key).export({ type: 'spki', format: 'der' });
 const samePublicKey = (a: KeyObject, b: KeyObject) => spki(a).equals(spki(b));
+
+/** The SPKI of a stored certificate (base64 DER); null if it no longer parses. */
+function certificateSpki(certificateDer: string): Buffer | null {
+  try {
+    return new X509Certificate(Buffer.from(certificateDer, 'base64')).publicKey.export({ type: 'spki', format: 'der' });
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * True when `key` is the key of a certificate this store replaced (and not also the current
+ * one). A retired key must never come back, not even inside a new certificate made for it
+ * (`openssl req -x509 -key old.key`): it may have been stolen, and agents have rotated away.
+ */
+function isRetiredKey(state: StoreState, key: KeyObject): boolean {
+  const incoming = spki(key);
+  if (certificateSpki(state.current.certificateDer)?.equals(incoming)) return false;
+  return state.replaced.some((r) => certificateSpki(r.certificateDer)?.equals(incoming));
+}
 
 const isPrefix = (prefix: string[], of: string[]) => prefix.length <= of.length && prefix.every((fp, i) => of[i] === fp);
 
@@ -94,6 +115,12 @@ export async function restoreCertificate(context: OperationContext, request: Res
       const backupChain = opened.history ? chainFingerprints(opened.history, opened.certificateDer) : [incoming];
       if (storeChain.slice(0, -1).includes(incoming))
         throw badInput('RESTORE_ROLLBACK', 'This certificate was replaced earlier; agents have moved on and would refuse it. Restore a newer backup, or renew with -c.');
+      // Certificates are compared above; keys here, so a retired key cannot return in a new certificate.
+      if (isRetiredKey(base.state, opened.privateKey))
+        throw badInput(
+          'RESTORE_RETIRED_KEY',
+          'This file holds a private key that this store retired when it replaced an earlier certificate; it must not come back in a new certificate. Restore a backup with a newer key, or renew with -c.',
+        );
       const storeKnown = storeChain.slice(0, -1);
       if (incoming === storeChain.at(-1)) {
         const longer = backupChain.length > storeChain.length && storeKnown.every((fp) => backupChain.includes(fp));

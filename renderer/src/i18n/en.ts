@@ -382,6 +382,7 @@ const en = {
       STORE_CHANGED: 'The certificate store was changed by another task while this one ran. Close this window, check the overview, and try again.',
       STORE_DAMAGED: 'The certificate store is damaged. Restore the certificate from a backup; if that fails, contact your administrator.',
       RESTORE_ROLLBACK: 'This certificate was replaced earlier, and agents would refuse it now. Restore a newer backup, or renew the certificate.',
+      RESTORE_RETIRED_KEY: 'This file holds a key that was retired when an earlier certificate was replaced, so it cannot be used again. Restore a backup with a newer key, or renew the certificate.',
       OUTPUT_NOT_ZIP: 'A backup must be saved as a .zip file. Choose a file name that ends with .zip.',
       OUTPUT_FOLDER_MISSING: 'The destination folder does not exist. Choose another location.',
       OUTPUT_FOLDER_READONLY: 'The destination folder cannot be written to. Choose another location, or run CertificateManager as an administrator.',
