@@ -383,6 +383,8 @@ const en = {
       STORE_DAMAGED: 'The certificate store is damaged. Restore the certificate from a backup; if that fails, contact your administrator.',
       RESTORE_ROLLBACK: 'This certificate was replaced earlier, and agents would refuse it now. Restore a newer backup, or renew the certificate.',
       RESTORE_RETIRED_KEY: 'This file holds a key that was retired when an earlier certificate was replaced, so it cannot be used again. Restore a backup with a newer key, or renew the certificate.',
+      CHAIN_CERT_UNREADABLE: 'A CA certificate in the file\'s chain cannot be read, so the file is damaged. Export the certificate again with its chain, or select another backup.',
+      CERT_NOT_BACKUP_SAFE: 'This certificate could not be installed, because it could not be backed up and restored again. Nothing was changed. Export it again with its chain and private key, or select another backup.',
       OUTPUT_NOT_ZIP: 'A backup must be saved as a .zip file. Choose a file name that ends with .zip.',
       OUTPUT_FOLDER_MISSING: 'The destination folder does not exist. Choose another location.',
       OUTPUT_FOLDER_READONLY: 'The destination folder cannot be written to. Choose another location, or run CertificateManager as an administrator.',
