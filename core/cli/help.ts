@@ -39,6 +39,9 @@ What -r keeps: the certificate, its key and the CA chain that came with it (a .p
 its certification path); every later -b writes the chain too. Before a restore, -g or -c
 installs a certificate, a backup of it is built and read back in memory; a certificate that
 could not be backed up and restored is refused (exit 4) and nothing changes.
+-r also refuses (exit 4) a certificate this store replaced, or a key it retired even in a new
+certificate (compared by public key), and a file asking for more password-hashing work than any
+real export (the message names which part and how many iterations).
 
 Examples:
   certificatemanager -g - < password.txt
