@@ -28,7 +28,7 @@ async function focusedMatches(page: Page, selector: string): Promise<boolean> {
  * Polls an expression in the page. (Playwright's waitForFunction compiles its predicate with
  * eval inside the page, which the app's CSP rightly refuses; page.evaluate goes through CDP.)
  */
-async function poll(page: Page, expression: string, timeout = 10_000): Promise<void> {
+export async function poll(page: Page, expression: string, timeout = 10_000): Promise<void> {
   const deadline = Date.now() + timeout;
   for (;;) {
     const ok = await page.evaluate(`(function () { try { return !!(${expression}); } catch (e) { return false; } })()`);
@@ -57,7 +57,7 @@ function flow() {
     );
 }
 
-async function waitFocus(page: Page, selector: string): Promise<void> {
+export async function waitFocus(page: Page, selector: string): Promise<void> {
   await poll(page, `!!document.activeElement && document.activeElement.matches(${JSON.stringify(selector)})`, 5000);
 }
 
@@ -65,7 +65,7 @@ async function text(locator: Locator): Promise<string> {
   return ((await locator.textContent()) ?? '').replace(/\s+/g, ' ').trim();
 }
 
-async function apiCall<T>(page: Page, op: string, request: object = {}): Promise<T> {
+export async function apiCall<T>(page: Page, op: string, request: object = {}): Promise<T> {
   return (await page.evaluate(`window.certificateManager.${op}(${JSON.stringify(request)})`)) as T;
 }
 

@@ -124,6 +124,10 @@ const en = {
       backedUp: 'Backup saved: {{path}}',
       openDashboard: 'Open the dashboard',
     },
+    exists: {
+      title: 'A certificate is already in use',
+      body: 'It was set up while this wizard was open (in another window or from the command line). Open the dashboard to check it; to replace it, use Restore there.',
+    },
     file: {
       heading: 'Select the backup to import',
       intro: 'Select a backup (.zip) created by CertificateManager, or a PKCS#12 file (.pfx, .p12), and type its backup password. Nothing is changed until you confirm.',

@@ -24,3 +24,8 @@ export function focusOnMount(node: HTMLElement): void {
 export function focusables(root: HTMLElement): HTMLElement[] {
   return [...root.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => el.tabIndex >= 0 && !el.hasAttribute('inert') && el.getClientRects().length > 0);
 }
+
+/** After a failed action: focus the error's title inside `root`, so the admin hears and sees what went wrong. */
+export function focusError(root: HTMLElement | null | undefined): void {
+  root?.querySelector<HTMLElement>('[data-error-title]')?.focus();
+}

@@ -1,0 +1,192 @@
+/**
+ * Findings 1–3 of issue #12: every action that changes the store runs once from the first click
+ * or Enter, Esc cannot hide work in progress, the app's own second request never surfaces as
+ * STORE_LOCKED, and a wizard that meets a certificate made elsewhere offers the dashboard.
+ * Japanese (the admins' language); one browser for the file.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import ja from '../../renderer/src/i18n/ja.js';
+import { generateCertificate } from '../../core/ops/index.js';
+import { chromiumAvailable, ensureRendererBuilt, launchChromium, openApp, shot, TEST_ITERATIONS, type AppSession } from './harness.js';
+import { apiCall, poll, waitFocus } from './flows.js';
+
+const STRONG = 'Maple-Orbit-Cactus-Lantern-42';
+const STRONG_2 = 'Velvet-Harbor-Quartz-Meadow-77';
+
+interface Status {
+  hasCertificate: boolean;
+  current: { version: number; fingerprintSha256: string } | null;
+  replaced: unknown[];
+}
+
+/** Records the code of every error notice that ever appears, however briefly. */
+async function recordErrors(page: Page): Promise<void> {
+  await page.evaluate(`(function () {
+    window.__cmErrors = [];
+    var seen = new WeakSet();
+    new MutationObserver(function () {
+      document.querySelectorAll('[data-testid="error"]').forEach(function (e) {
+        if (!seen.has(e)) { seen.add(e); window.__cmErrors.push(e.getAttribute('data-code')); }
+      });
+    }).observe(document.body, { subtree: true, childList: true, attributes: true });
+  })()`);
+}
+
+async function errorsSeen(page: Page): Promise<string[]> {
+  return (await page.evaluate('window.__cmErrors.slice()')) as string[];
+}
+
+/** Welcome → method (generate) → password page. */
+async function toPasswordStep(page: Page): Promise<void> {
+  await page.locator('[data-testid="wizard"][data-step="welcome"]').waitFor();
+  await page.locator('[data-testid="wizard-next"]').click();
+  await page.locator('[data-testid="method-generate"]').check();
+  await page.locator('[data-testid="wizard-next"]').click();
+  await page.locator('[data-testid="wizard"][data-step="password"]').waitFor();
+}
+
+describe.skipIf(!chromiumAvailable)('single-flight store changes and the wizard\'s way out (ja, Chromium, real core)', () => {
+  let browser: Browser;
+  const sessions: AppSession[] = [];
+  const dataDirs: string[] = [];
+
+  beforeAll(async () => {
+    await ensureRendererBuilt();
+    browser = await launchChromium();
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const s of sessions) await s.close();
+    await browser?.close();
+    for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  describe('generate, double-submitted', () => {
+    let s: AppSession;
+    let page: Page;
+    let ok = true;
+    const step = (name: string, fn: () => Promise<void>, timeout = 90_000) =>
+      it(name, async (context) => {
+        if (!ok) context.skip();
+        try {
+          await fn();
+        } catch (error) {
+          ok = false;
+          throw error;
+        }
+      }, timeout);
+
+    beforeAll(async () => {
+      s = await openApp(browser, { locale: 'ja-JP' });
+      sessions.push(s);
+      page = s.page;
+    });
+
+    step('a double-click on 生成 makes one certificate and reaches the done page, no STORE_LOCKED', async () => {
+      await toPasswordStep(page);
+      await recordErrors(page);
+      await page.locator('#wizard-pw-new').fill(STRONG);
+      await page.locator('#wizard-pw-confirm').fill(STRONG);
+      // At once, before the strength check has settled: the second click must do nothing.
+      await page.locator('[data-testid="wizard-next"]').dblclick();
+      await page.locator('[data-testid="wizard"][data-step="done"]').waitFor({ timeout: 60_000 });
+      expect(await errorsSeen(page)).toEqual([]);
+      const status = await apiCall<Status>(page, 'getStatus');
+      expect(status.current?.version).toBe(1);
+      expect(status.replaced).toEqual([]);
+      await shot(page, 'ja', 'sf-01-generate-double-click-done');
+    });
+  });
+
+  describe('renew, double-submitted', () => {
+    let s: AppSession;
+    let page: Page;
+    let ok = true;
+    const step = (name: string, fn: () => Promise<void>, timeout = 90_000) =>
+      it(name, async (context) => {
+        if (!ok) context.skip();
+        try {
+          await fn();
+        } catch (error) {
+          ok = false;
+          throw error;
+        }
+      }, timeout);
+
+    beforeAll(async () => {
+      const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-sf-'));
+      dataDirs.push(dataDir);
+      await generateCertificate({ dataDir, iterations: TEST_ITERATIONS }, { password: STRONG, commonName: 'server.corp.example', keySize: 2048 });
+      s = await openApp(browser, { locale: 'ja-JP', dataDir });
+      sessions.push(s);
+      page = s.page;
+    }, 60_000);
+
+    step('Enter twice on 更新, then Esc twice: one renewal, the dialog stays and shows the result', async () => {
+      await page.locator('[data-testid="dashboard"]').waitFor();
+      await recordErrors(page);
+      await page.locator('[data-testid="task-renew"]').click();
+      const dialog = page.locator('[data-testid="renew-dialog"]');
+      await dialog.waitFor();
+      await page.locator('#renew-pw-new').fill(STRONG_2);
+      await page.locator('#renew-pw-confirm').fill(STRONG_2);
+      await page.locator('#renew-pw-confirm').focus();
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Enter');
+      // The submit button is busy from the first Enter.
+      expect(await dialog.locator('[data-testid="dialog-submit"]').isDisabled()).toBe(true);
+      await page.keyboard.press('Escape');
+      await page.keyboard.press('Escape');
+      await dialog.locator('[data-testid="renew-done"]').waitFor({ timeout: 60_000 });
+      expect(await dialog.isVisible()).toBe(true);
+      expect(await errorsSeen(page)).toEqual([]);
+      const status = await apiCall<Status>(page, 'getStatus');
+      expect(status.current?.version).toBe(2);
+      expect(status.replaced).toHaveLength(1);
+      // Focus is on the result, not on <body>.
+      await waitFocus(page, '[data-testid="renew-dialog"] [data-heading]');
+      await dialog.locator('[data-testid="dialog-close"]').click();
+      await dialog.waitFor({ state: 'detached' });
+    });
+
+    step('a double-click on 更新 also renews once', async () => {
+      await page.locator('[data-testid="task-renew"]').click();
+      const dialog = page.locator('[data-testid="renew-dialog"]');
+      await dialog.waitFor();
+      await page.locator('#renew-pw-new').fill(STRONG);
+      await page.locator('#renew-pw-confirm').fill(STRONG);
+      await dialog.locator('[data-testid="dialog-submit"]').dblclick();
+      await dialog.locator('[data-testid="renew-done"]').waitFor({ timeout: 60_000 });
+      expect(await errorsSeen(page)).toEqual([]);
+      const status = await apiCall<Status>(page, 'getStatus');
+      expect(status.current?.version).toBe(3);
+      expect(status.replaced).toHaveLength(2);
+    });
+  });
+
+  describe('a certificate made elsewhere while the wizard is open', () => {
+    it('offers the dashboard instead of a dead end, with focus on it', async () => {
+      const s = await openApp(browser, { locale: 'ja-JP' });
+      sessions.push(s);
+      const page = s.page;
+      await toPasswordStep(page);
+      // The CLI (or another window) sets the store up meanwhile.
+      await generateCertificate({ dataDir: s.dataDir, iterations: TEST_ITERATIONS }, { password: STRONG_2, commonName: 'elsewhere.corp.example', keySize: 2048 });
+      await page.locator('#wizard-pw-new').fill(STRONG);
+      await page.locator('#wizard-pw-confirm').fill(STRONG);
+      await page.locator('[data-testid="wizard-next"]').click();
+      const notice = page.locator('[data-testid="wizard-certificate-exists"]');
+      await notice.waitFor({ timeout: 60_000 });
+      expect(await notice.textContent()).toContain(ja.wizard.exists.title);
+      await waitFocus(page, '[data-testid="wizard-open-dashboard"]');
+      await shot(page, 'ja', 'sf-02-wizard-certificate-exists');
+      await page.keyboard.press('Enter');
+      await page.locator('[data-testid="dashboard"]').waitFor();
+      await poll(page, `!!document.querySelector('[data-testid="certificate-card"]')`);
+    }, 90_000);
+  });
+});
