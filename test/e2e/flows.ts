@@ -370,8 +370,10 @@ export function defineAdminFlows(lang: Lang): void {
         await page.waitForSelector('[data-testid="renew-dialog"] [data-testid="strength-meter"][data-score="4"], [data-testid="renew-dialog"] [data-testid="strength-meter"][data-score="3"]');
         await shot(page, lang, '14-renew-form');
         await dialog.getByLabel(M.password.newConfirmLabel, { exact: true }).press('Enter');
-        // The button cannot be pressed twice while the work runs.
-        await poll(page, `(function () { var b = document.querySelector('[data-testid="renew-dialog"] [data-testid="dialog-submit"]'); return !b || b.disabled; })()`);
+        // Asked once, with what renewing does; then the button cannot be pressed twice while the work runs.
+        await dialog.getByText(M.renew.confirmTrust).waitFor();
+        await dialog.locator('[data-testid="dialog-confirm"]').click();
+        await poll(page, `(function () { var b = document.querySelector('[data-testid="renew-dialog"] [data-testid="dialog-confirm"]'); return !b || b.disabled; })()`);
         await dialog.locator('[data-testid="renew-done"]').waitFor({ timeout: 60_000 });
         await dialog.locator('[data-testid="renew-migration"]').waitFor();
         const status = await apiCall<{ current: { fingerprintSha256: string; source: string }; replaced: unknown[] }>(page, 'getStatus');

@@ -126,7 +126,7 @@ describe.skipIf(!chromiumAvailable)('single-flight store changes and the wizard\
       page = s.page;
     }, 60_000);
 
-    step('Enter twice on 更新, then Esc twice: one renewal, the dialog stays and shows the result', async () => {
+    step('renew asks once, saying what happens, before a new key is made', async () => {
       await page.locator('[data-testid="dashboard"]').waitFor();
       await recordErrors(page);
       await page.locator('[data-testid="task-renew"]').click();
@@ -135,10 +135,25 @@ describe.skipIf(!chromiumAvailable)('single-flight store changes and the wizard\
       await page.locator('#renew-pw-new').fill(STRONG_2);
       await page.locator('#renew-pw-confirm').fill(STRONG_2);
       await page.locator('#renew-pw-confirm').focus();
+      // Enter twice on the password page: one step forward, nothing renewed yet.
       await page.keyboard.press('Enter');
       await page.keyboard.press('Enter');
-      // The submit button is busy from the first Enter.
-      expect(await dialog.locator('[data-testid="dialog-submit"]').isDisabled()).toBe(true);
+      const confirmStep = dialog.locator('[data-testid="renew-confirm"]');
+      await confirmStep.waitFor();
+      const said = (await confirmStep.textContent()) ?? '';
+      for (const line of [ja.renew.confirmAgents, ja.renew.confirmTrust, ja.renew.confirmBackup]) expect(said).toContain(line);
+      expect((await apiCall<Status>(page, 'getStatus')).current?.version).toBe(1);
+      // The default button has focus, as in a Windows confirmation.
+      await waitFocus(page, '[data-testid="renew-dialog"] [data-testid="dialog-confirm"]');
+      await shot(page, 'ja', 'sf-03-renew-confirm');
+    });
+
+    step('Enter twice on 更新, then Esc twice: one renewal, the dialog stays and shows the result', async () => {
+      const dialog = page.locator('[data-testid="renew-dialog"]');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Enter');
+      // The button is busy from the first Enter.
+      expect(await dialog.locator('[data-testid="dialog-confirm"]').isDisabled()).toBe(true);
       await page.keyboard.press('Escape');
       await page.keyboard.press('Escape');
       await dialog.locator('[data-testid="renew-done"]').waitFor({ timeout: 60_000 });
@@ -160,6 +175,7 @@ describe.skipIf(!chromiumAvailable)('single-flight store changes and the wizard\
       await page.locator('#renew-pw-new').fill(STRONG);
       await page.locator('#renew-pw-confirm').fill(STRONG);
       await dialog.locator('[data-testid="dialog-submit"]').dblclick();
+      await dialog.locator('[data-testid="dialog-confirm"]').dblclick();
       await dialog.locator('[data-testid="renew-done"]').waitFor({ timeout: 60_000 });
       expect(await errorsSeen(page)).toEqual([]);
       const status = await apiCall<Status>(page, 'getStatus');
