@@ -348,7 +348,15 @@ export function defineAdminFlows(lang: Lang): void {
         const shown = await compare.locator('[data-testid="fingerprint"]').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-value')));
         expect(shown).toEqual([fingerprint, otherFingerprint]);
         await dialog.getByText(M.restore.differentWarning).waitFor();
+        // A certificate for another host: named in words, and restored only once the admin says so.
+        const risks = dialog.locator('[data-testid="restore-risks"]');
+        expect(await risks.locator('[data-risk="other-host"]').textContent()).toContain('previous-server.corp.example');
         await shot(page, lang, '12-restore-compare');
+        await dialog.locator('[data-testid="dialog-confirm"]').click();
+        await dialog.getByText(M.restore.risk.acknowledgeRequired).waitFor();
+        await waitFocus(page, '[data-testid="restore-acknowledge"]');
+        expect((await apiCall<{ current: { fingerprintSha256: string } }>(page, 'getStatus')).current.fingerprintSha256).toBe(fingerprint);
+        await dialog.locator('[data-testid="restore-acknowledge"]').check();
         await dialog.locator('[data-testid="dialog-confirm"]').click();
         await dialog.locator('[data-testid="restore-done"]').waitFor({ timeout: 30_000 });
         const status = await apiCall<{ current: { fingerprintSha256: string; source: string } }>(page, 'getStatus');

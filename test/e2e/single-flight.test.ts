@@ -103,6 +103,7 @@ describe.skipIf(!chromiumAvailable)('single-flight store changes and the wizard\
   });
 
   describe('renew, double-submitted', () => {
+    let firstBackup = '';
     let s: AppSession;
     let page: Page;
     let ok = true;
@@ -120,7 +121,7 @@ describe.skipIf(!chromiumAvailable)('single-flight store changes and the wizard\
     beforeAll(async () => {
       const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-sf-'));
       dataDirs.push(dataDir);
-      await generateCertificate({ dataDir, iterations: TEST_ITERATIONS }, { password: STRONG, commonName: 'server.corp.example', keySize: 2048 });
+      firstBackup = (await generateCertificate({ dataDir, iterations: TEST_ITERATIONS }, { password: STRONG, commonName: 'server.corp.example', keySize: 2048 })).backupPath;
       s = await openApp(browser, { locale: 'ja-JP', dataDir });
       sessions.push(s);
       page = s.page;
@@ -142,14 +143,15 @@ describe.skipIf(!chromiumAvailable)('single-flight store changes and the wizard\
       await confirmStep.waitFor();
       const said = (await confirmStep.textContent()) ?? '';
       for (const line of [ja.renew.confirmAgents, ja.renew.confirmTrust, ja.renew.confirmBackup]) expect(said).toContain(line);
+      // Focus is on the question, so the second Enter did not answer it.
+      await waitFocus(page, '[data-testid="renew-dialog"] [data-testid="renew-confirm"] [data-heading]');
       expect((await apiCall<Status>(page, 'getStatus')).current?.version).toBe(1);
-      // The default button has focus, as in a Windows confirmation.
-      await waitFocus(page, '[data-testid="renew-dialog"] [data-testid="dialog-confirm"]');
       await shot(page, 'ja', 'sf-03-renew-confirm');
     });
 
     step('Enter twice on 更新, then Esc twice: one renewal, the dialog stays and shows the result', async () => {
       const dialog = page.locator('[data-testid="renew-dialog"]');
+      await dialog.locator('[data-testid="dialog-confirm"]').focus();
       await page.keyboard.press('Enter');
       await page.keyboard.press('Enter');
       // The button is busy from the first Enter.
@@ -181,6 +183,27 @@ describe.skipIf(!chromiumAvailable)('single-flight store changes and the wizard\
       const status = await apiCall<Status>(page, 'getStatus');
       expect(status.current?.version).toBe(3);
       expect(status.replaced).toHaveLength(2);
+    });
+
+    step('restoring version 1 over version 3 names the difference and needs an explicit yes', async () => {
+      await page.locator('[data-testid="renew-dialog"] [data-testid="dialog-close"]').click();
+      await page.locator('[data-testid="task-restore"]').click();
+      const dialog = page.locator('[data-testid="restore-dialog"]');
+      await dialog.waitFor();
+      s.queueOpen(firstBackup);
+      await dialog.locator('[data-testid="choose-file"]').click();
+      await waitFocus(page, '#restore-password');
+      await page.keyboard.type(STRONG);
+      await page.keyboard.press('Enter');
+      const older = dialog.locator('[data-testid="restore-risks"] [data-risk="older"]');
+      await older.waitFor({ timeout: 30_000 });
+      expect(await older.textContent()).toContain(ja.restore.risk.older.replace('{{version}}', '1').replace('{{current}}', '3').slice(0, 30));
+      await shot(page, 'ja', 'sf-04-restore-older');
+      await dialog.locator('[data-testid="dialog-confirm"]').click();
+      await waitFocus(page, '[data-testid="restore-acknowledge"]');
+      expect((await apiCall<Status>(page, 'getStatus')).current?.version).toBe(3);
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'detached' });
     });
   });
 

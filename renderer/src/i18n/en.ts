@@ -140,6 +140,7 @@ const en = {
     review: {
       heading: 'Check the certificate before you import it',
       intro: 'The backup was opened with the password. Make sure it is the certificate you expect.',
+      pfxNoHistory: 'A .pfx file carries only this certificate, not its rotation history. Agents that were set up with an earlier certificate of this server cannot follow to it by themselves; they will be listed under clients without a valid certificate.',
       import: 'Import',
       importing: 'Importing…',
       exportable: 'Allow the private key to be backed up again from this server',
@@ -237,6 +238,14 @@ const en = {
     incoming: 'In the backup',
     sameAsCurrent: 'The backup holds the certificate that is already in use. Restoring it changes nothing for agents.',
     differentWarning: 'Agents will move to the restored certificate. Agents that cannot follow will appear under clients without a valid certificate.',
+    risk: {
+      title: 'Check this before you restore',
+      older: 'The backup holds an older certificate of this server (version {{version}}; version {{current}} is in use). Agents that already follow the newer one may refuse it until they are set up again.',
+      issuedEarlier: 'The certificate in the backup was issued before the one in use: it may be an old copy.',
+      otherHost: 'The backup belongs to another host ({{incoming}}); this server is {{current}}. Agents that trust this server will refuse messages signed with it.',
+      acknowledge: 'I have read the above and want to restore this certificate.',
+      acknowledgeRequired: 'To restore it, tick the box above. Otherwise choose Back and select another backup.',
+    },
     confirm: 'Restore',
     running: 'Restoring…',
     doneTitle: 'Certificate restored',
