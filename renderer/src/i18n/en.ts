@@ -124,6 +124,12 @@ const en = {
       backedUp: 'Backup saved: {{path}}',
       openDashboard: 'Open the dashboard',
     },
+    quit: {
+      title: 'Quit the setup?',
+      body: 'No certificate has been set up yet. You can run the setup again the next time you open CertificateManager.',
+      quit: 'Quit setup',
+      continue: 'Continue setup',
+    },
     exists: {
       title: 'A certificate is already in use',
       body: 'It was set up while this wizard was open (in another window or from the command line). Open the dashboard to check it; to replace it, use Restore there.',

@@ -10,7 +10,8 @@ export function focusStart(root: HTMLElement | null | undefined, prefer: 'field'
   if (!root) return;
   const marked = root.querySelector<HTMLElement>('[data-autofocus]');
   const heading = root.querySelector<HTMLElement>('[data-heading]');
-  const field = root.querySelector<HTMLElement>('input:not([disabled]):not([type="hidden"]):not([type="radio"]):not([type="checkbox"]), select:not([disabled])');
+  // A file picker's button counts as a field: it is where the admin starts on that page.
+  const field = root.querySelector<HTMLElement>('input:not([disabled]):not([type="hidden"]):not([type="radio"]):not([type="checkbox"]), select:not([disabled]), [data-field]:not([disabled])');
   const target = marked ?? (prefer === 'heading' ? heading ?? field : field ?? heading) ?? root.querySelector<HTMLElement>(FOCUSABLE);
   target?.focus();
 }
