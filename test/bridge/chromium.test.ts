@@ -160,7 +160,7 @@ describe.skipIf(!hasChromium || !builtRenderer)('the built renderer (dist/render
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(bridge.pageUrl);
-      await page.getByText(/server authentication certificate|サーバ認証証明書/i).first().waitFor({ timeout: 15_000 });
+      await page.getByText(/server authentication certificate|サーバー?認証証明書/i).first().waitFor({ timeout: 15_000 });
       await page.getByRole('button', { name: /^(Next|次へ)/ }).click();
       await page.getByText(/Generate a new certificate|新しい証明書を生成する/).first().waitFor({ timeout: 15_000 });
       expect(violations).toEqual([]);

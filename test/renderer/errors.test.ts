@@ -34,7 +34,11 @@ describe('what the UI says about an error', () => {
     expect(ja.nextStep).toBeNull();
     const en = describeError({ kind: 'wrong-password', code: 'WRONG_PASSWORD', message: 'x', details: {} }, translator, 'en');
     expect(en.title).toBe('Wrong password');
-    expect(en.message).toMatch(/^The password is wrong/);
+    expect(en.message).toMatch(/^Type the backup password/);
+    // The body does not repeat the heading (issue #12, finding 10), in either language.
+    expect(en.message).not.toContain(en.title);
+    const jaWrong = describeError({ kind: 'wrong-password', code: 'WRONG_PASSWORD', message: 'x', details: {} }, translator, 'ja');
+    expect(jaWrong.message).not.toContain(jaWrong.title);
   });
 
   it('translates a code family by prefix (BACKUP_*, PKCS12_*)', () => {
