@@ -279,7 +279,8 @@ export function defineAdminFlows(lang: Lang): void {
         await page.locator('[data-testid="task-backup"]').click();
         const dialog = page.locator('[data-testid="backup-dialog"]');
         await dialog.waitFor();
-        await waitFocus(page, '[data-testid="backup-dialog"] input');
+        // The dialog starts where the admin starts: choosing where the backup goes.
+        await waitFocus(page, '[data-testid="backup-dialog"] [data-testid="choose-destination"]');
         // Tab many times: focus never leaves the modal dialog.
         for (let i = 0; i < 12; i++) {
           await page.keyboard.press('Tab');

@@ -90,7 +90,10 @@ export interface AppSession {
 }
 
 /** Starts the bridge on a fresh data folder and opens the app page with the given OS locale. */
-export async function openApp(browser: Browser, options: { locale: 'en-US' | 'ja-JP'; dataDir?: string }): Promise<AppSession> {
+export async function openApp(
+  browser: Browser,
+  options: { locale: 'en-US' | 'ja-JP'; dataDir?: string; viewport?: { width: number; height: number }; deviceScaleFactor?: number },
+): Promise<AppSession> {
   const dataDir = options.dataDir ?? (await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-data-')));
   const files = await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-files-'));
   await mkdir(dataDir, { recursive: true });
@@ -112,7 +115,7 @@ export async function openApp(browser: Browser, options: { locale: 'en-US' | 'ja
   ref.bridge = bridge;
   // What the app's main process does: push fleetChanged when agents.json, the logs or CURRENT change.
   const watch = watchFleet(dataDir, (summary) => void bridge.emit('fleetChanged', summary), { intervalMs: 150 });
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, locale: options.locale, deviceScaleFactor: 1, reducedMotion: 'reduce' });
+  const context = await browser.newContext({ viewport: options.viewport ?? { width: 1280, height: 860 }, locale: options.locale, deviceScaleFactor: options.deviceScaleFactor ?? 1, reducedMotion: 'reduce' });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: bridge.url });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
