@@ -84,3 +84,14 @@ export function baseName(path: string): string {
   const parts = path.split(/[\\/]/);
   return parts[parts.length - 1] || path;
 }
+
+/**
+ * The local offset from UTC at `date`, named the way Windows names time zones: "UTC+09:00".
+ * Shown next to local times so an admin comparing with another server's logs knows the zone.
+ */
+export function utcOffsetLabel(date: Date = new Date()): string {
+  const minutes = -date.getTimezoneOffset();
+  const sign = minutes < 0 ? '-' : '+';
+  const abs = Math.abs(minutes);
+  return `UTC${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}

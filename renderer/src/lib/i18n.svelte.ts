@@ -22,6 +22,6 @@ export function setLanguage(language: Language): void {
 }
 
 /** A translated label for a value that comes from agents (a reason or a message kind), or the value itself. */
-export function label(group: 'reasons' | 'messageKinds', value: string): string {
+export function label(group: 'reasons' | 'messageKinds' | 'reasonDetails', value: string): string {
   return translator.lookup(locale.language, `${group}.${value}`) ?? value;
 }
