@@ -8,8 +8,9 @@
  */
 import lockfile from 'proper-lockfile';
 import { join } from 'node:path';
+import { stat, utimes } from 'node:fs/promises';
 import { wrongState } from '../errors.js';
-import { ensureDataDir } from './store.js';
+import { ensureDataDir, removeUnusedDataDir } from './store.js';
 import { pathIdentity } from './durable-fs.js';
 
 const STALE_MS = 5_000;
@@ -24,7 +25,8 @@ export async function withStoreLock<T>(dataDir: string, work: (guard: LockGuard)
   let compromised: Error | null = null;
   // Every writer comes through here: the folder is created if needed, and taken back for
   // administrators, once per change (the lock file lives inside it).
-  await ensureDataDir(dataDir);
+  const created = await ensureDataDir(dataDir);
+  await ageLockFromTheFuture(join(dataDir, LOCK_NAME));
   try {
     release = await lockfile.lock(dataDir, {
       lockfilePath: join(dataDir, LOCK_NAME),
@@ -53,11 +55,29 @@ export async function withStoreLock<T>(dataDir: string, work: (guard: LockGuard)
     if (compromised || ours === null || pathIdentity(lockPath) !== ours)
       throw wrongState('STORE_LOCK_LOST', 'The store lock was taken away while this command ran (another program, or the lock folder was removed). Nothing was changed; run the command again.');
   };
+  let failed = false;
   try {
     return await work(guard);
+  } catch (error) {
+    failed = true;
+    throw error;
   } finally {
     // Never release a lock folder another process made after taking ours over: that would
     // remove its lock. (proper-lockfile's refresh notices the takeover and stops by itself.)
     if (!compromised && pathIdentity(lockPath) === ours) await release().catch(() => undefined);
+    // A refused operation on a new --data-dir leaves no empty store behind.
+    if (failed && created.length > 0) await removeUnusedDataDir(created);
   }
+}
+
+/**
+ * proper-lockfile calls a lock stale when its time is older than STALE_MS; one dated in the
+ * future (the clock was set back, or a copied folder) would never be, and would block every
+ * write forever. A live holder refreshes it to its own "now" on this same clock every
+ * UPDATE_MS, so a time more than STALE_MS ahead cannot be a live holder's: date it back so
+ * the usual takeover applies.
+ */
+async function ageLockFromTheFuture(lockPath: string): Promise<void> {
+  const info = await stat(lockPath).catch(() => null);
+  if (info && info.mtimeMs > Date.now() + STALE_MS) await utimes(lockPath, new Date(0), new Date(0)).catch(() => undefined);
 }

@@ -15,8 +15,8 @@
  * generations are never deleted, so no key the admin had is lost. Writers hold the
  * inter-process lock (lock.ts); readers need none.
  */
-import { mkdir, readFile, readdir, rm, stat, appendFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, readdir, rm, rmdir, stat, appendFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { CertManagerError, usageError, wrongState } from '../errors.js';
@@ -24,6 +24,8 @@ import { IsoTime } from '../api/schemas.js';
 import { privateKeyFromPem } from '../pki/keys.js';
 import { pathIdentity, renameWithRetry, syncDirectory, tempSibling, writeFileDurable, removeStaleTemporaries } from './durable-fs.js';
 import { restrictToAdministrators } from './permissions.js';
+import { destroyReplacedKeys } from './retired-keys.js';
+import { openKeyAtRest, protectKeyAtRest } from '../platform/dpapi.js';
 
 const Base64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/);
 
@@ -86,8 +88,18 @@ export async function readStore(dataDir: string): Promise<StoreSnapshot | null> 
   try {
     pointer = (await readFile(paths.current, 'utf8')).trim();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    // No pointer but committed generations: the pointer was lost (deleted by hand, a cleaner,
+    // a bad copy), not a store that never had a certificate. Reporting it as empty would let
+    // -g make an unrelated v1 that no agent trusts; the generations may hold the key they do.
+    const newest = await newestCompleteGeneration(dataDir);
+    if (newest === null) return null;
+    throw new CertManagerError(
+      'internal',
+      'STORE_DAMAGED',
+      `The certificate store is damaged (CURRENT is missing, but ${generationName(newest)} exists). Restore the newest backup with -r <password> <backup.zip>, or write "${generationName(newest)}" into ${paths.current}.`,
+      { generation: generationName(newest) },
+    );
   }
   const match = GENERATION_PATTERN.exec(pointer);
   if (!match) throw damaged('CURRENT does not name a generation');
@@ -125,37 +137,89 @@ export async function loadPrivateKey(snapshot: StoreSnapshot): Promise<KeyObject
     throw error;
   }
   try {
-    return privateKeyFromPem(pem);
+    return privateKeyFromPem(await openKeyAtRest(pem.toString('utf8')));
   } catch (error) {
     // The store's own key, not an input file: a restore must be able to replace it.
     throw damaged('the private key cannot be read', error);
   }
 }
 
-/** Creates the data folder (administrators only) if it does not exist yet. */
+/**
+ * The file that says "this folder is a CertificateManager store". A folder is taken for
+ * administrators only (and on Windows, owned by them) only when it has this marker, is empty,
+ * or is recognisably a store made before the marker existed.
+ */
+export const STORE_MARKER = 'CERTIFICATEMANAGER-STORE';
+const MARKER_TEXT = 'This folder is a CertificateManager certificate store. Do not delete or move it: every agent trusts the key inside.\n';
+
 /**
  * Creates the data folder if needed, and (re)applies administrators-only permissions on every
  * change: a folder someone else created beforehand, or loosened later, is taken back.
+ * Returns the folders it created, outermost first, so a refused operation can take them away.
  */
-export async function ensureDataDir(dataDir: string): Promise<void> {
-  const existed = await stat(dataDir).then((s) => s.isDirectory(), () => false);
-  if (!existed) await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  else await assertOwnFolder(dataDir);
+export async function ensureDataDir(dataDir: string): Promise<string[]> {
+  const info = await stat(dataDir).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return null;
+    throw error;
+  });
+  let created: string[] = [];
+  if (info && !info.isDirectory())
+    throw usageError('DATA_DIR_NOT_FOLDER', `${dataDir} is a file, not a folder. Check --data-dir (or CERTIFICATEMANAGER_DATA_DIR) and give a folder.`);
+  if (!info) {
+    const first = await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    created = first ? foldersFrom(first, dataDir) : [];
+  } else await assertOwnFolder(dataDir);
+  await writeFile(join(dataDir, STORE_MARKER), MARKER_TEXT, { flag: 'wx', mode: 0o644 }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EEXIST') throw error;
+  });
   await restrictToAdministrators(dataDir, 'directory');
+  return created;
+}
+
+/** `first`, then each folder below it down to `last` (what one recursive mkdir made). */
+function foldersFrom(first: string, last: string): string[] {
+  const out = [last];
+  for (let dir = dirname(last); dir.length >= first.length && dir !== dirname(dir); dir = dirname(dir)) out.unshift(dir);
+  return out;
+}
+
+/**
+ * Undoes ensureDataDir for an operation that was refused on a new folder: the marker and the
+ * empty folders it or the operation made. Only empty folders go (rmdir), so nothing else can.
+ */
+export async function removeUnusedDataDir(created: string[]): Promise<void> {
+  const dataDir = created.at(-1);
+  if (!dataDir) return;
+  const names = await readdir(dataDir).catch(() => null);
+  if (!names || names.some((n) => n !== STORE_MARKER && n !== 'backups' && n !== GENERATIONS)) return;
+  for (const n of ['backups', GENERATIONS]) await rmdir(join(dataDir, n)).catch(() => undefined);
+  await rm(join(dataDir, STORE_MARKER), { force: true });
+  for (const dir of [...created].reverse()) if (!(await rmdir(dir).then(() => true, () => false))) return;
 }
 
 /** What this product writes at the top of its data folder. */
-const OWN_NAMES = new Set([CURRENT, GENERATIONS, 'store.lock', 'settings.json', 'backups', 'audit.log', 'fleet']);
+const OWN_NAMES = new Set([CURRENT, GENERATIONS, STORE_MARKER, 'store.lock', 'settings.json', 'backups', 'audit.log', 'fleet']);
 
 /**
  * Taking a folder for administrators only changes its owner and drops inherited permissions
  * (on Windows). A mistyped --data-dir (C:\ProgramData, a share, a home folder) must not get
- * that: an existing folder is used only when it is empty or already a data folder.
+ * that: an existing folder is used only when it is empty, carries the marker, or is a store
+ * made before the marker (recognised by its generations, not by a name any folder may have).
  */
 async function assertOwnFolder(dataDir: string): Promise<void> {
   const names = await readdir(dataDir).catch(() => [] as string[]);
-  if (names.length === 0 || names.some((n) => OWN_NAMES.has(n) || (n.startsWith('.CURRENT.') && n.endsWith('.tmp')))) return;
+  if (names.length === 0 || names.includes(STORE_MARKER)) return;
+  if (names.every((n) => OWN_NAMES.has(n) || (n.startsWith('.CURRENT.') && n.endsWith('.tmp'))) && (await looksLikeStore(dataDir, names))) return;
   throw usageError('DATA_DIR_NOT_OURS', `${dataDir} holds other files and is not a CertificateManager data folder. Check --data-dir, or choose a new or empty folder.`);
+}
+
+/** A store without the marker: it has a generation with a state file, or only our settings. */
+async function looksLikeStore(dataDir: string, names: string[]): Promise<boolean> {
+  if (names.includes(GENERATIONS) && (await newestCompleteGeneration(dataDir)) !== null) return true;
+  // The app saves its settings before the first certificate exists.
+  if (names.every((n) => n === 'settings.json' || n === 'store.lock' || n === 'audit.log') && names.includes('settings.json'))
+    return readFile(join(dataDir, 'settings.json'), 'utf8').then((t) => { const v: unknown = JSON.parse(t); return typeof v === 'object' && v !== null && !Array.isArray(v); }, () => false);
+  return false;
 }
 
 /**
@@ -205,7 +269,7 @@ export async function commitStore(dataDir: string, base: StoreSnapshot | null | 
   let committed = false;
   try {
     await restrictToAdministrators(folder, 'directory');
-    await writeFileDurable(join(folder, 'key.pem'), next.privateKeyPem, 0o600);
+    await writeFileDurable(join(folder, 'key.pem'), await protectKeyAtRest(next.privateKeyPem), 0o600);
     await restrictToAdministrators(join(folder, 'key.pem'), 'file');
     await writeFileDurable(join(folder, 'state.json'), JSON.stringify(next.state, null, 2) + '\n', 0o600);
     await syncDirectory(folder);
@@ -227,7 +291,17 @@ export async function commitStore(dataDir: string, base: StoreSnapshot | null | 
     if (ours !== null && pathIdentity(folder) === ours) await rm(folder, { recursive: true, force: true });
     throw error;
   }
+  // Past the commit point: the keys this commit (or an earlier, interrupted one) replaced go.
+  // Best effort, like the audit line: a failure here must not report the commit as failed.
+  await destroyReplacedKeys(paths.generations, { generation, state: next.state }).catch(() => undefined);
   return { dataDir, generation, state: next.state };
+}
+
+/** The highest generation that holds a state file (an interrupted commit leaves none). */
+async function newestCompleteGeneration(dataDir: string): Promise<number | null> {
+  const generations = (await existingGenerations(dataDir)).sort((a, b) => b - a);
+  for (const n of generations) if (await stat(join(storePaths(dataDir).generation(n), 'state.json')).then((s) => s.isFile(), () => false)) return n;
+  return null;
 }
 
 async function existingGenerations(dataDir: string): Promise<number[]> {

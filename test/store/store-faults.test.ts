@@ -68,17 +68,18 @@ describe('the store under faults', () => {
     expect((await getStatus(dataDir)).current?.version).toBe(1);
   });
 
-  it('without CURRENT, a new -g keeps every old generation (they may hold the only copy of a key)', async () => {
+  it('without CURRENT, the store is damaged, not empty: -g refuses and changes nothing; -r repairs it', async () => {
     const dataDir = await newStore('pointer-lost');
-    await renewCertificate(ctx(dataDir), { password: `${pw} 2`, keySize: 2048 });
-    const oldKey = await readFile(join(dataDir, 'generations', 'gen-000002', 'key.pem'));
+    const renewed = await renewCertificate(ctx(dataDir), { password: `${pw} 2`, keySize: 2048 });
+    const key = await readFile(join(dataDir, 'generations', 'gen-000002', 'key.pem'));
     await rm(join(dataDir, 'CURRENT'));
-    expect((await getStatus(dataDir)).hasCertificate).toBe(false);
-    await generateCertificate(ctx(dataDir), { password: pw, keySize: 2048 });
-    const generations = await readdir(join(dataDir, 'generations'));
-    expect(generations.sort()).toEqual(['gen-000001', 'gen-000002', 'gen-000003']);
-    expect(await readFile(join(dataDir, 'generations', 'gen-000002', 'key.pem'))).toEqual(oldKey);
-    expect((await readStore(dataDir))!.generation).toBe(3);
+    await expect(getStatus(dataDir)).rejects.toMatchObject({ kind: 'internal', code: 'STORE_DAMAGED', message: expect.stringContaining('-r') });
+    await expect(generateCertificate(ctx(dataDir), { password: pw, keySize: 2048 })).rejects.toMatchObject({ code: 'STORE_DAMAGED' });
+    expect((await readdir(join(dataDir, 'generations'))).sort()).toEqual(['gen-000001', 'gen-000002']);
+    expect(await readFile(join(dataDir, 'generations', 'gen-000002', 'key.pem'))).toEqual(key);
+    // The repair step it names: restore the newest backup.
+    await restoreCertificate(ctx(dataDir), { path: renewed.backupPath, password: `${pw} 2`, exportable: true });
+    expect((await getStatus(dataDir)).current?.version).toBe(2);
   });
 
   it('a store key that no longer reads can be replaced by a restore; renew says to restore', async () => {
@@ -90,9 +91,12 @@ describe('the store under faults', () => {
     await expect(renewCertificate(ctx(dataDir), { password: `${pw} 2`, keySize: 2048 })).rejects.toMatchObject({ code: 'STORE_DAMAGED', message: expect.stringContaining('-r') });
     const restored = await restoreCertificate(ctx(dataDir), { path: zip, password: pw, exportable: true });
     expect(restored.hasCertificate).toBe(true);
-    await renewCertificate(ctx(dataDir), { password: `${pw} 2`, keySize: 2048 });
-    // The damaged generation is kept, untouched, beside the new ones.
+    // The damaged generation is kept, untouched, beside the new one...
     expect((await readFile(keyFile, 'utf8')).length).toBe(200);
+    // ...until a renewal replaces its certificate: then its key, like every replaced key, goes.
+    await renewCertificate(ctx(dataDir), { password: `${pw} 2`, keySize: 2048 });
+    await expect(readFile(keyFile)).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await readFile(join(dataDir, 'generations', 'gen-000001', 'state.json'), 'utf8')).toContain('certificateDer');
   });
 
   it('a --data-dir that names a folder with other files is refused, and its permissions are left alone', async () => {

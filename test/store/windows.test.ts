@@ -30,6 +30,18 @@ vi.mock('../../core/store/permissions.js', async (importOriginal) => {
   };
 });
 
+// DPAPI is Windows' own: stood in for by a reversible transform behind the real runner seam, so
+// the store's Windows path (protect on write, open on read) runs whole on Linux.
+vi.mock('../../core/platform/dpapi.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../core/platform/dpapi.js')>();
+  const run = async (_file: string, _args: string[], stdin: string) => Buffer.from(Buffer.from(stdin, 'base64').map((b) => b ^ 0x5a)).toString('base64');
+  return {
+    ...real,
+    protectKeyAtRest: (pem: string) => real.protectKeyAtRest(pem, { platform: process.platform, run }),
+    openKeyAtRest: (text: string) => real.openKeyAtRest(text, { platform: process.platform, run }),
+  };
+});
+
 vi.mock('node:fs/promises', async (importOriginal) => {
   const real = await importOriginal<typeof import('node:fs/promises')>();
   const rename = vi.fn(async (from: string, to: string) => {
