@@ -1,14 +1,14 @@
 /** Turns the store's current key and certificate into a backup zip (shared by -b, -g and -c). */
 import type { KeyObject } from 'node:crypto';
-import { join } from 'node:path';
-import { mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { encodePkcs12 } from '../pki/pkcs12/index.js';
 import { describeCertificate, friendlyNameFor } from '../pki/inspect.js';
 import { buildBackupZip } from '../backup/write.js';
 import type { History } from '../backup/format.js';
 import type { StoreState } from '../store/store.js';
 import { storePaths } from '../store/store.js';
-import { replaceFileAtomically } from '../store/durable-fs.js';
+import { renameWithRetry, replaceFileAtomically, syncDirectory } from '../store/durable-fs.js';
 
 export interface BackupMaterial {
   privateKey: KeyObject;
@@ -29,20 +29,58 @@ export async function buildBackup(material: BackupMaterial, password: string, op
   return { zip, fingerprintSha256: info.fingerprintSha256 };
 }
 
-/** The automatic backup kept in the data folder after generate and renew. */
+/**
+ * The automatic backup kept in the data folder after generate and renew. It is written before
+ * the commit (there is never a key without a backup) under a name that says it is not (yet)
+ * the installed key: "<stamp>-renewed-<fp>.zip.uncommitted". Only after the commit does it get
+ * its real name (publishAutomaticBackup). A kill in between leaves a file no admin can take for
+ * the backup of the installed certificate; the next change sorts it out (tidyAutomaticBackups).
+ */
+export const UNCOMMITTED = '.uncommitted';
+
 export async function writeAutomaticBackup(dataDir: string, zip: Buffer, fingerprintSha256: string, now: Date, reason: 'generated' | 'renewed'): Promise<string> {
   const folder = storePaths(dataDir).backups;
   await mkdir(folder, { recursive: true, mode: 0o700 });
   const stamp = now.toISOString().replace(/[:.]/g, '-');
-  const path = join(folder, `${stamp}-${reason}-${fingerprintSha256.slice(0, 16)}.zip`);
+  const path = join(folder, `${stamp}-${reason}-${fingerprintSha256.slice(0, 16)}.zip${UNCOMMITTED}`);
   await replaceFileAtomically(path, zip, 0o600);
   return path;
 }
 
 /**
+ * After the commit: the backup gets its real name, which is returned. This runs past the
+ * commit point, so it never fails the operation: if the rename fails, the pending name is
+ * returned and the next change renames it.
+ */
+export async function publishAutomaticBackup(pendingPath: string): Promise<string> {
+  const final = pendingPath.slice(0, -UNCOMMITTED.length);
+  try {
+    await renameWithRetry(pendingPath, final);
+  } catch {
+    return pendingPath;
+  }
+  await syncDirectory(dirname(final)).catch(() => undefined);
+  return final;
+}
+
+/**
+ * Run by every writer under the lock, before it changes anything: an uncommitted backup of
+ * the certificate that is installed (the kill came after the commit) gets its real name; any
+ * other one holds a key that was never installed, and goes.
+ */
+export async function tidyAutomaticBackups(dataDir: string, currentFingerprintSha256: string | null): Promise<void> {
+  const folder = storePaths(dataDir).backups;
+  const names = await readdir(folder).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.endsWith(`.zip${UNCOMMITTED}`))) {
+    const fp = /-([0-9a-f]{16})\.zip\.uncommitted$/.exec(name)?.[1];
+    if (fp && currentFingerprintSha256?.startsWith(fp)) await publishAutomaticBackup(join(folder, name));
+    else await rm(join(folder, name), { force: true });
+  }
+}
+
+/**
  * For a commit that failed after the automatic backup was written: that backup holds a key
- * that was never installed, and left behind it would be the newest "renewed" backup in the
- * folder. Removes it, then rethrows the commit's error.
+ * that was never installed. Removes it, then rethrows the commit's error.
  */
 export function withoutBackup(backupPath: string): (error: unknown) => Promise<never> {
   return async (error) => {

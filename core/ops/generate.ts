@@ -6,7 +6,7 @@ import { createSelfSignedCertificate, DEFAULT_VALIDITY_DAYS } from '../pki/certi
 import { withStoreLock } from '../store/lock.js';
 import { appendAudit, commitStore, readStore, type StoreState } from '../store/store.js';
 import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
-import { buildBackup, withoutBackup, writeAutomaticBackup } from './backup-writer.js';
+import { buildBackup, publishAutomaticBackup, tidyAutomaticBackups, withoutBackup, writeAutomaticBackup } from './backup-writer.js';
 import { getStatus } from './status.js';
 import { checkGeneration } from './validate-generation.js';
 
@@ -25,6 +25,7 @@ export async function generateCertificate(context: OperationContext, request: Ge
     if (await readStore(dataDir))
       throw wrongState('CERTIFICATE_EXISTS', 'A server authentication certificate exists already. Use -c <new password> to renew it, or -r to restore a backup over it.');
     assertNewPassword(request.password);
+    await tidyAutomaticBackups(dataDir, null);
     const now = nowOf(context);
     report('generating-key', 0.05);
     const { privateKey } = await generateRsaKeyPair(request.keySize ?? DEFAULT_KEY_SIZE);
@@ -40,9 +41,10 @@ export async function generateCertificate(context: OperationContext, request: Ge
     const backup = await buildBackup({ privateKey, state }, request.password, { iterations: context.iterations, now });
     report('writing', 0.9);
     // The backup is on disk before the certificate is: there is never a key without one.
-    const backupPath = await writeAutomaticBackup(dataDir, backup.zip, backup.fingerprintSha256, now, 'generated');
-    const checkedGeneration = await checkGeneration(state, privateKey, now).catch(withoutBackup(backupPath));
-    await commitStore(dataDir, null, checkedGeneration, guard).catch(withoutBackup(backupPath));
+    const pendingBackup = await writeAutomaticBackup(dataDir, backup.zip, backup.fingerprintSha256, now, 'generated');
+    const checkedGeneration = await checkGeneration(state, privateKey, now).catch(withoutBackup(pendingBackup));
+    await commitStore(dataDir, null, checkedGeneration, guard).catch(withoutBackup(pendingBackup));
+    const backupPath = await publishAutomaticBackup(pendingBackup);
     await appendAudit(dataDir, { action: 'generate', fingerprintSha256: backup.fingerprintSha256 });
     report('done', 1);
     return { status: await getStatus(dataDir), backupPath };

@@ -6,11 +6,11 @@
 import type { StoreStatus } from '../api/schemas.js';
 import { DEFAULT_KEY_SIZE, generateRsaKeyPair, type KeySize } from '../pki/keys.js';
 import { commonNameOf, createSelfSignedCertificate, DEFAULT_VALIDITY_DAYS } from '../pki/certificate.js';
-import { parseCertificate } from '../pki/inspect.js';
+import { fingerprintSha256, parseCertificate } from '../pki/inspect.js';
 import { withStoreLock } from '../store/lock.js';
 import { appendAudit, commitStore, loadPrivateKey, requireCertificate, type StoreState } from '../store/store.js';
 import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
-import { buildBackup, withoutBackup, writeAutomaticBackup } from './backup-writer.js';
+import { buildBackup, publishAutomaticBackup, tidyAutomaticBackups, withoutBackup, writeAutomaticBackup } from './backup-writer.js';
 import { rotationStatementFor } from './rotation-hook.js';
 import { getStatus } from './status.js';
 import { checkGeneration } from './validate-generation.js';
@@ -31,8 +31,9 @@ export async function renewCertificate(context: OperationContext, request: Renew
     report('checking', 0);
     const base = await requireCertificate(dataDir);
     assertNewPassword(request.password);
-    const now = nowOf(context);
     const oldDer = Buffer.from(base.state.current.certificateDer, 'base64');
+    await tidyAutomaticBackups(dataDir, fingerprintSha256(oldDer));
+    const now = nowOf(context);
     const oldCert = parseCertificate(oldDer);
     const commonName = commonNameOf(oldDer);
     const oldBits = oldCert.publicKey.asymmetricKeyDetails?.modulusLength ?? DEFAULT_KEY_SIZE;
@@ -56,9 +57,10 @@ export async function renewCertificate(context: OperationContext, request: Renew
     report('protecting-key', 0.5);
     const backup = await buildBackup({ privateKey, state }, request.password, { iterations: context.iterations, now });
     report('writing', 0.9);
-    const backupPath = await writeAutomaticBackup(dataDir, backup.zip, backup.fingerprintSha256, now, 'renewed');
-    const checkedGeneration = await checkGeneration(state, privateKey, now).catch(withoutBackup(backupPath));
-    await commitStore(dataDir, base, checkedGeneration, guard).catch(withoutBackup(backupPath));
+    const pendingBackup = await writeAutomaticBackup(dataDir, backup.zip, backup.fingerprintSha256, now, 'renewed');
+    const checkedGeneration = await checkGeneration(state, privateKey, now).catch(withoutBackup(pendingBackup));
+    await commitStore(dataDir, base, checkedGeneration, guard).catch(withoutBackup(pendingBackup));
+    const backupPath = await publishAutomaticBackup(pendingBackup);
     await appendAudit(dataDir, { action: 'renew', fingerprintSha256: backup.fingerprintSha256, version });
     report('done', 1);
     return { status: await getStatus(dataDir), backupPath };
