@@ -33,7 +33,20 @@ Options (anywhere on the line):
   -h, --help            This text
   --version             The version
 
-A password of "-" is read from standard input, so it stays out of process lists and logs.
+Passwords for new backups (-g, -c, -b) are 8 to 1024 characters long, counted as
+characters (パスワード is 5). A password of "-" is read from standard input, so it stays out
+of process lists and logs; at a console it is asked for without echo, and a new one (-g, -c)
+is asked twice.
+
+-re ("not exportable") means: this tool will not write the private key out again (-b and the
+app's Backup refuse). It is not a hardware or OS guarantee: an administrator of this machine
+can still read the key file. At rest the key is protected by administrators-only permissions
+(mode 0600 under a 0700 folder on Linux, readable by root and the folder's owner); on Windows it
+is also encrypted with DPAPI in machine scope (readable only by programs on this machine).
+Keep the backup you restored from: it is the only way to move this key to another server.
+
+The data folder is marked by a CERTIFICATEMANAGER-STORE file. An existing folder is used only
+when it is empty, has that file, or is a store made by an earlier version.
 
 What -r keeps: the certificate, its key and the CA chain that came with it (a .pfx exported with
 its certification path); every later -b writes the chain too. Before a restore, -g or -c
@@ -54,10 +67,12 @@ Examples:
 
 Exit codes:
   0  done
-  1  anything else (disk full, access denied, unexpected error)
-  2  usage: the command line is wrong
+  1  anything else (disk full, read-only media, access denied, a damaged store,
+     unexpected error)
+  2  usage: the command line is wrong (or --data-dir is not a usable folder)
   3  wrong password
-  4  input file unreadable, damaged, hostile or unusable
+  4  input file unreadable, damaged (also a damaged certificate in its chain), hostile or
+     unusable; a path that does not exist or is not a file/folder as needed
   5  wrong state: no certificate yet, one exists already, key not exportable,
      or the store is locked by another certificatemanager
 `;

@@ -15,6 +15,10 @@ import { resolveDataDir } from '../store/paths.js';
 import type { OperationContext } from '../ops/context.js';
 import type { ProgressEvent } from '../api/schemas.js';
 import { parseArguments, type Command } from './parse.js';
+// Small and needed on every error path: what the OS threw, and no password in any message.
+import { fileSystemError } from './fs-errors.js';
+import { withoutPasswords } from './redact.js';
+import type { NEW_PASSWORD_PURPOSE } from './console-password.js';
 
 /** A key size from the command line, checked by the key module (loaded only for -g and -c). */
 async function keySizeOf(bits: number | undefined) {
@@ -45,39 +49,19 @@ export function packageVersion(): string {
   return 'unknown';
 }
 
+/** Reads one line from standard input for a password given as "-". */
 /**
  * At a console, "-" asks for the password without echoing it (so it is neither on the command
- * line nor on the screen); piped or redirected input is read as one line.
+ * line nor on the screen), twice for a new one; piped or redirected input is read as one line.
  */
-async function promptHidden(stdin: Readable & { setRawMode(mode: boolean): unknown }, stderr: Writable): Promise<string> {
-  stderr.write('Password: ');
-  stdin.setRawMode(true);
-  // Decoded as a stream: a character typed through an IME or pasted can arrive split in two reads.
-  stdin.setEncoding('utf8');
-  stdin.resume();
-  let typed = '';
-  try {
-    for await (const chunk of stdin) {
-      for (const char of chunk as string) {
-        if (char === '\r' || char === '\n') return typed;
-        if (char === '\u0003') throw usageError('CANCELLED', 'Cancelled.');
-        if (char === '\u007f' || char === '\b') typed = Array.from(typed).slice(0, -1).join(''); // one character, not half an emoji
-        else if (typed.length < 1024) typed += char;
-      }
-    }
-    return typed;
-  } finally {
-    stdin.setRawMode(false);
-    stdin.pause();
-    stderr.write('\n');
-  }
-}
-
-/** Reads one line from standard input for a password given as "-". */
-async function readPasswordFromStdin(stdin: Readable, stderr: Writable): Promise<string> {
+async function readPasswordFromStdin(stdin: Readable, stderr: Writable, newFor?: keyof typeof NEW_PASSWORD_PURPOSE): Promise<string> {
   const tty = stdin as Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown };
   if (tty.isTTY && typeof tty.setRawMode === 'function') {
-    const typed = await promptHidden(tty as Readable & { setRawMode(mode: boolean): unknown }, stderr);
+    // Loaded only when someone types at a console.
+    const { promptHidden, promptNewPassword } = await import('./console-password.js');
+    type ConsoleInput = Parameters<typeof promptHidden>[0];
+    if (newFor) return promptNewPassword(tty as ConsoleInput, stderr, newFor);
+    const typed = await promptHidden(tty as ConsoleInput, stderr);
     if (!typed) throw usageError('EMPTY_PASSWORD', 'No password was typed. Type the password, or give it on the command line.');
     return typed;
   }
@@ -119,14 +103,24 @@ export function passwordFromBytes(bytes: Buffer): string {
  * swapped: say so, and quote neither.
  */
 function refuseSwappedArguments(command: Command): void {
+  // "-b backup.zip <password>": the zip names the destination, so it may not exist yet. A
+  // destination that is not a .zip is refused here, before any message could quote it.
+  if (command.name === 'backup' && !/\.zip$/i.test(command.outPath)) {
+    if (/\.zip$/i.test(command.password)) throw usageError('ARGUMENTS_SWAPPED', 'The password comes first, then the file: certificatemanager -b <password> <backup.zip>.');
+    throw usageError('OUTPUT_NOT_ZIP', 'The backup destination (the last argument) must be a .zip file, for example C:\\backup\\a.zip. The password comes first.');
+  }
   if (command.name !== 'restore' && command.name !== 'verify-backup') return;
+  // A file that does not exist and does not even look like a backup may be the password.
+  if (command.password !== '-' && !existsSync(command.path) && !/\.(zip|pfx|p12)$/i.test(command.path))
+    throw usageError('BACKUP_NOT_FOUND', 'The backup file was not found (its name is not shown: it may be the password in the wrong place). The password comes first, then the .zip, .pfx or .p12 file.');
   if (command.password === '-' || existsSync(command.path) || !existsSync(command.password)) return;
   const usage = command.name === 'restore' ? (command.exportable ? '-r' : '-re') : 'verify-backup';
   throw usageError('ARGUMENTS_SWAPPED', `The password comes first, then the file: certificatemanager ${usage} <password> <backup>.`);
 }
 
 async function resolvePasswords(command: Command, stdin: Readable, stderr: Writable): Promise<Command> {
-  if ('password' in command && command.password === '-') return { ...command, password: await readPasswordFromStdin(stdin, stderr) };
+  const newFor = command.name === 'generate' ? 'generate' : command.name === 'renew' ? 'renew' : undefined;
+  if ('password' in command && command.password === '-') return { ...command, password: await readPasswordFromStdin(stdin, stderr, newFor) };
   return command;
 }
 
@@ -144,12 +138,15 @@ const STEP_WORDS: Record<ProgressEvent['step'], string> = {
 
 export async function runCli(argv: string[], io: CliIo): Promise<number> {
   let json = false;
+  let passwords: string[] = [];
   const out = (text: string) => io.stdout.write(text.endsWith('\n') ? text : text + '\n');
   try {
     const invocation = parseArguments(argv);
     json = invocation.json;
+    if ('password' in invocation.command) passwords = [invocation.command.password];
     refuseSwappedArguments(invocation.command);
     const command = await resolvePasswords(invocation.command, io.stdin, io.stderr);
+    if ('password' in command) passwords = [command.password];
     const dataDir = resolveDataDir(invocation.dataDir, { platform: process.platform, env: io.env, isRoot: typeof process.getuid === 'function' && process.getuid() === 0 });
     // Progress goes to stderr only when a person is watching; scripts get clean output.
     const interactive = !json && (io.stderr as { isTTY?: boolean }).isTTY === true;
@@ -232,7 +229,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return await (await import('./fleet-commands.js')).runFleetCommand(command, { dataDir, json, io, out });
     }
   } catch (error) {
-    const e: CertManagerError = toCertManagerError(error);
+    const e: CertManagerError = withoutPasswords(toCertManagerError(fileSystemError(error) ?? error), passwords);
     io.stderr.write(`certificatemanager: ${e.message.split('\n')[0]}\n`);
     if (json) io.stdout.write(JSON.stringify({ error: { kind: e.kind, code: e.code, message: e.message } }) + '\n');
     if (e.kind === 'internal' && io.env['CERTIFICATEMANAGER_DEBUG']) io.stderr.write(String((e.cause as Error)?.stack ?? e.stack) + '\n');

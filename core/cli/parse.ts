@@ -77,6 +77,10 @@ export function parseArguments(argv: readonly string[]): Invocation {
   const dataDir = options.get('--data-dir');
   const done = (command: Command): Invocation => ({ command, dataDir, json });
   if (flags.has('--version')) return done({ name: 'version' });
+  // "-b <password> -h" is a command with a stray flag (or a file named "-h"), not a request for
+  // help: printing help and exiting 0 would tell a script that the backup was made.
+  if ((flags.has('--help') || flags.has('-h')) && words.length > 1 && PASSWORD_VERBS.has(words[0]!.toLowerCase()))
+    throw usageError('HELP_IN_COMMAND', `-h/--help cannot be part of ${words[0]!.toLowerCase()}; nothing was done. Run certificatemanager --help on its own, or give the file as ./-h.`);
   if (flags.has('--help') || flags.has('-h') || words[0] === 'help' || words[0] === '/?') return done({ name: 'help', topic: words[0] === 'help' ? words[1] : words[0] });
   if (words.length === 0) return done({ name: 'help' });
 

@@ -26,8 +26,17 @@ export const nowOf = (context: OperationContext) => (context.now ? context.now()
 export const MIN_NEW_PASSWORD_LENGTH = 8;
 
 /** A password that will protect a new backup: long enough to be worth stretching. */
+export const MAX_NEW_PASSWORD_LENGTH = 1024;
+
+/**
+ * Lengths are counted in characters as a person counts them (code points): "パスワード" is 5,
+ * and an emoji is 1, not the 2 UTF-16 units JavaScript's .length would say.
+ */
+export const passwordLength = (password: string) => Array.from(password).length;
+
 export function assertNewPassword(password: string): void {
-  if (password.length < MIN_NEW_PASSWORD_LENGTH)
+  if (passwordLength(password) < MIN_NEW_PASSWORD_LENGTH)
     throw usageError('PASSWORD_TOO_SHORT', `The backup password must be at least ${MIN_NEW_PASSWORD_LENGTH} characters long. Choose a longer password.`, { min: MIN_NEW_PASSWORD_LENGTH });
-  if (password.length > 1024) throw usageError('PASSWORD_TOO_LONG', 'The backup password is longer than 1024 characters. Choose a shorter password.');
+  if (passwordLength(password) > MAX_NEW_PASSWORD_LENGTH)
+    throw usageError('PASSWORD_TOO_LONG', `The backup password is longer than ${MAX_NEW_PASSWORD_LENGTH} characters. Choose a shorter password.`, { max: MAX_NEW_PASSWORD_LENGTH });
 }

@@ -6,6 +6,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { BIN, cli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 import { storeWithCertificate } from '../helpers/fixtures.js';
@@ -19,7 +20,7 @@ interface Session {
 }
 
 /** Runs the CLI under a pty; each time `prompt` appears, types the next of `keystrokes`. */
-function atConsole(args: string[], keystrokes: (string | Buffer)[][], prompt = 'Password: '): Promise<Session> {
+function atConsole(args: string[], keystrokes: (string | Buffer)[][], prompt: string | RegExp = 'Password: '): Promise<Session> {
   const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ');
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'dumb' };
   delete env['CERTIFICATEMANAGER_DATA_DIR'];
@@ -28,7 +29,8 @@ function atConsole(args: string[], keystrokes: (string | Buffer)[][], prompt = '
   let prompts = 0;
   child.stdout.on('data', (d: Buffer) => {
     output += d.toString();
-    while (output.split(prompt).length - 1 > prompts && prompts < keystrokes.length) {
+    const shown = () => (typeof prompt === 'string' ? output.split(prompt).length - 1 : (output.match(new RegExp(prompt.source, 'g')) ?? []).length);
+    while (shown() > prompts && prompts < keystrokes.length) {
       // Raw mode is set right after the prompt is written; give it a moment, as a person would.
       // Each piece is a separate write, 50 ms apart, like separate key presses.
       const pieces = keystrokes[prompts++]!;
@@ -84,5 +86,28 @@ describe.skipIf(!haveScript)('"-" at a console (under a real pty; skipped withou
     const session = await atConsole(['--data-dir', store, '-b', '-', join(root, 'empty.zip')], [['\r']]);
     expect(session.code, session.output).toBe(2);
     expect(session.output).toContain('No password was typed');
+  });
+
+  // Issue 10, finding 12: a new password is asked twice, and the prompt says what it protects.
+  const NEW_PROMPTS = /New backup password \(.*\): |Type the same password again to confirm: /;
+
+  it('-g - asks twice, saying what the password protects; two different answers change nothing (exit 2)', async () => {
+    const fresh = join(root, 'typo-store');
+    const session = await atConsole(['--data-dir', fresh, '-g', '-', '--key-size', '2048'], [['First-Password-1\r'], ['First-Passwort-1\r']], NEW_PROMPTS);
+    expect(session.code, session.output).toBe(2);
+    expect(session.output).toMatch(/New backup password \(protects the backup of the new private key; 8 to 1024 characters\): /);
+    expect(session.output).toContain('Type the same password again to confirm: ');
+    expect(session.output).toContain('not the same');
+    expect(session.output).not.toContain('First-Pass');
+    expect(existsSync(fresh)).toBe(false);
+  });
+
+  it('-c - asks twice; the same password both times renews, and that password opens the automatic backup', async () => {
+    const session = await atConsole(['--data-dir', store, '-c', '-', '--key-size', '2048', '--json'], [['Renewed-Secret-2026\r'], ['Renewed-Secret-2026\r']], NEW_PROMPTS);
+    expect(session.code, session.output).toBe(0);
+    expect(session.output).toContain('protects the backup of the renewed private key');
+    const backupPath = /"backupPath": "([^"]+)"/.exec(session.output)?.[1];
+    expect(backupPath).toBeTruthy();
+    expect((await cli(['verify-backup', 'Renewed-Secret-2026', backupPath!], { dataDir: store })).code).toBe(0);
   });
 });
