@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { runInProcess as cli } from './in-process.js';
 import { tempDir, snapshotTree } from '../helpers/temp.js';
 import { HELP } from '../../core/cli/help.js';
-import { STORE_MARKER } from '../../core/store/store.js';
+const STORE_MARKER = 'CERTIFICATEMANAGER-STORE';
 
 const pw = 'store guards password';
 let root: string;
