@@ -3,7 +3,7 @@
  * (in this process, real files in temp folders, real keys).
  */
 import { describe, expect, it, beforeAll } from 'vitest';
-import { chmod, mkdir, readFile, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runInProcess as cli } from './in-process.js';
