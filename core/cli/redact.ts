@@ -8,26 +8,6 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { CertManagerError } from '../errors.js';
 
 /**
- * Shorter pieces than this are ordinary words ("store", "backup") that messages use anyway;
- * the pieces a message really takes from a misplaced password are paths, checked whole below.
- */
-const PIECE = 8;
-
-/** Whether `text` contains `password` or any PIECE-character run of it (characters, not UTF-16 units). */
-export function showsPassword(text: string, password: string): boolean {
-  const chars = Array.from(password);
-  if (chars.length === 0) return false;
-  const size = Math.min(PIECE, chars.length);
-  const lower = text.toLowerCase();
-  for (let i = 0; i + size <= chars.length; i++) {
-    const piece = chars.slice(i, i + size).join('');
-    if (piece.trim().length === 0) continue;
-    if (lower.includes(piece.toLowerCase())) return true;
-  }
-  return false;
-}
-
-/**
  * The paths a password given in a file's place turns into (its resolved form and each folder
  * above it), down to the first that the working folder or the root already explains.
  */
@@ -42,9 +22,15 @@ function pathsMadeOf(password: string, cwd: string): string[] {
   return out;
 }
 
-/** Whether `text` shows `password`, a piece of it, or a path made of it. */
+/**
+ * Whether `text` shows `password` or a path made of it (a folder above it is a piece of it).
+ * Messages quote paths, never pieces of arguments otherwise, so this is what can leak; a
+ * check for every short run of the password would hide ordinary messages whenever the
+ * password contains an everyday word such as "password" or "store".
+ */
 export function revealsPassword(text: string, password: string, cwd = process.cwd()): boolean {
-  return showsPassword(text, password) || pathsMadeOf(password, cwd).some((p) => text.includes(p));
+  if (password === '') return false;
+  return text.includes(password) || pathsMadeOf(password, cwd).some((p) => text.includes(p));
 }
 
 /** The error as it may be shown: its own message, or one that names no path and no password. */

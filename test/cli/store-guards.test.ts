@@ -33,7 +33,7 @@ describe('4: nothing is written into the store through an alias of it', () => {
     const gen = (await readdir(join(store, 'generations')))[0]!;
     const before = await snapshotTree(store);
     for (const target of [join(link, 'generations', gen, 'key.pem'), join(parentLink, 'store', 'generations', gen, 'state.json'), join(link, 'CURRENT')]) {
-      for (const args of [['-e', target], ['-b', pw, target], ['-l', target]]) {
+      for (const args of [['-e', target], ['-b', pw, `${target}.zip`], ['-l', target]]) {
         const r = await cli(args, { dataDir: store });
         expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(4);
         expect(r.stderr).toContain('inside the certificate store');
