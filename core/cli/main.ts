@@ -148,14 +148,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const command = await resolvePasswords(invocation.command, io.stdin, io.stderr);
     if ('password' in command) passwords = [command.password];
     const dataDir = resolveDataDir(invocation.dataDir, { platform: process.platform, env: io.env, isRoot: typeof process.getuid === 'function' && process.getuid() === 0 });
-    // Progress is plain lines on stderr ("Checking..."), never carriage-return animation, and it
-    // is written whether or not stderr is a TTY: through the Windows console launcher the app
-    // may not see one even at a console (docs/console-entry-point.md), and in a scheduled
-    // task's log the lines say how far a command got. stdout stays clean for scripts; --json
-    // writes no progress at all.
+    // Progress goes to stderr only when a person is watching; scripts get clean output.
+    const interactive = !json && (io.stderr as { isTTY?: boolean }).isTTY === true;
     const context: OperationContext = {
       dataDir,
-      onProgress: json ? undefined : (e) => e.step !== 'done' && io.stderr.write(`${STEP_WORDS[e.step]}...\n`),
+      onProgress: interactive ? (e) => e.step !== 'done' && io.stderr.write(`${STEP_WORDS[e.step]}...\n`) : undefined,
     };
     const print = (value: unknown, text: string) => out(json ? JSON.stringify(value, null, 2) : text);
 
