@@ -62,6 +62,11 @@ export const contract = {
   ),
   /** The public certificate agents need (DER .cer), for the manual fix of an agent. */
   exportAgentCertificate: op(z.object({ path: FilePath }).strict(), z.object({ path: FilePath })),
+  /** "Export for another Windows server": key, certificate and CA chain as a .pfx; legacy (3DES/SHA-1) only when asked. */
+  exportPfx: op(
+    z.object({ path: FilePath, password: Password, compat: z.enum(['modern', 'legacy']).default('modern') }).strict(),
+    z.object({ path: FilePath, fingerprintSha256: Sha256Hex, compat: z.enum(['modern', 'legacy']), chainLength: z.number().int().nonnegative() }),
+  ),
   /** Strength is estimated in main so the renderer bundle stays small. */
   passwordStrength: op(
     z.object({ password: z.string().max(1024), userInputs: z.array(z.string().max(200)).max(10).optional() }).strict(),
@@ -80,7 +85,7 @@ export const contract = {
   /** Native dialogs. The renderer never sees the file system; it only gets a chosen path. */
   showOpenDialog: op(z.object({ purpose: z.enum(['backup']) }).strict(), z.object({ path: FilePath.nullable() })),
   showSaveDialog: op(
-    z.object({ purpose: z.enum(['backup', 'agent-certificate', 'clients-csv']), defaultName: z.string().max(255).optional() }).strict(),
+    z.object({ purpose: z.enum(['backup', 'agent-certificate', 'clients-csv', 'pfx']), defaultName: z.string().max(255).optional() }).strict(),
     z.object({ path: FilePath.nullable() }),
   ),
 } as const;

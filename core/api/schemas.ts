@@ -56,7 +56,7 @@ export const BackupInspectionSchema = z.object({
 });
 export type BackupInspection = z.infer<typeof BackupInspectionSchema>;
 
-export const OperationName = z.enum(['generate', 'import', 'backup', 'verify-backup', 'restore', 'renew', 'export']);
+export const OperationName = z.enum(['generate', 'import', 'backup', 'verify-backup', 'restore', 'renew', 'export', 'export-pfx']);
 export type OperationName = z.infer<typeof OperationName>;
 
 export const ProgressStepSchema = z.enum([

@@ -30,7 +30,7 @@ export interface ServiceEnvironment {
   emit: <E extends EventKey>(event: E, payload: EventOf<E>) => void;
   dialogs: {
     showOpen(purpose: 'backup'): Promise<string | null>;
-    showSave(purpose: 'backup' | 'agent-certificate' | 'clients-csv', defaultName?: string): Promise<string | null>;
+    showSave(purpose: 'backup' | 'agent-certificate' | 'clients-csv' | 'pfx', defaultName?: string): Promise<string | null>;
   };
   appInfo: { version: string; locale: string; platform: string };
   /** PBKDF2 iterations for new backups; only tests lower it. */
@@ -59,6 +59,10 @@ export function createApiHandlers(env: ServiceEnvironment): ApiHandlers {
     backup: (r) => backupCertificate(context, { password: r.password, outPath: grants.require('save-backup', r.path) }),
     renew: async (r) => changed(await renewCertificate(context, r)),
     exportAgentCertificate: async (r) => ({ path: (await exportAgentCertificate(context, grants.require('save-agent-certificate', r.path))).path }),
+    exportPfx: async (r) => {
+      const { exportPfx } = await import('../ops/export-pfx.js');
+      return exportPfx(context, { password: r.password, outPath: grants.require('save-pfx', r.path), compat: r.compat });
+    },
     passwordStrength: async (r) => estimatePasswordStrength(r.password, r.userInputs),
     fleetSummary: async () => (await fleet()).summary(),
     clientsWithoutValidCertificate: async (r) => (await fleet()).clientsWithoutValidCertificate(r),

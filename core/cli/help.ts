@@ -8,6 +8,11 @@ Usage:
   certificatemanager -re <password> <backup>       Restore; the key is marked not exportable
   certificatemanager -c <new password>             Renew: new key and certificate; agents follow
   certificatemanager -e <agent.cer>                Export the public certificate agents need
+  certificatemanager export-pfx <password> <file.pfx> [--compat legacy]
+                                                   Export key, certificate and CA chain as a
+                                                   .pfx for another Windows server or IIS;
+                                                   --compat legacy (3DES/SHA-1, weaker) only for
+                                                   Windows Server 2016 and older
   certificatemanager -l <clients.csv>              List clients without a valid certificate
   certificatemanager status [--json]               Show the current certificate
   certificatemanager verify-backup <password> <backup>

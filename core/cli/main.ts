@@ -193,6 +193,15 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         print({ path: r.path }, `Exported the agent certificate to ${r.path}`);
         return 0;
       }
+      case 'export-pfx': {
+        // Loaded on demand, like the other commands' code (the CLI starts with what it runs).
+        const { exportPfx } = await import('../ops/export-pfx.js');
+        const r = await exportPfx(context, { password: command.password, outPath: command.outPath, compat: command.compat });
+        if (r.compat === 'legacy')
+          io.stderr.write('certificatemanager: warning: the legacy .pfx (3DES, SHA-1) is weaker; use it only for servers that cannot import the default, and delete it after the import.\n');
+        print(r, `Exported the certificate ${r.fingerprintSha256} with its key${r.chainLength ? ` and ${r.chainLength} CA certificate(s)` : ''} to ${r.path}${r.compat === 'legacy' ? ' (legacy 3DES/SHA-1 profile)' : ''}`);
+        return 0;
+      }
       case 'status': {
         const { getStatus } = await import('../ops/status.js');
         const status = await getStatus(dataDir);

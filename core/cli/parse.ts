@@ -13,6 +13,7 @@ export type Command =
   | { name: 'restore'; password: string; path: string; exportable: boolean }
   | { name: 'renew'; password: string; keySize?: number; validityDays?: number }
   | { name: 'export'; outPath: string }
+  | { name: 'export-pfx'; password: string; outPath: string; compat: 'modern' | 'legacy' }
   | { name: 'list-clients'; outPath: string }
   | { name: 'status' }
   | { name: 'verify-backup'; password: string; path: string }
@@ -26,10 +27,10 @@ export interface Invocation {
 }
 
 /** Options that take a value, wherever they stand on the line. */
-const VALUE_OPTIONS = new Set(['--data-dir', '--key-size', '--days', '--subject', '--host', '--port', '--publish', '--server', '--state', '--trust', '--upload-interval']);
+const VALUE_OPTIONS = new Set(['--data-dir', '--key-size', '--days', '--subject', '--host', '--port', '--publish', '--server', '--state', '--trust', '--upload-interval', '--compat']);
 const FLAG_OPTIONS = new Set(['--json', '--help', '-h', '--version', '--once']);
 /** Verbs whose first argument is a password. */
-const PASSWORD_VERBS = new Set(['-g', '-b', '-r', '-re', '-c', 'verify-backup']);
+const PASSWORD_VERBS = new Set(['-g', '-b', '-r', '-re', '-c', 'verify-backup', 'export-pfx']);
 
 function intOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
@@ -109,6 +110,12 @@ export function parseArguments(argv: readonly string[]): Invocation {
     case '-e':
       expect(1, '-e <output .cer>');
       return done({ name: 'export', outPath: rest[0]! });
+    case 'export-pfx': {
+      expect(2, 'export-pfx <password> <file.pfx> [--compat legacy]');
+      const compat = options.get('--compat') ?? 'modern';
+      if (compat !== 'modern' && compat !== 'legacy') throw usageError('BAD_OPTION', '--compat takes "legacy" (for Windows Server 2016 and older) or "modern" (the default).');
+      return done({ name: 'export-pfx', password: rest[0]!, outPath: rest[1]!, compat });
+    }
     case '-l':
       expect(1, '-l <output .csv>');
       return done({ name: 'list-clients', outPath: rest[0]! });

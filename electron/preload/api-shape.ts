@@ -16,6 +16,7 @@ export const PRELOAD_OPERATION_KEYS = [
   'backup',
   'renew',
   'exportAgentCertificate',
+  'exportPfx',
   'passwordStrength',
   'fleetSummary',
   'clientsWithoutValidCertificate',

@@ -1,13 +1,14 @@
 // The test-only HTTP bridge, over real HTTP on 127.0.0.1: its transport rules, and every contract
 // operation reachable through it against the real core on a temp data directory.
 import http from 'node:http';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATION_KEYS, type OperationKey, type Result } from '../../core/api/contract.js';
 import { BRIDGE_CSP, injectClientScript, startBridge, type Bridge } from './bridge.js';
+import { decodePkcs12 } from '../../core/pki/pkcs12/index.js';
 
 const tmp = (prefix: string) => mkdtemp(path.join(os.tmpdir(), prefix));
 
@@ -182,7 +183,7 @@ describe('every contract operation is reachable through the bridge (real core, t
     target.dialogs.queueOpen(file);
     expect(await expectOk('showOpenDialog', { purpose: 'backup' }, target)).toEqual({ path: file });
   }
-  async function chooseSave(purpose: 'backup' | 'agent-certificate' | 'clients-csv', file: string, target: Bridge = bridge) {
+  async function chooseSave(purpose: 'backup' | 'agent-certificate' | 'clients-csv' | 'pfx', file: string, target: Bridge = bridge) {
     target.dialogs.queueSave(file);
     expect(await expectOk('showSaveDialog', { purpose }, target)).toEqual({ path: file });
   }
@@ -222,6 +223,14 @@ describe('every contract operation is reachable through the bridge (real core, t
     await chooseSave('agent-certificate', p('agent.cer'));
     await expectOk('exportAgentCertificate', { path: p('agent.cer') });
     expect(existsSync(p('agent.cer'))).toBe(true);
+  });
+  it('exportPfx', async () => {
+    // Only a path the admin chose for a .pfx: one chosen for a backup zip is not enough.
+    expect((await call(bridge, 'exportPfx', { path: p('backup-v1.zip'), password: PASSWORD })).body).toMatchObject({ ok: false, error: { code: 'PATH_NOT_CHOSEN' } });
+    await chooseSave('pfx', p('server-legacy.pfx'));
+    expect(await expectOk('exportPfx', { path: p('server-legacy.pfx'), password: PASSWORD, compat: 'legacy' })).toMatchObject({ compat: 'legacy', chainLength: 0 });
+    const opened = await decodePkcs12(readFileSync(p('server-legacy.pfx')), PASSWORD);
+    expect(opened.encryption.every((e) => e.startsWith('pbeWithSHA1And3-KeyTripleDES-CBC/'))).toBe(true);
   });
   it('fleetSummary', async () => {
     await expectOk('fleetSummary', {});

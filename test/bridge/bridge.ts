@@ -114,7 +114,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     return true;
   };
 
-  const saveExtension: Record<string, string> = { backup: '.zip', 'agent-certificate': '.cer', 'clients-csv': '.csv' };
+  const saveExtension: Record<string, string> = { backup: '.zip', 'agent-certificate': '.cer', 'clients-csv': '.csv', pfx: '.pfx' };
   const handlers =
     options.handlers ??
     createApiHandlers({

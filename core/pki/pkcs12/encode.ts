@@ -44,12 +44,12 @@ function attributes(a: BagAttributes): A.Node[] {
   return out;
 }
 
-function safeBag(bagOid: string, value: A.Node, attrs: BagAttributes): A.Node {
+export function safeBag(bagOid: string, value: A.Node, attrs: BagAttributes): A.Node {
   const a = attributes(attrs);
   return a.length ? A.mkSequence(A.mkOid(bagOid), A.mkExplicit(0, value), A.mkSetOf(a)) : A.mkSequence(A.mkOid(bagOid), A.mkExplicit(0, value));
 }
 
-const certBag = (c: { der: Buffer } & BagAttributes): A.Node =>
+export const certBag = (c: { der: Buffer } & BagAttributes): A.Node =>
   safeBag(OID.certBag, A.mkSequence(A.mkOid(OID.x509Certificate), A.mkExplicit(0, A.mkOctets(c.der))), c);
 
 export async function buildPfx(spec: PfxSpec, password: string, params: PfxParams): Promise<Buffer> {
