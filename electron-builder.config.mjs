@@ -100,6 +100,13 @@ const config = {
     runAfterFinish: false, // the app needs elevation; starting it from the installer would ask a second time
     deleteAppDataOnUninstall: false, // and the certificate store is never under AppData anyway
     include: 'build/installer.nsh',
+    // English and Japanese, picked by the Windows display language (NSIS's default choice;
+    // any other display language gets English). No selector dialog: the admin is asked nothing
+    // more. Every custom text in installer.nsh has both versions (docs/installer.md).
+    multiLanguageInstaller: true,
+    installerLanguages: ['en_US', 'ja_JP'],
+    language: '1033',
+    displayLanguageSelector: false,
     installerIcon: 'build/icon.ico',
     uninstallerIcon: 'build/icon.ico',
     artifactName: '${productName}-Setup-${version}-${arch}.${ext}',

@@ -184,6 +184,10 @@ describe('NSIS installer', () => {
     expect(config.nsis?.uninstallerIcon).toBe('build/icon.ico');
   });
 
+  it('speaks English and Japanese, chosen by the Windows display language without asking', () => {
+    expect(config.nsis).toMatchObject({ multiLanguageInstaller: true, installerLanguages: ['en_US', 'ja_JP'], displayLanguageSelector: false });
+  });
+
   it('names the artifact with product, version and architecture', () => {
     const name = config.nsis!.artifactName!;
     expect(name).toBe('${productName}-Setup-${version}-${arch}.${ext}');

@@ -17,6 +17,15 @@ const code = source
   .map((line) => line.replace(/^\s*[;#].*$/, ''))
   .join('\n');
 
+const EN = '1033';
+const JA = '1041';
+/** LangString name -> LCID -> text. */
+const langStrings = new Map<string, Map<string, string>>();
+for (const m of code.matchAll(/^\s*LangString (\w+) (\d+) "([^\n]*)"\s*$/gm)) {
+  if (!langStrings.has(m[1]!)) langStrings.set(m[1]!, new Map());
+  langStrings.get(m[1]!)!.set(m[2]!, m[3]!);
+}
+
 describe('installer.nsh rules', () => {
   it('never deletes files or folders (the uninstaller removes only what electron-builder installed)', () => {
     // NSIS instructions start a line; "Delete"/"RMDir" there would remove files.
@@ -30,14 +39,32 @@ describe('installer.nsh rules', () => {
     }
   });
 
-  it('says on both finish pages that the certificate store survives', () => {
-    const finish = [...source.matchAll(/!define MUI_FINISHPAGE_TEXT "([^\n]*)"/g)].map((m) => m[1]!);
-    expect(finish).toHaveLength(2); // installer and uninstaller
+  it('says on both finish pages, in both languages, that the certificate store survives', () => {
+    expect([...source.matchAll(/!define MUI_FINISHPAGE_TEXT "([^\n]*)"/g)].map((m) => m[1])).toEqual(['$(cmFinishText)', '$(cmUnFinishText)']);
     expect(source).toMatch(/!define CM_DATA_DIR_TEXT "%ProgramData%\\CertificateManager"/);
-    for (const text of finish) expect(text).toContain('${CM_DATA_DIR_TEXT}');
-    expect(finish[0]).toMatch(/never changes or deletes it/);
-    expect(finish[0]).toMatch(/upgrade keeps your settings/);
-    expect(finish[1]).toMatch(/was kept, untouched/);
+    const install = langStrings.get('cmFinishText')!;
+    const uninstall = langStrings.get('cmUnFinishText')!;
+    for (const text of [...install.values(), ...uninstall.values()]) expect(text).toContain('${CM_DATA_DIR_TEXT}');
+    expect(install.get(EN)).toMatch(/never changes or deletes it/);
+    expect(install.get(EN)).toMatch(/upgrade keeps your settings/);
+    expect(install.get(JA)).toMatch(/変更または削除されることはありません/);
+    expect(install.get(JA)).toMatch(/設定は引き継がれ/);
+    expect(uninstall.get(EN)).toMatch(/was kept, untouched/);
+    expect(uninstall.get(JA)).toMatch(/そのまま残しています/);
+  });
+
+  it('shows no text of its own except through a LangString that has English and Japanese', () => {
+    // Every instruction that shows text takes it from $(...): a literal would be English only.
+    const shown = /^\s*(MessageBox\s+\S+|DetailPrint|\$\{NSD_Create\w+\}(\s+\S+){4}|!insertmacro MUI_HEADER_TEXT|!define MUI_\w*(TITLE|TEXT))\s+("[^"]*")/gm;
+    const literals = [...code.matchAll(shown)].map((m) => m[4]!).filter((t) => !/^"\$\([A-Za-z]\w*\)"$/.test(t));
+    expect(literals).toEqual([]);
+    const used = new Set([...code.matchAll(/\$\((\w+)\)/g)].map((m) => m[1]!));
+    expect(used.size).toBeGreaterThanOrEqual(15);
+    for (const name of used) {
+      expect(langStrings.get(name)?.get(EN), `${name} in English`).toBeTruthy();
+      expect(langStrings.get(name)?.get(JA), `${name} in Japanese`).toMatch(/[\u3040-\u30ff\u4e00-\u9fff]/);
+    }
+    for (const [name, byLanguage] of langStrings) expect([...byLanguage.keys()].sort(), name).toEqual([EN, JA]);
   });
 
   it('removes the PATH entry only on a real uninstall, never during an upgrade', () => {
@@ -58,7 +85,9 @@ describe('installer.nsh rules', () => {
  * MUI2), the same page sequence and the same macro call sites, without electron-builder's
  * own plugins (UAC, StdUtils, nsProcess...) that are not available offline.
  */
-function harness(kind: 'installer' | 'uninstaller', target: 'x86-unicode' | 'amd64-unicode', installDir: string): string {
+function harness(kind: 'installer' | 'uninstaller', target: 'x86-unicode' | 'amd64-unicode', installDir: string, languages: string[] = ['English', 'Japanese']): string {
+  // electron-builder's addLangs macro: one MUI_LANGUAGE per installerLanguages entry.
+  const langs = languages.map((l) => `!insertmacro MUI_LANGUAGE ${l}`).join('\n');
   const head = `Unicode true
 Target ${target}
 ${kind === 'uninstaller' ? '!define BUILD_UNINSTALLER' : ''}
@@ -85,7 +114,7 @@ RequestExecutionLevel admin
 !insertmacro customPageAfterChangeDir
 !insertmacro MUI_PAGE_INSTFILES
 !insertmacro MUI_PAGE_FINISH
-!insertmacro MUI_LANGUAGE English
+${langs}
 Function .onInit
   !insertmacro customInit
 FunctionEnd
@@ -99,7 +128,7 @@ SectionEnd
 !insertmacro MUI_UNPAGE_WELCOME
 !insertmacro MUI_UNPAGE_INSTFILES
 !insertmacro MUI_UNPAGE_FINISH
-!insertmacro MUI_LANGUAGE English
+${langs}
 Section "install"
   SetOutPath "$INSTDIR"
   WriteUninstaller "$INSTDIR\\uninstall.exe"
@@ -129,6 +158,18 @@ describe.skipIf(!hasMakensis)('installer.nsh compiled with makensis (warnings ar
     makensis(dir, 'uninstaller.nsi', harness('uninstaller', 'x86-unicode', '$PROGRAMFILES64\\CertificateManager'));
     expect(existsSync(join(dir, 'installer.exe'))).toBe(true);
     expect(existsSync(join(dir, 'write-uninstaller.exe'))).toBe(true);
+  });
+
+  it('compiles with the Japanese language loaded first as well (the order electron-builder uses is not alphabetical)', () => {
+    makensis(dir, 'installer-ja.nsi', harness('installer', 'x86-unicode', 'C:\\CM', ['Japanese', 'English']));
+    makensis(dir, 'uninstaller-ja.nsi', harness('uninstaller', 'x86-unicode', 'C:\\CM', ['Japanese', 'English']));
+  });
+
+  it('refuses to compile when a text has no Japanese version (makensis -WX)', () => {
+    const copy = join(dir, 'missing-ja.nsh');
+    writeFileSync(copy, source.replace(/^\s*LangString cmCommandLineTitle 1041 .*$/m, ''));
+    const script = harness('installer', 'x86-unicode', 'C:\\CM').replace(`!include "${NSH}"`, `!include "${copy}"`);
+    expect(() => makensis(dir, 'missing-ja.nsi', script)).toThrow(/cmCommandLineTitle/);
   });
 
   it('refuses to compile the uninstaller with installer-only code (BUILD_UNINSTALLER separation)', () => {
