@@ -61,7 +61,7 @@ LangString cmPathRemovedDetail 1041 "システムの PATH から $0 を削除し
   LangString cmUnFinishTitle 1033 "CertificateManager is uninstalled"
   LangString cmUnFinishTitle 1041 "CertificateManager のアンインストールが完了しました"
   LangString cmUnFinishText 1033 "The program files were removed. Your certificate store in ${CM_DATA_DIR_TEXT} was kept, untouched: the agents that trust your certificate keep working, and installing CertificateManager again picks the store up as it is.$\r$\n$\r$\nIf you really retire this server, move the store (or your latest backup zip) somewhere safe before you delete that folder by hand."
-  LangString cmUnFinishText 1041 "プログラム ファイルを削除しました。${CM_DATA_DIR_TEXT} の証明書ストアは変更せずにそのまま残しています。この証明書を信頼しているエージェントは引き続き動作し、CertificateManager を再インストールすると、この証明書ストアがそのまま使用されます。$\r$\n$\r$\nこのサーバを廃止する場合は、フォルダを手動で削除する前に、証明書ストア (または最新のバックアップ zip) を安全な場所に移してください。"
+  LangString cmUnFinishText 1041 "プログラム ファイルを削除しました。${CM_DATA_DIR_TEXT} の証明書ストアは変更せずにそのまま残しています。この証明書を信頼しているエージェントは引き続き動作し、CertificateManager を再インストールすると、この証明書ストアがそのまま使用されます。$\r$\n$\r$\nこのサーバーを廃止する場合は、フォルダーを手動で削除する前に、証明書ストア (または最新のバックアップ zip) を安全な場所に移してください。"
   !define MUI_FINISHPAGE_TITLE "$(cmUnFinishTitle)"
   !define MUI_FINISHPAGE_TEXT "$(cmUnFinishText)"
   !define MUI_FINISHPAGE_TEXT_LARGE
@@ -178,7 +178,7 @@ Var cmPathFound  ; "1" when the directory was in the PATH
   LangString cmPathTooLongAddDetail 1033 "The machine PATH is too long to edit safely; add $0 to it by hand."
   LangString cmPathTooLongAddDetail 1041 "システムの PATH が長すぎるため、安全に編集できません。$0 を手動で追加してください。"
   LangString cmPathTooLongAdd 1033 "The system PATH is too long for the installer to edit safely, so it was left unchanged.$\r$\n$\r$\nTo type certificatemanager in any console, add this folder to it by hand (System Properties > Environment Variables):$\r$\n$0"
-  LangString cmPathTooLongAdd 1041 "システムの PATH が長すぎてインストーラーでは安全に編集できないため、変更していません。$\r$\n$\r$\nどのコンソールからでも certificatemanager を実行できるようにするには、次のフォルダを手動で追加してください ([システムのプロパティ] > [環境変数]):$\r$\n$0"
+  LangString cmPathTooLongAdd 1041 "システムの PATH が長すぎてインストーラーでは安全に編集できないため、変更していません。$\r$\n$\r$\nどのコンソールからでも certificatemanager を実行できるようにするには、次のフォルダーを手動で追加してください ([システムのプロパティ] > [環境変数]):$\r$\n$0"
   LangString cmPathAddedDetail 1033 "Added $0 to the machine PATH."
   LangString cmPathAddedDetail 1041 "システムの PATH に $0 を追加しました。"
   LangString cmCommandLineTitle 1033 "Command line"

@@ -36,7 +36,7 @@ const ja: typeof en = {
   derCertificateFilter: '証明書 (DER)',
   saveClientsTitle: '有効な証明書を持たないクライアントをエクスポート',
   csvFilter: 'CSV (コンマ区切り)',
-  savePfxTitle: '別の Windows サーバ用に証明書をエクスポート',
+  savePfxTitle: '別の Windows サーバー用に証明書をエクスポート',
   pfxFilter: 'Personal Information Exchange - PKCS #12 (pfx)',
   openBackupTitle: '証明書のバックアップを選択',
   openBackupFilter: '証明書のバックアップ (zip、pfx、p12)',
