@@ -7,28 +7,18 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { BIN } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
+import { writeModuleLogHook } from '../helpers/module-log.js';
 import { generateCertificate } from '../../core/ops/generate.js';
 
 let dir: string;
 let store: string;
+let register: string;
 
 beforeAll(async () => {
   dir = await tempDir('cm-startup-');
-  // The hook runs in the loader's own thread and appends each resolved URL to a file.
-  writeFileSync(
-    join(dir, 'hooks.mjs'),
-    `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const result = await next(specifier, context);
-  appendFileSync(process.env.CM_MODULE_LOG, result.url + '\\n');
-  return result;
-}
-`,
-  );
-  writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
+  register = writeModuleLogHook(dir);
   store = join(dir, 'store');
   await generateCertificate({ dataDir: store, iterations: 1000 }, { password: 'a long backup password', keySize: 2048 });
 }, 60_000);
@@ -42,7 +32,7 @@ export async function resolve(specifier, context, next) {
 function modulesLoadedBy(args: string[], name: string): { packages: string[]; fromNodeModules: string[]; ours: string[]; code: number | null; stdout: string } {
   const log = join(dir, `${name}.log`);
   writeFileSync(log, '');
-  const run = spawnSync(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, BIN, ...args], {
+  const run = spawnSync(process.execPath, ['--import', register, BIN, ...args], {
     env: { ...process.env, CM_MODULE_LOG: log, CERTIFICATEMANAGER_DATA_DIR: undefined },
     input: '',
     encoding: 'utf8',

@@ -39,9 +39,9 @@ export async function poll(page: Page, expression: string, timeout = 10_000): Pr
 }
 
 /** Steps of one flow depend on each other: after a failure, the rest are skipped, not timed out. */
-function flow() {
+export function flow(defaultTimeout?: number) {
   let failed = false;
-  return (name: string, fn: () => Promise<void> | void, timeout?: number) =>
+  return (name: string, fn: () => Promise<void> | void, timeout = defaultTimeout) =>
     it(
       name,
       async (context) => {

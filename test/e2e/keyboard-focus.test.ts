@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import en from '../../renderer/src/i18n/en.js';
 import { chromiumAvailable, ensureRendererBuilt, launchChromium, openApp, shot, type AppSession } from './harness.js';
-import { waitFocus } from './flows.js';
+import { flow, waitFocus } from './flows.js';
 
 const STRONG = 'Maple-Orbit-Cactus-Lantern-42';
 
@@ -33,17 +33,7 @@ describe.skipIf(!chromiumAvailable)('keyboard, focus and Windows display setting
   describe('generate path', () => {
     let s: AppSession;
     let page: Page;
-    let ok = true;
-    const step = (name: string, fn: () => Promise<void>, timeout = 90_000) =>
-      it(name, async (context) => {
-        if (!ok) context.skip();
-        try {
-          await fn();
-        } catch (error) {
-          ok = false;
-          throw error;
-        }
-      }, timeout);
+    const step = flow(90_000);
 
     beforeAll(async () => {
       s = await openApp(browser, { locale: 'en-US' });

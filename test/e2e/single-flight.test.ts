@@ -12,7 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import ja from '../../renderer/src/i18n/ja.js';
 import { generateCertificate } from '../../core/ops/index.js';
 import { chromiumAvailable, ensureRendererBuilt, launchChromium, openApp, shot, TEST_ITERATIONS, type AppSession } from './harness.js';
-import { apiCall, poll, waitFocus } from './flows.js';
+import { apiCall, flow, poll, waitFocus } from './flows.js';
 
 const STRONG = 'Maple-Orbit-Cactus-Lantern-42';
 const STRONG_2 = 'Velvet-Harbor-Quartz-Meadow-77';
@@ -68,17 +68,7 @@ describe.skipIf(!chromiumAvailable)('single-flight store changes and the wizard\
   describe('generate, double-submitted', () => {
     let s: AppSession;
     let page: Page;
-    let ok = true;
-    const step = (name: string, fn: () => Promise<void>, timeout = 90_000) =>
-      it(name, async (context) => {
-        if (!ok) context.skip();
-        try {
-          await fn();
-        } catch (error) {
-          ok = false;
-          throw error;
-        }
-      }, timeout);
+    const step = flow(90_000);
 
     beforeAll(async () => {
       s = await openApp(browser, { locale: 'ja-JP' });
@@ -106,17 +96,7 @@ describe.skipIf(!chromiumAvailable)('single-flight store changes and the wizard\
     let firstBackup = '';
     let s: AppSession;
     let page: Page;
-    let ok = true;
-    const step = (name: string, fn: () => Promise<void>, timeout = 90_000) =>
-      it(name, async (context) => {
-        if (!ok) context.skip();
-        try {
-          await fn();
-        } catch (error) {
-          ok = false;
-          throw error;
-        }
-      }, timeout);
+    const step = flow(90_000);
 
     beforeAll(async () => {
       const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-sf-'));

@@ -10,6 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { tempDir } from '../helpers/temp.js';
+import { writeModuleLogHook } from '../helpers/module-log.js';
 import { storeWithCertificate } from '../helpers/fixtures.js';
 
 const SERVICE = pathToFileURL(fileURLToPath(new URL('../../dist/core/api/service.js', import.meta.url))).href;
@@ -19,17 +20,7 @@ describe('the fleet code loads when a screen first needs it', () => {
     const dir = await tempDir('cm-lazy-fleet-');
     const dataDir = join(dir, 'data');
     await storeWithCertificate(dataDir, 'a long backup password');
-    writeFileSync(
-      join(dir, 'hooks.mjs'),
-      `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const result = await next(specifier, context);
-  appendFileSync(process.env.CM_MODULE_LOG, result.url + '\\n');
-  return result;
-}
-`,
-    );
-    writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
+    const register = writeModuleLogHook(dir);
     const log = join(dir, 'modules.log');
     writeFileSync(log, '');
     // The script marks the log between steps, so each step's loads can be told apart.
@@ -55,7 +46,7 @@ export async function resolve(specifier, context, next) {
       watch.close();
       console.log(JSON.stringify({ total: summary.total, events }));
     `;
-    const run = spawnSync(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, '--input-type=module', '-e', script], {
+    const run = spawnSync(process.execPath, ['--import', register, '--input-type=module', '-e', script], {
       env: { ...process.env, CM_MODULE_LOG: log },
       encoding: 'utf8',
     });
