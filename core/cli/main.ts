@@ -124,7 +124,8 @@ async function resolvePasswords(command: Command, stdin: Readable, stderr: Writa
   return command;
 }
 
-const STEP_WORDS: Record<ProgressEvent['step'], string> = {
+/** The progress lines ("Checking...") a command writes on stderr, one per step. */
+export const STEP_WORDS: Record<ProgressEvent['step'], string> = {
   checking: 'Checking',
   'generating-key': 'Generating the key',
   'signing-certificate': 'Signing the certificate',
@@ -148,11 +149,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const command = await resolvePasswords(invocation.command, io.stdin, io.stderr);
     if ('password' in command) passwords = [command.password];
     const dataDir = resolveDataDir(invocation.dataDir, { platform: process.platform, env: io.env, isRoot: typeof process.getuid === 'function' && process.getuid() === 0 });
-    // Progress goes to stderr only when a person is watching; scripts get clean output.
-    const interactive = !json && (io.stderr as { isTTY?: boolean }).isTTY === true;
+    // Progress is plain lines on stderr ("Checking..."), never carriage-return animation, and it
+    // is written whether or not stderr is a TTY: through the Windows console launcher the app
+    // may not see one even at a console (docs/console-entry-point.md), and in a scheduled
+    // task's log the lines say how far a command got. stdout stays clean for scripts; --json
+    // writes no progress at all. A refusal is still one line, after the steps that ran.
     const context: OperationContext = {
       dataDir,
-      onProgress: interactive ? (e) => e.step !== 'done' && io.stderr.write(`${STEP_WORDS[e.step]}...\n`) : undefined,
+      onProgress: json ? undefined : (e) => e.step !== 'done' && io.stderr.write(`${STEP_WORDS[e.step]}...\n`),
     };
     const print = (value: unknown, text: string) => out(json ? JSON.stringify(value, null, 2) : text);
 

@@ -16,7 +16,7 @@ import { readStore } from '../../core/store/store.js';
 import { parseBackupBytes, openBackup } from '../../core/backup/read.js';
 import { encodePkcs12 } from '../../core/pki/pkcs12/index.js';
 import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
-import { BIN, cli, startCli } from '../helpers/cli.js';
+import { BIN, cli, startCli, messageLines } from '../helpers/cli.js';
 import { snapshotTree, tempDir } from '../helpers/temp.js';
 
 const pw = 'review password 2026';
@@ -140,7 +140,7 @@ function zip(entries: Entry[], options: { zip64Records?: number; decoyZip64Recor
 }
 
 function oneCleanLine(stderr: string): void {
-  const lines = stderr.trim().split('\n');
+  const lines = messageLines(stderr);
   expect(lines, stderr).toHaveLength(1);
   expect(lines[0]).toMatch(/^certificatemanager: /);
   expect(stderr).not.toMatch(/\n\s+at |Unexpected error/);

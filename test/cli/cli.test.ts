@@ -5,7 +5,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { X509Certificate, createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { cli } from '../helpers/cli.js';
+import { cli, messageLines } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 
 let root: string;
@@ -48,7 +48,7 @@ describe('certificatemanager, in the order an admin uses it', () => {
   it('-g refuses when a certificate exists (exit 5), before looking at the password', async () => {
     const r = await cli(['-g', 'x'], { dataDir: store });
     expect(r.code).toBe(5);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(messageLines(r.stderr)).toHaveLength(1);
   });
 
   it('the private key file is readable by its owner only', async () => {
@@ -133,7 +133,7 @@ describe('certificatemanager, in the order an admin uses it', () => {
     for (const flag of ['-b', '-r', '-re', '-c', '-e', '-g', 'status', 'verify-backup', 'Examples', 'Exit codes']) expect(h.stdout).toContain(flag);
     const u = await cli(['-b', 'only-password']);
     expect(u.code).toBe(2);
-    expect(u.stderr.trim().split('\n')).toHaveLength(1);
+    expect(messageLines(u.stderr)).toHaveLength(1);
   });
 
   it('new backup passwords shorter than 8 characters are refused (exit 2)', async () => {

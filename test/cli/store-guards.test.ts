@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { runInProcess as cli } from './in-process.js';
 import { tempDir, snapshotTree } from '../helpers/temp.js';
 import { HELP } from '../../core/cli/help.js';
+import { messageLines } from '../helpers/cli.js';
 const STORE_MARKER = 'CERTIFICATEMANAGER-STORE';
 
 const pw = 'store guards password';
@@ -22,7 +23,7 @@ beforeAll(async () => {
   expect(r.code, r.stderr).toBe(0);
 });
 
-const oneLine = (stderr: string) => expect(stderr.trim().split('\n')).toHaveLength(1);
+const oneLine = (stderr: string) => expect(messageLines(stderr)).toHaveLength(1);
 
 describe('4: nothing is written into the store through an alias of it', () => {
   it('-e, -b and -l through a symlink to the store (or to a folder above it) are refused and change nothing', async () => {

@@ -13,7 +13,7 @@ import { generateCertificate, restoreCertificate } from '../../core/ops/index.js
 import { checkGeneration } from '../../core/ops/validate-generation.js';
 import { loadPrivateKey, readStore } from '../../core/store/store.js';
 import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
-import { cli } from '../helpers/cli.js';
+import { cli, messageLines } from '../helpers/cli.js';
 import { snapshotTree, tempDir } from '../helpers/temp.js';
 import { buildCorpus, PFX_PASSWORD } from './openssl-corpus.js';
 
@@ -64,7 +64,7 @@ describe('a generation that could not be backed up is never committed', () => {
 
     const r = await cli(['-r', PFX_PASSWORD, pfx], { dataDir: store });
     expect(r.code).toBe(4);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(messageLines(r.stderr)).toHaveLength(1);
     expect(r.stderr).toMatch(/not installed.*Nothing was changed/);
     expect(await snapshotTree(store)).toEqual(before);
     expect(entry).toBeTruthy();

@@ -1,6 +1,7 @@
 /** Runs the real `certificatemanager` command (bin/ + dist/) as a separate process. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { STEP_WORDS } from '../../core/cli/main.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/certificatemanager.js', import.meta.url));
 
@@ -25,4 +26,17 @@ export function startCli(args: string[], options: { dataDir?: string; stdin?: st
 
 export function cli(args: string[], options: { dataDir?: string; stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   return startCli(args, options).done;
+}
+
+const PROGRESS_LINES = new Set(Object.values(STEP_WORDS).map((word) => `${word}...`));
+
+/**
+ * What stderr says besides the progress lines ("Checking...") a command writes as it goes: the
+ * lines a refusal must keep to exactly one.
+ */
+export function messageLines(stderr: string): string[] {
+  return stderr
+    .trim()
+    .split('\n')
+    .filter((line) => line !== '' && !PROGRESS_LINES.has(line));
 }

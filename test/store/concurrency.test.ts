@@ -11,7 +11,7 @@ import { commitStore, readStore, loadPrivateKey } from '../../core/store/store.j
 import { checkGeneration } from '../../core/ops/validate-generation.js';
 import { createTrustState, followRotations } from '../../core/trust/index.js';
 import { fingerprintSha256 } from '../../core/pki/inspect.js';
-import { cli, startCli } from '../helpers/cli.js';
+import { cli, startCli, messageLines } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 
 const pw = 'review password 2026';
@@ -93,7 +93,7 @@ describe('a lock that goes away while held', () => {
     const r = await done;
     clearTimeout(timer);
     expect(r.stderr).not.toMatch(/\n\s+at |onCompromised|Node\.js v/);
-    if (r.code !== 0) expect(r.stderr.trim().split('\n'), r.stderr).toHaveLength(1);
+    if (r.code !== 0) expect(messageLines(r.stderr), r.stderr).toHaveLength(1);
     const st = await cli(['status', '--json'], { dataDir });
     expect(st.code).toBe(0);
   }, 60_000);
