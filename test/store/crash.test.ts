@@ -93,8 +93,15 @@ describe('a crash at any moment leaves the old state or the new one', () => {
     const { child, done } = startCli(['-r', pw, backupB], { dataDir: a });
     setTimeout(() => child.kill('SIGKILL'), 150);
     await done;
+    // The lock goes stale 5 s after its holder's last refresh. On a loaded machine (CI runs two
+    // test files at once, the Node 24 pass included) the last refresh and the kill can land
+    // late, so the admin's retry is modelled: try again, a few times, within 12 s at most.
     await new Promise((resolve) => setTimeout(resolve, 5_500));
-    const final = await cli(['-r', pw, backupB], { dataDir: a });
+    let final = await cli(['-r', pw, backupB], { dataDir: a });
+    for (let attempt = 0; attempt < 4 && final.code === 5 && /Another CertificateManager/.test(final.stderr); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      final = await cli(['-r', pw, backupB], { dataDir: a });
+    }
     expect(final.code, final.stderr).toBe(0);
     expect(await fingerprint(a)).toBe(fpB);
   }, 180_000);
