@@ -2,7 +2,8 @@
 import type { KeyObject } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { encodePkcs12 } from '../pki/pkcs12/index.js';
+import { encodePkcs12, type Pkcs12Input } from '../pki/pkcs12/index.js';
+import type { CertificateInfo } from '../api/schemas.js';
 import { describeCertificate, friendlyNameFor } from '../pki/inspect.js';
 import { buildBackupZip } from '../backup/write.js';
 import type { History } from '../backup/format.js';
@@ -15,15 +16,21 @@ export interface BackupMaterial {
   state: StoreState;
 }
 
-export async function buildBackup(material: BackupMaterial, password: string, options: { iterations?: number; now: Date }): Promise<{ zip: Buffer; fingerprintSha256: string }> {
-  const certificateDer = Buffer.from(material.state.current.certificateDer, 'base64');
-  const info = describeCertificate(certificateDer);
+/**
+ * What goes into any PKCS#12 made from the store (a backup, or export-pfx): the key, the
+ * current certificate, the CA chain kept with it, and the friendly name from its subject.
+ */
+export function pkcs12InputOf(material: BackupMaterial): { input: Pkcs12Input; info: CertificateInfo } {
+  const certificate = Buffer.from(material.state.current.certificateDer, 'base64');
+  const info = describeCertificate(certificate);
   const chain = (material.state.current.chainDer ?? []).map((b64) => Buffer.from(b64, 'base64'));
-  const pkcs12 = await encodePkcs12(
-    { privateKey: material.privateKey, certificate: certificateDer, chain, friendlyName: friendlyNameFor(info.subject) },
-    password,
-    options.iterations ? { iterations: options.iterations } : {},
-  );
+  return { input: { privateKey: material.privateKey, certificate, chain, friendlyName: friendlyNameFor(info.subject) }, info };
+}
+
+export async function buildBackup(material: BackupMaterial, password: string, options: { iterations?: number; now: Date }): Promise<{ zip: Buffer; fingerprintSha256: string }> {
+  const { input, info } = pkcs12InputOf(material);
+  const certificateDer = input.certificate;
+  const pkcs12 = await encodePkcs12(input, password, options.iterations ? { iterations: options.iterations } : {});
   const history: History = { replaced: material.state.replaced, rotations: material.state.rotations, currentVersion: material.state.current.version };
   const zip = await buildBackupZip({ pkcs12, certificateDer, history, fingerprintSha256: info.fingerprintSha256, subject: info.subject, notAfter: info.notAfter, createdAt: options.now });
   return { zip, fingerprintSha256: info.fingerprintSha256 };

@@ -9,11 +9,11 @@
 import { wrongState } from '../errors.js';
 import { encodePkcs12 } from '../pki/pkcs12/index.js';
 import { encodeLegacyPkcs12 } from '../pki/pkcs12/legacy-encode.js';
-import { describeCertificate, friendlyNameFor } from '../pki/inspect.js';
 import { replaceFileAtomically } from '../store/durable-fs.js';
 import { resolveOutputFile } from '../store/output-file.js';
 import { appendAudit, loadPrivateKey, requireCertificate } from '../store/store.js';
 import { assertNewPassword, reporter, type OperationContext } from './context.js';
+import { pkcs12InputOf } from './backup-writer.js';
 
 export type PfxCompat = 'modern' | 'legacy';
 
@@ -40,16 +40,12 @@ export async function exportPfx(context: OperationContext, request: ExportPfxReq
     throw wrongState('KEY_NOT_EXPORTABLE', 'The private key was restored as not exportable (-re), so it cannot be exported. Export from the original backup file instead.');
   const outPath = await resolveOutputFile(context.dataDir, request.outPath, 'server.pfx');
   assertNewPassword(request.password);
-  const privateKey = await loadPrivateKey(snapshot);
-  const certificate = Buffer.from(snapshot.state.current.certificateDer, 'base64');
-  const chain = (snapshot.state.current.chainDer ?? []).map((b64) => Buffer.from(b64, 'base64'));
-  const info = describeCertificate(certificate);
-  const input = { privateKey, certificate, chain, friendlyName: friendlyNameFor(info.subject) };
+  const { input, info } = pkcs12InputOf({ privateKey: await loadPrivateKey(snapshot), state: snapshot.state });
   report('protecting-key', 0.1);
   const pfx = compat === 'legacy' ? await encodeLegacyPkcs12(input, request.password) : await encodePkcs12(input, request.password, context.iterations ? { iterations: context.iterations } : {});
   report('writing', 0.9);
   await replaceFileAtomically(outPath, pfx, 0o600);
   await appendAudit(context.dataDir, { action: 'export-pfx', fingerprintSha256: info.fingerprintSha256, path: outPath, compat });
   report('done', 1);
-  return { path: outPath, fingerprintSha256: info.fingerprintSha256, compat, chainLength: chain.length };
+  return { path: outPath, fingerprintSha256: info.fingerprintSha256, compat, chainLength: input.chain?.length ?? 0 };
 }

@@ -17,10 +17,11 @@
  * - a certificate this store already replaced is refused: agents never move back; so is a
  *   certificate for a key it retired (compared by SPKI), even one made anew for that key.
  */
-import { createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import type { StoreStatus } from '../api/schemas.js';
 import { badInput, CertManagerError, wrongState } from '../errors.js';
 import { fingerprintSha256 } from '../pki/inspect.js';
+import { spkiDer } from '../pki/keys.js';
 import { openBackup, readBackupFile, type OpenedBackup } from '../backup/read.js';
 import { chainFingerprints } from '../backup/history.js';
 import { withStoreLock } from '../store/lock.js';
@@ -41,13 +42,12 @@ export interface RestoreRequest {
   expectedFingerprintSha256?: string;
 }
 
-const spki = (key: KeyObject) => createPublicKey(key).export({ type: 'spki', format: 'der' });
-const samePublicKey = (a: KeyObject, b: KeyObject) => spki(a).equals(spki(b));
+const samePublicKey = (a: KeyObject, b: KeyObject) => spkiDer(a).equals(spkiDer(b));
 
 /** The SPKI of a stored certificate (base64 DER); null if it no longer parses. */
 function certificateSpki(certificateDer: string): Buffer | null {
   try {
-    return new X509Certificate(Buffer.from(certificateDer, 'base64')).publicKey.export({ type: 'spki', format: 'der' });
+    return spkiDer(new X509Certificate(Buffer.from(certificateDer, 'base64')).publicKey);
   } catch {
     return null;
   }
@@ -59,7 +59,7 @@ function certificateSpki(certificateDer: string): Buffer | null {
  * (`openssl req -x509 -key old.key`): it may have been stolen, and agents have rotated away.
  */
 function isRetiredKey(state: StoreState, key: KeyObject): boolean {
-  const incoming = spki(key);
+  const incoming = spkiDer(key);
   if (certificateSpki(state.current.certificateDer)?.equals(incoming)) return false;
   return state.replaced.some((r) => certificateSpki(r.certificateDer)?.equals(incoming));
 }

@@ -10,9 +10,9 @@
  *
  * commitStore accepts only a CheckedGeneration, and this module is the only one that makes one.
  */
-import { X509Certificate, createPublicKey, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { CertManagerError, badInput } from '../errors.js';
-import { describeCertificate } from '../pki/inspect.js';
+import { describeCertificate, keyMatchesCertificate, parseChainCertificate } from '../pki/inspect.js';
 import { privateKeyToPem } from '../pki/keys.js';
 import { openBackup, parseBackupBytes } from '../backup/read.js';
 import type { CheckedGeneration, StoreState } from '../store/store.js';
@@ -36,12 +36,11 @@ export async function checkGeneration(state: StoreState, privateKey: KeyObject, 
   try {
     describeCertificate(current);
     for (const r of state.replaced) describeCertificate(Buffer.from(r.certificateDer, 'base64'));
-    for (const c of state.current.chainDer ?? []) new X509Certificate(Buffer.from(c, 'base64'));
+    for (const c of state.current.chainDer ?? []) parseChainCertificate(Buffer.from(c, 'base64'));
   } catch (cause) {
     throw refused('a certificate in it cannot be read', cause);
   }
-  const keySpki = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
-  if (!keySpki.equals(new X509Certificate(current).publicKey.export({ type: 'spki', format: 'der' })))
+  if (!keyMatchesCertificate(privateKey, current))
     throw refused('the private key does not belong to the certificate', new Error('key mismatch'));
 
   let opened;
