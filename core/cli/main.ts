@@ -49,9 +49,8 @@ export function packageVersion(): string {
   return 'unknown';
 }
 
-/** Reads one line from standard input for a password given as "-". */
 /**
- * At a console, "-" asks for the password without echoing it (so it is neither on the command
+ * Reads the password given as "-". At a console, "-" asks for the password without echoing it (so it is neither on the command
  * line nor on the screen), twice for a new one; piped or redirected input is read as one line.
  */
 async function readPasswordFromStdin(stdin: Readable, stderr: Writable, newFor?: keyof typeof NEW_PASSWORD_PURPOSE): Promise<string> {
