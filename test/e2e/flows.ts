@@ -28,7 +28,7 @@ async function focusedMatches(page: Page, selector: string): Promise<boolean> {
  * Polls an expression in the page. (Playwright's waitForFunction compiles its predicate with
  * eval inside the page, which the app's CSP rightly refuses; page.evaluate goes through CDP.)
  */
-export async function poll(page: Page, expression: string, timeout = 10_000): Promise<void> {
+export async function poll(page: Page, expression: string, timeout = 30_000): Promise<void> {
   const deadline = Date.now() + timeout;
   for (;;) {
     const ok = await page.evaluate(`(function () { try { return !!(${expression}); } catch (e) { return false; } })()`);
@@ -58,7 +58,7 @@ export function flow(defaultTimeout?: number) {
 }
 
 export async function waitFocus(page: Page, selector: string): Promise<void> {
-  await poll(page, `!!document.activeElement && document.activeElement.matches(${JSON.stringify(selector)})`, 5000);
+  await poll(page, `!!document.activeElement && document.activeElement.matches(${JSON.stringify(selector)})`, 30_000);
 }
 
 async function text(locator: Locator): Promise<string> {
@@ -182,9 +182,9 @@ export function defineAdminFlows(lang: Lang): void {
         const key = (type: string, caps: boolean) =>
           page.evaluate(`document.activeElement.dispatchEvent(new KeyboardEvent(${JSON.stringify(type)}, { key: 'A', bubbles: true, modifierCapsLock: ${caps} }))`);
         await key('keydown', true);
-        await page.getByText(M.password.capsLock).waitFor({ timeout: 3000 });
+        await page.getByText(M.password.capsLock).waitFor({ timeout: 30_000 });
         await key('keyup', false);
-        await page.getByText(M.password.capsLock).waitFor({ state: 'detached', timeout: 3000 });
+        await page.getByText(M.password.capsLock).waitFor({ state: 'detached', timeout: 30_000 });
         await field.fill(STRONG);
         await page.getByLabel(M.password.confirmLabel, { exact: true }).fill(`${STRONG}x`);
         await page.waitForSelector('[data-testid="strength-meter"][data-score="4"], [data-testid="strength-meter"][data-score="3"]');

@@ -42,7 +42,8 @@ describe('the fleet code loads when a screen first needs it', () => {
       await new Promise((r) => setTimeout(r, 300));
       // A renewal changes the store's CURRENT, which the fleet watcher follows.
       await handlers.renew({ password: 'another long backup password', keySize: 2048 });
-      for (let i = 0; i < 50 && !events.includes('fleetChanged'); i++) await new Promise((r) => setTimeout(r, 100));
+      // Up to 30 s (the watcher polls every second; a busy machine may be slow to get there).
+      for (let i = 0; i < 300 && !events.includes('fleetChanged'); i++) await new Promise((r) => setTimeout(r, 100));
       watch.close();
       console.log(JSON.stringify({ total: summary.total, events }));
     `;

@@ -156,6 +156,13 @@ beforeEach(async () => {
   await writeFile(path.join(rendererDir, 'index.html'), '<!doctype html><title>app</title>');
 });
 
+/**
+ * vi.waitFor gives up after 1 s by default; what these wait for includes first imports of the
+ * app's modules and real file work, which on a busy CI machine can take longer. A generous
+ * ceiling on the same conditions (nothing is timed).
+ */
+const UNTIL = { timeout: 30_000 };
+
 async function start(args: string[] = ['--data-dir', path.join(work, 'store')]) {
   const { startApp } = await import('../../electron/main/app.js');
   startApp({ args, preloadPath: '/app/dist/electron/preload.cjs', rendererDir });
@@ -163,7 +170,7 @@ async function start(args: string[] = ['--data-dir', path.join(work, 'store')]) 
 
 async function ready() {
   state.readyResolve!();
-  await vi.waitFor(() => expect(state.windows).toHaveLength(1));
+  await vi.waitFor(() => expect(state.windows).toHaveLength(1), UNTIL);
 }
 
 function invoke(channel: string, senderFrame: unknown, ...args: unknown[]) {
@@ -309,7 +316,7 @@ describe('startApp', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(state.dialogCalls.filter((c) => c[0] === 'message')).toHaveLength(0);
     secondInstance({}, [], '/', { dataDir: '/srv/other-store' });
-    await vi.waitFor(() => expect(state.dialogCalls.filter((c) => c[0] === 'message')).toHaveLength(1));
+    await vi.waitFor(() => expect(state.dialogCalls.filter((c) => c[0] === 'message')).toHaveLength(1), UNTIL);
     const [, , options] = state.dialogCalls.find((c) => c[0] === 'message')! as [string, unknown, { message: string; detail: string }];
     expect(options.message).toBe('このウィンドウは別の証明書ストアを使用しています。'); // getLocale() is 'ja' here
     expect(options.detail).toContain(path.resolve(store));
@@ -380,7 +387,7 @@ describe('entry point (electron/main.ts)', () => {
     // The window code (and the contract's service it imports) is not even loaded for a command.
     expect(appModuleLoaded).not.toHaveBeenCalled();
     expect(runCliMode).toHaveBeenCalledWith(['-b', 'pw', 'C:\\backup.zip'], expect.objectContaining({ stdout: process.stdout, stderr: process.stderr }));
-    await vi.waitFor(() => expect(state.exitCode).toBe(3));
+    await vi.waitFor(() => expect(state.exitCode).toBe(3), UNTIL);
     expect(state.windows).toHaveLength(0);
   });
 });
@@ -433,7 +440,7 @@ describe('entry point: unsafe switches are refused before the CLI/window branch'
 
   it('the development build keeps the switches (Playwright uses them)', async () => {
     const { runCliMode } = await runPackaged(['serve', '--remote-debugging-port=9222'], false);
-    await vi.waitFor(() => expect(state.exitCode).toBe(0));
+    await vi.waitFor(() => expect(state.exitCode).toBe(0), UNTIL);
     expect(runCliMode).toHaveBeenCalledWith(['serve'], expect.anything());
   });
 
