@@ -78,7 +78,9 @@ setInterval(() => {}, 1000);
     let out = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     await new Promise<void>((ready) => child.stdout.on('data', () => out.includes('READY') && ready()));
-    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    // 'close', not 'exit': 'exit' can come before the last of stdout has been read (on a busy
+    // machine both are pending at once), and the test reads stdout next.
+    const exited = new Promise<number | null>((done) => child.on('close', (code) => done(code)));
     expect(await send(stopPipeName(child.pid!, 'linux', dir), STOP_REQUEST)).toBe(STOP_REPLY);
     expect(await exited).toBe(0);
     expect(out).toBe('READY\nStopped.\n');
