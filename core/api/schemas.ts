@@ -27,7 +27,7 @@ export const CurrentCertificateSchema = CertificateInfoSchema.extend({
   /** Rotation version: 1 for the first certificate, +1 at every renew or restore of another key. */
   version: z.number().int().positive(),
   installedAt: IsoTime,
-  source: z.enum(['generated', 'restored', 'renewed']),
+  source: z.enum(['generated', 'restored', 'imported', 'renewed']),
 });
 export type CurrentCertificate = z.infer<typeof CurrentCertificateSchema>;
 

@@ -95,7 +95,9 @@ export async function restoreCertificate(context: OperationContext, request: Res
 
     // The CA chain that came with the certificate is kept, so that every later backup carries it.
     const chainDer = opened.chain.length > 0 ? { chainDer: opened.chain.map((der) => der.toString('base64')) } : {};
-    const installed = { exportable: request.exportable, installedAt: now.toISOString(), source: 'restored' as const, ...chainDer };
+    // A bare .pfx/.p12 is an import, not a restore: it carries no rotation history (#12, finding 5).
+    const source = opened.format === 'pkcs12' ? ('imported' as const) : ('restored' as const);
+    const installed = { exportable: request.exportable, installedAt: now.toISOString(), source, ...chainDer };
     let state: StoreState;
     let previousKey: KeyObject | null = null;
     if (base && base !== 'damaged') {

@@ -36,7 +36,7 @@ export const StoreStateSchema = z.object({
     exportable: z.boolean(),
     version: z.number().int().positive(),
     installedAt: IsoTime,
-    source: z.enum(['generated', 'restored', 'renewed']),
+    source: z.enum(['generated', 'restored', 'imported', 'renewed']),
     /**
      * The CA certificates that issued `certificateDer` (issuer first), as imported with it from
      * a .pfx or a backup; absent for our own self-signed certificates. Every backup writes them,

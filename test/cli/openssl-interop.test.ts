@@ -62,6 +62,9 @@ describe('OpenSSL interoperability', () => {
       expect(r.code, r.stderr).toBe(0);
       const status = JSON.parse(r.stdout);
       expect(status.current.subject).toMatch(/CN=imported\.example/);
+      // A bare .pfx carries no rotation history: the store says it was imported, not restored.
+      expect(status.current.source).toBe('imported');
+      expect((await cli(['status'], { dataDir: store })).stdout).toMatch(/\(imported /);
       const crt = new X509Certificate(openssl(['x509', '-in', `${dir}.crt`]));
       expect(status.current.fingerprintSha256).toBe(createHash('sha256').update(crt.raw).digest('hex'));
       expect((await cli(['-r', 'wrong', `${dir}.pfx`], { dataDir: join(dir, 'other') })).code).toBe(3);

@@ -1,6 +1,7 @@
 /**
  * Issue #12, finding 5: a first-run import of a bare .pfx (made by OpenSSL, as an admin's old
- * tooling would) says that a .pfx carries no rotation history before anything is imported.
+ * tooling would) says that a .pfx carries no rotation history before anything is imported, and the dashboard
+ * then says "Imported", not "Restored from a backup".
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -53,6 +54,12 @@ describe.skipIf(!chromiumAvailable)('import of a bare .pfx in the wizard (Chromi
         await note.waitFor({ timeout: 30_000 });
         expect((await note.textContent())?.trim()).toBe(M.wizard.review.pfxNoHistory);
         await shot(page, lang, 'pfx-01-import-review');
+        // Imported, and the dashboard says so: not "Restored from a backup".
+        await page.locator('[data-testid="wizard-next"]').click();
+        await page.locator('[data-testid="wizard"][data-step="done"]').waitFor({ timeout: 60_000 });
+        await page.locator('[data-testid="wizard-next"]').click();
+        await page.locator('[data-testid="dashboard"]').waitFor();
+        expect((await page.locator('[data-testid="cert-source"]').textContent())?.trim()).toBe(M.cert.sourceImported);
       } finally {
         await s.close();
       }

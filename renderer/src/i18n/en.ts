@@ -172,6 +172,7 @@ const en = {
     source: 'Origin',
     sourceGenerated: 'Generated',
     sourceRestored: 'Restored from a backup',
+    sourceImported: 'Imported from a .pfx file',
     sourceRenewed: 'Renewed',
     format: 'File type',
     formatZip: 'CertificateManager backup (.zip)',

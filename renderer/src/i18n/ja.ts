@@ -173,6 +173,7 @@ const ja: Messages = {
     source: '作成方法',
     sourceGenerated: '生成',
     sourceRestored: 'バックアップから復元',
+    sourceImported: '.pfx ファイルからインポート',
     sourceRenewed: '更新',
     format: 'ファイルの種類',
     formatZip: 'CertificateManager のバックアップ (.zip)',
