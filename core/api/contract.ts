@@ -28,6 +28,17 @@ const Password = z.string().min(1).max(1024);
 const FilePath = z.string().min(1).max(4096);
 const KeySize = z.union([z.literal(2048), z.literal(3072), z.literal(4096)]);
 const Empty = z.object({}).strict();
+/** A column header or reason name the app passes in its own language (bounded: a renderer is not trusted). */
+const CsvLabel = z.string().min(1).max(200);
+/** The CSV's columns in the admin's language (core/fleet/csv.ts). */
+const ClientsCsvLabelsSchema = z
+  .object({
+    lastCheckIn: CsvLabel,
+    lastFailure: CsvLabel,
+    lastFailureReason: CsvLabel,
+    reasons: z.record(z.string().max(64), CsvLabel).refine((r) => Object.keys(r).length <= 64, 'at most 64 reasons'),
+  })
+  .strict();
 
 const op = <Req extends z.ZodType, Res extends z.ZodType>(request: Req, response: Res) => ({ request, response });
 
@@ -78,7 +89,7 @@ export const contract = {
     z.object({ offset: z.number().int().nonnegative().default(0), limit: z.number().int().min(1).max(500).default(100) }).strict(),
     z.object({ total: z.number().int().nonnegative(), agents: z.array(AgentRecordSchema) }),
   ),
-  exportClientsCsv: op(z.object({ path: FilePath }).strict(), z.object({ path: FilePath, count: z.number().int().nonnegative() })),
+  exportClientsCsv: op(z.object({ path: FilePath, labels: ClientsCsvLabelsSchema.optional() }).strict(), z.object({ path: FilePath, count: z.number().int().nonnegative() })),
   queryAuthFailures: op(AuthFailureQuerySchema.strict(), AuthFailurePageSchema),
   getSettings: op(Empty, SettingsSchema),
   setSettings: op(SettingsSchema.partial().strict(), SettingsSchema),

@@ -68,7 +68,7 @@ export function createApiHandlers(env: ServiceEnvironment): ApiHandlers {
     clientsWithoutValidCertificate: async (r) => (await fleet()).clientsWithoutValidCertificate(r),
     exportClientsCsv: async (r) => {
       const path = grants.require('save-clients-csv', r.path);
-      return (await fleet()).exportClientsCsv(path);
+      return (await fleet()).exportClientsCsv(path, r.labels);
     },
     queryAuthFailures: async (r) => (await fleet()).queryAuthFailures(r),
     getSettings: () => readSettings(dataDir),

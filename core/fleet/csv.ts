@@ -6,10 +6,35 @@
  * `=HYPERLINK(...)`: a cell starting with = + - @ (or a tab or carriage return, which
  * spreadsheets strip before looking) gets a leading ' so spreadsheets show it as text
  * (OWASP "CSV injection").
+ *
+ * The file starts with a UTF-8 byte order mark: without it, Excel on a Japanese (or any non-UTF-8)
+ * Windows reads the text in the ANSI code page and garbles every non-ASCII name. The first
+ * columns are stable and machine-readable (English names, codes, UTC times) for scripts; the app
+ * appends columns in the admin's language (local times with their UTC offset, reasons in words),
+ * whose headers and reason names it passes in, so the words have one source: its i18n files.
  */
 import type { AgentRecord } from '../api/schemas.js';
 
-export const CLIENTS_CSV_HEADER = ['agent id', 'fingerprint trusted', 'last check-in', 'last failure reason'] as const;
+export const CLIENTS_CSV_HEADER = [
+  'agent id',
+  'fingerprint trusted',
+  'last check-in',
+  'last failure reason',
+  'host name',
+  'agent version',
+  'last failure at',
+] as const;
+
+/** What Excel needs to read the file as UTF-8. */
+export const UTF8_BOM = '\uFEFF';
+
+/** Headers and reason names for the columns in the admin's language (see ClientsCsvLabelsSchema). */
+export interface ClientsCsvLabels {
+  lastCheckIn: string;
+  lastFailure: string;
+  lastFailureReason: string;
+  reasons: Readonly<Record<string, string>>;
+}
 
 const FORMULA_START = /^[=+\-@\t\r]/;
 const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/;
@@ -24,6 +49,30 @@ export function csvLine(cells: readonly (string | null | undefined)[]): string {
   return cells.map(csvCell).join(',') + '\r\n';
 }
 
-export function clientsCsv(agents: readonly AgentRecord[]): string {
-  return csvLine(CLIENTS_CSV_HEADER) + agents.map((a) => csvLine([a.agentId, a.trustedFingerprint, a.lastCheckIn, a.lastFailureReason])).join('');
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+/**
+ * `2026-12-03 19:05:00 UTC+09:00`: this computer's local time, naming its offset, so an admin
+ * comparing it with Windows' Event Viewer or an agent's clock knows which zone it is in.
+ */
+export function localTimeWithOffset(iso: string | null): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const minutes = -d.getTimezoneOffset();
+  const sign = minutes < 0 ? '-' : '+';
+  const offset = `${sign}${pad(Math.trunc(Math.abs(minutes) / 60))}:${pad(Math.abs(minutes) % 60)}`;
+  const date = `${pad(d.getFullYear(), 4)}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  return `${date} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} UTC${offset}`;
+}
+
+export function clientsCsv(agents: readonly AgentRecord[], labels?: ClientsCsvLabels): string {
+  const localized = labels ? [labels.lastCheckIn, labels.lastFailure, labels.lastFailureReason] : [];
+  const rows = agents.map((a) => {
+    const stable = [a.agentId, a.trustedFingerprint, a.lastCheckIn, a.lastFailureReason, a.hostname, a.agentVersion, a.lastFailureAt];
+    if (!labels) return csvLine(stable);
+    const reason = a.lastFailureReason ? (Object.hasOwn(labels.reasons, a.lastFailureReason) ? labels.reasons[a.lastFailureReason] : a.lastFailureReason) : '';
+    return csvLine([...stable, localTimeWithOffset(a.lastCheckIn), localTimeWithOffset(a.lastFailureAt), reason]);
+  });
+  return UTF8_BOM + csvLine([...CLIENTS_CSV_HEADER, ...localized]) + rows.join('');
 }

@@ -15,13 +15,13 @@ import { readStore, storePaths } from '../store/store.js';
 import { fingerprintSha256 } from '../trust/index.js';
 import { readAgentsFile } from './agents.js';
 import { FailureFileTail } from './auth-failures.js';
-import { clientsCsv } from './csv.js';
+import { clientsCsv, type ClientsCsvLabels } from './csv.js';
 import { fleetPaths } from './paths.js';
 
 export interface FleetService {
   summary(): Promise<FleetSummary>;
   clientsWithoutValidCertificate(request: { offset: number; limit: number }): Promise<{ total: number; agents: AgentRecord[] }>;
-  exportClientsCsv(path: string): Promise<{ path: string; count: number }>;
+  exportClientsCsv(path: string, labels?: ClientsCsvLabels): Promise<{ path: string; count: number }>;
   queryAuthFailures(query: AuthFailureQuery): Promise<AuthFailurePage>;
 }
 
@@ -80,10 +80,10 @@ export function fleetService(dataDir: string): FleetService & { view(): Promise<
       const { without } = await view();
       return { total: without.length, agents: without.slice(offset, offset + limit) };
     },
-    async exportClientsCsv(path) {
+    async exportClientsCsv(path, labels) {
       const target = await resolveOutputFile(dataDir, path, 'clients.csv');
       const { without } = await view();
-      await replaceFileAtomically(target, clientsCsv(without), 0o644);
+      await replaceFileAtomically(target, clientsCsv(without, labels), 0o644);
       return { path: target, count: without.length };
     },
     async queryAuthFailures(query) {

@@ -432,7 +432,10 @@ export function defineAdminFlows(lang: Lang): void {
           s.queueSave(csv);
           await dialog.locator('[data-testid="export-csv"]').click();
           await poll(page, `document.querySelector('[data-testid="clients-notice"]').textContent.indexOf('clients.csv') >= 0`);
-          expect((await stat(csv)).size).toBeGreaterThan(0);
+          // UTF-8 with a BOM (Excel), the stable columns, then the app's language.
+          const written = await readFile(csv, 'utf8');
+          expect(written.startsWith('\uFEFFagent id,fingerprint trusted,last check-in,last failure reason,host name,')).toBe(true);
+          expect(written.split('\r\n')[0]!.endsWith(`,${M.clients.csvLastCheckIn},${M.clients.csvLastFailure},${M.clients.csvReason}`)).toBe(true);
         } else {
           expect(await dialog.locator('[data-testid="export-csv"]').isDisabled()).toBe(true);
           await dialog.getByText(M.clients.empty).waitFor();

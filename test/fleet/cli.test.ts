@@ -129,7 +129,7 @@ describe('certificatemanager serve / agent / -l', () => {
     const r = await cli(['-l', out, '--json'], { dataDir });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ path: out, count: expect.any(Number) });
-    expect((await readFile(out, 'utf8')).split('\r\n')[0]).toBe('agent id,fingerprint trusted,last check-in,last failure reason');
+    expect((await readFile(out, 'utf8')).split('\r\n')[0]).toBe('\uFEFFagent id,fingerprint trusted,last check-in,last failure reason,host name,agent version,last failure at');
   });
 
   it('serve stops cleanly on SIGTERM (exit 0) and a second serve on the same folder is refused (exit 5)', async () => {

@@ -38,10 +38,41 @@ describe('CSV', () => {
     expect(csvCell('a=b')).toBe('a=b');
     const csv = clientsCsv([agent('=cmd|calc', 'ab'.repeat(32), { lastFailureReason: '@SUM(A1)' }), agent('pc,2', '')]);
     expect(csv).toBe(
-      'agent id,fingerprint trusted,last check-in,last failure reason\r\n' +
-        `'=cmd|calc,${'ab'.repeat(32)},2030-01-01T00:00:00.000Z,'@SUM(A1)\r\n` +
-        '"pc,2",,2030-01-01T00:00:00.000Z,\r\n',
+      '\uFEFFagent id,fingerprint trusted,last check-in,last failure reason,host name,agent version,last failure at\r\n' +
+        `'=cmd|calc,${'ab'.repeat(32)},2030-01-01T00:00:00.000Z,'@SUM(A1),,1,\r\n` +
+        '"pc,2",,2030-01-01T00:00:00.000Z,,,1,\r\n',
     );
+  });
+
+  it('starts with a BOM for Excel, carries the host name, and adds columns in the app\'s language with local times', () => {
+    const previous = process.env.TZ;
+    process.env.TZ = 'Asia/Tokyo';
+    try {
+      const labels = { lastCheckIn: '最終チェックイン (現地時刻)', lastFailure: '最後の失敗 (現地時刻)', lastFailureReason: '最後の失敗の理由', reasons: { 'untrusted-key': '信頼されていないキー' } };
+      const rows = [
+        agent('pc-1', 'ab'.repeat(32), { hostname: 'サーバー01.corp.example', lastFailureReason: 'untrusted-key', lastFailureAt: '2030-01-02T15:30:00.000Z' }),
+        agent('pc-2', 'cd'.repeat(32), { lastFailureReason: 'new-code-from-a-newer-agent', lastFailureAt: '2030-01-02T15:30:00.000Z' }),
+        agent('pc-3', 'ef'.repeat(32), { hostname: '=cmd|calc' }),
+      ];
+      const csv = clientsCsv(rows, labels);
+      // UTF-8 with a byte order mark, or Excel on Japanese Windows reads it as Shift_JIS.
+      expect(Buffer.from(csv, 'utf8').subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
+      const lines = csv.slice(1).split('\r\n');
+      expect(lines[0]).toBe(
+        'agent id,fingerprint trusted,last check-in,last failure reason,host name,agent version,last failure at,最終チェックイン (現地時刻),最後の失敗 (現地時刻),最後の失敗の理由',
+      );
+      expect(lines[1]).toBe(
+        `pc-1,${'ab'.repeat(32)},2030-01-01T00:00:00.000Z,untrusted-key,サーバー01.corp.example,1,2030-01-02T15:30:00.000Z,2030-01-01 09:00:00 UTC+09:00,2030-01-03 00:30:00 UTC+09:00,信頼されていないキー`,
+      );
+      // A code the app has no words for stays the code; a hostile host name stays text.
+      expect(lines[2]!.endsWith(',2030-01-03 00:30:00 UTC+09:00,new-code-from-a-newer-agent')).toBe(true);
+      expect(lines[3]).toContain(",'=cmd|calc,");
+      process.env.TZ = 'America/St_Johns';
+      expect(clientsCsv(rows.slice(0, 1), labels).split('\r\n')[1]).toContain(',2029-12-31 20:30:00 UTC-03:30,');
+    } finally {
+      if (previous === undefined) delete process.env.TZ;
+      else process.env.TZ = previous;
+    }
   });
 });
 
@@ -71,7 +102,7 @@ describe('clients without a valid certificate', () => {
     const out = join(await tempDir(), 'clients.csv');
     expect(await fleet.exportClientsCsv(out)).toEqual({ path: out, count: 6 });
     const lines = (await readFile(out, 'utf8')).split('\r\n');
-    expect(lines[0]).toBe('agent id,fingerprint trusted,last check-in,last failure reason');
+    expect(lines[0]).toBe('\uFEFFagent id,fingerprint trusted,last check-in,last failure reason,host name,agent version,last failure at');
     expect(lines).toHaveLength(8);
     await expect(fleet.exportClientsCsv(join(out, 'no', 'such', 'folder.csv'))).rejects.toMatchObject({ code: 'OUTPUT_FOLDER_MISSING' });
   });

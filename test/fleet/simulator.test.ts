@@ -128,8 +128,8 @@ describe(`a fleet of ${AGENTS} agents`, () => {
     const out = join(await tempDir(), 'clients.csv');
     const r = await cli(['-l', out], { dataDir });
     expect(r.code, r.stderr).toBe(0);
-    const rows = (await readFile(out, 'utf8')).trim().split('\r\n');
-    expect(rows[0]).toBe('agent id,fingerprint trusted,last check-in,last failure reason');
+    const rows = (await readFile(out, 'utf8')).trimEnd().split('\r\n');
+    expect(rows[0]).toBe('\uFEFFagent id,fingerprint trusted,last check-in,last failure reason,host name,agent version,last failure at');
     const listed = rows.slice(1).map((row) => row.split(','));
     expect(listed.map((cells) => cells[0]).sort()).toEqual(tampered.map((a) => a.id).sort());
     for (const cells of listed) {
