@@ -450,11 +450,17 @@ export function defineAdminFlows(lang: Lang): void {
         const dialog = page.locator('[data-testid="logs-dialog"]');
         await dialog.waitFor();
         await dialog.locator('[data-testid="logs-table"]').waitFor();
+        // Dates are typed the way the app's language writes them, not the browser's mm/dd/yyyy.
+        expect(await dialog.getByLabel(M.logs.from, { exact: true }).getAttribute('placeholder')).toBe(M.logs.dateExample);
+        await dialog.getByLabel(M.logs.from, { exact: true }).fill(lang === 'ja' ? '２０２５／０２／３０' : '02/30/2025');
+        await dialog.locator('[data-testid="logs-apply"]').click();
+        await dialog.getByText(M.logs.dateInvalid).waitFor();
         // A range that ends before it starts is refused before any query.
-        await dialog.getByLabel(M.logs.from, { exact: true }).fill('2025-02-01T00:00');
-        await dialog.getByLabel(M.logs.to, { exact: true }).fill('2025-01-01T00:00');
+        await dialog.getByLabel(M.logs.from, { exact: true }).fill(lang === 'ja' ? '2025/02/01 00:00' : '02/01/2025 00:00');
+        await dialog.getByLabel(M.logs.to, { exact: true }).fill(lang === 'ja' ? '2025/01/01' : '01/01/2025');
         await dialog.locator('[data-testid="logs-apply"]').click();
         await dialog.getByText(M.logs.rangeInvalid).waitFor();
+        expect(await dialog.locator('[data-testid="logs-date-error"]').count()).toBe(0);
         await dialog.getByLabel(M.logs.from, { exact: true }).fill('');
         await dialog.getByLabel(M.logs.to, { exact: true }).fill('');
         await dialog.locator('[data-testid="logs-apply"]').click();
@@ -474,7 +480,10 @@ export function defineAdminFlows(lang: Lang): void {
         expect(await text(range)).toMatch(/151/);
         // Filter by agent, reason and a time range around now.
         const pad = (n: number) => String(n).padStart(2, '0');
-        const local = (d: Date) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+        const local = (d: Date) =>
+          lang === 'ja'
+            ? `${d.getFullYear()}/${pad(d.getMonth() + 1)}/${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`
+            : `${pad(d.getMonth() + 1)}/${pad(d.getDate())}/${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
         const staleReason = (await apiCall<{ records: Array<{ reason: string }> }>(page, 'queryAuthFailures', { offset: 0, limit: 1, agentId: 'stale-2' })).records[0]!.reason;
         expect(all.reasons).toContain(staleReason);
         await dialog.getByLabel(M.logs.agent, { exact: true }).fill('stale-2');

@@ -2,7 +2,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { expiryInfo, nextTickMs, splitDuration } from '../../renderer/src/lib/countdown.js';
 import { baseName, commonName, fingerprintBlocks, fingerprintRows, formatDateTime, formatFingerprint, normalizeFingerprint, shortFingerprint } from '../../renderer/src/lib/format.js';
 import { clampOffset, pageInfo } from '../../renderer/src/lib/paging.js';
-import { buildLogQuery, emptyLogFilters, localInputToIso, validateSettings } from '../../renderer/src/lib/forms.js';
+import { buildLogQuery, emptyLogFilters, localInputToIso, parseFilterTime, validateSettings } from '../../renderer/src/lib/forms.js';
 import { backupFileName } from '../../renderer/src/lib/names.js';
 
 beforeAll(() => {
@@ -148,6 +148,25 @@ describe('auth-failure log filters', () => {
     expect(built).toEqual({
       ok: true,
       query: { offset: 100, limit: 50, agentId: 'agent-7', reason: 'bad-signature', from: '2025-01-01T00:00:00.000Z', to: '2025-01-02T00:00:59.999Z' },
+    });
+  });
+
+  it('reads dates as the app\'s language writes them, not as the browser\'s date picker would', () => {
+    expect(parseFilterTime('2026/12/03 09:05', 'ja', 'start')).toBe('2026-12-03T09:05');
+    expect(parseFilterTime('2026/12/03', 'ja', 'start')).toBe('2026-12-03T00:00');
+    expect(parseFilterTime('2026/12/03', 'ja', 'end')).toBe('2026-12-03T23:59');
+    expect(parseFilterTime(' ２０２６／１２／０３　０９：０５ ', 'ja', 'start')).toBe('2026-12-03T09:05');
+    expect(parseFilterTime('2026-1-2', 'en', 'start')).toBe('2026-01-02T00:00');
+    expect(parseFilterTime('2026-12-03T09:05', 'ja', 'start')).toBe('2026-12-03T09:05');
+    expect(parseFilterTime('12/03/2026 9:05', 'en', 'start')).toBe('2026-12-03T09:05');
+    // Month first is English only: a Japanese admin never writes it, so it is not guessed.
+    expect(parseFilterTime('12/03/2026', 'ja', 'start')).toBeNull();
+    for (const bad of ['2026/02/30', '2026/13/01', '2026/12/03 24:00', '2026/12/03 09:60', '2026-12/03', 'yesterday', '03.12.2026'])
+      expect(parseFilterTime(bad, 'en', 'start'), bad).toBeNull();
+    expect(buildLogQuery({ ...emptyLogFilters, to: '2026/02/30' }, 0, 50, 'ja')).toEqual({ ok: false, problem: 'format', field: 'to' });
+    expect(buildLogQuery({ ...emptyLogFilters, from: '2026/12/03', to: '2026/12/03' }, 0, 50, 'ja')).toMatchObject({
+      ok: true,
+      query: { from: new Date(2026, 11, 3, 0, 0).toISOString(), to: new Date(2026, 11, 3, 23, 59, 59, 999).toISOString() },
     });
   });
 

@@ -320,6 +320,8 @@ const en = {
     to: 'To',
     apply: 'Apply',
     reset: 'Clear filters',
+    dateExample: 'e.g. 12/03/2026 09:00',
+    dateInvalid: 'Enter a date such as 12/03/2026 or 2026-12-03, with an optional time such as 09:00.',
     rangeInvalid: 'The start must be before the end.',
     time: 'Time',
     messageKind: 'Message',

@@ -321,6 +321,8 @@ const ja: Messages = {
     to: '終了日時',
     apply: '適用',
     reset: '絞り込みを解除',
+    dateExample: '例: 2026/12/03 09:00',
+    dateInvalid: '日付は 2026/12/03 のように入力してください。時刻 (09:00 など) は省略できます。',
     rangeInvalid: '開始日時は終了日時より前に設定してください。',
     time: '日時',
     messageKind: 'メッセージ',
