@@ -5,19 +5,17 @@
  * times name their UTC offset.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { generateCertificate } from '../../core/ops/index.js';
 import { startFleetServer } from '../../core/fleet/index.js';
 import { MESSAGE_KINDS, TRUST_FAILURE_REASONS } from '../../core/trust/index.js';
+import { latinWordsIn } from '../helpers/latin.js';
 import { chromiumAvailable, ensureRendererBuilt, launchChromium, openApp, shot, TEST_ITERATIONS, type AppSession } from './harness.js';
 
 const PASSWORD = 'Maple-Orbit-Cactus-Lantern-42';
-
-/** Latin words an admin may see on a Japanese screen: product and standard names. */
-const ALLOWED = new Set(['CertificateManager', 'Windows', 'Hotfix', 'PKCS', 'SHA', 'RSA', 'ID', 'CSV', 'UTC', 'Caps', 'Lock', 'zip', 'pfx', 'p12', 'cer', 'v']);
 
 /** Visible Latin-script words in `root` that are not allowed, with where they were. */
 async function latinWords(page: Page, selector: string): Promise<string[]> {
@@ -28,18 +26,14 @@ async function latinWords(page: Page, selector: string): Promise<string[]> {
     var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
     for (var n = walker.nextNode(); n; n = walker.nextNode()) {
       var el = n.parentElement;
-      if (!el || el.closest('.visually-hidden, [data-testid="fingerprint"], .mono, .code, .path, .names, [data-testid="cert-subject"], .dn, .meta')) continue;
+      if (!el || el.closest('code, kbd, samp, .visually-hidden, [data-testid="fingerprint"], .mono, .code, .path, .names, [data-testid="cert-subject"], .dn, .meta')) continue;
       if (!el.getClientRects().length) continue;
       if (n.textContent.trim()) out.push(n.textContent);
     }
     return out;
   })()`)) as string[];
   const bad: string[] = [];
-  for (const text of texts) {
-    // Paths, file names, host names and codes are data, not prose.
-    const cleaned = text.replace(/[A-Za-z]:\\[^\s]*|\/[^\s]*|[\w.-]+\.(zip|pfx|p12|cer|csv|json)\b|\b[\w-]+(\.[\w-]+)+\b|\b[A-Z0-9_]{3,}\b|\b[0-9a-f]{8,}\b|\bpc-\d+\b/g, ' ');
-    for (const word of cleaned.match(/[A-Za-z]+/g) ?? []) if (!ALLOWED.has(word)) bad.push(`${word} in “${text.trim().slice(0, 60)}”`);
-  }
+  for (const text of texts) for (const word of latinWordsIn(text)) bad.push(`${word} in “${text.trim().slice(0, 60)}”`);
   return bad;
 }
 
@@ -96,7 +90,7 @@ describe.skipIf(!chromiumAvailable)('a Japanese screen has no English on it (ja,
 
   it('the dashboard and its dialogs', async () => {
     expect(await latinWords(page, '[data-testid="dashboard"]')).toEqual([]);
-    for (const task of ['backup', 'restore', 'renew', 'settings']) {
+    for (const task of ['backup', 'restore', 'renew', 'clients', 'settings']) {
       await page.locator(`[data-testid="task-${task}"], [data-testid="open-settings-top"]`).first().waitFor();
       const opener = task === 'settings' ? '[data-testid="open-settings-top"]' : `[data-testid="task-${task}"]`;
       await page.locator(opener).click();
@@ -107,4 +101,43 @@ describe.skipIf(!chromiumAvailable)('a Japanese screen has no English on it (ja,
       await page.locator(dialog).waitFor({ state: 'detached' });
     }
   }, 60_000);
+
+  it('every page of the first-run wizard, with its errors, on an empty store', async () => {
+    const w = await openApp(browser, { locale: 'ja-JP' });
+    try {
+      const p = w.page;
+      const wizard = '[data-testid="wizard"]';
+      const check = async (name: string) => expect(await latinWords(p, wizard), name).toEqual([]);
+      await p.locator(`${wizard}[data-step="welcome"]`).waitFor();
+      await check('welcome');
+      await p.locator('[data-testid="wizard-next"]').click();
+      await p.locator('[data-testid="method-generate"]').waitFor();
+      await check('method');
+      // Generate: the password page, with a weak password refused and a mismatched confirmation.
+      await p.locator('[data-testid="method-generate"]').check();
+      await p.locator('[data-testid="wizard-next"]').click();
+      await p.locator('[data-testid="password"]').waitFor();
+      await p.locator('[data-testid="password"]').fill('password');
+      await p.locator('[data-testid="password-confirm"]').fill('passwort');
+      await p.locator('[data-testid="wizard-next"]').click();
+      await check('password, refused');
+      // Import: the file page, then a file that is not a backup, refused with what to do next.
+      await p.locator('[data-testid="wizard-back"]').click();
+      await p.locator('[data-testid="method-import"]').check();
+      await p.locator('[data-testid="wizard-next"]').click();
+      await p.locator('[data-testid="choose-file"]').waitFor();
+      await check('import file');
+      const notBackup = path.join(scratch, 'notes.zip');
+      await writeFile(notBackup, 'not a backup');
+      w.queueOpen(notBackup);
+      await p.locator('[data-testid="choose-file"]').click();
+      await p.locator('#import-password').fill(PASSWORD);
+      await p.locator('[data-testid="wizard-next"]').click();
+      await p.locator(`${wizard} [role="alert"]`).first().waitFor({ timeout: 30_000 });
+      await check('import refused');
+      await shot(p, 'ja', 'ja-only-wizard-import-refused');
+    } finally {
+      await w.close();
+    }
+  }, 90_000);
 });
