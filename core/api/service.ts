@@ -39,7 +39,7 @@ export interface ServiceEnvironment {
 
 export function createApiHandlers(env: ServiceEnvironment): ApiHandlers {
   const { dataDir } = env;
-  const context: OperationContext = { dataDir, onProgress: (event) => env.emit('progress', event), iterations: env.iterations };
+  const context: OperationContext = { dataDir, onProgress: (event) => env.emit('progress', event), iterations: env.iterations, via: 'app' };
   let fleetOfStore: Promise<ReturnType<FleetModule['fleetService']>> | undefined;
   const fleet = () => (fleetOfStore ??= loadFleet().then((module) => module.fleetService(dataDir)));
   // Files are only those the admin picked in a native dialog (path-grants.ts says why).
@@ -72,7 +72,12 @@ export function createApiHandlers(env: ServiceEnvironment): ApiHandlers {
     },
     queryAuthFailures: async (r) => (await fleet()).queryAuthFailures(r),
     getSettings: () => readSettings(dataDir),
-    setSettings: (r) => updateSettings(dataDir, r),
+    setSettings: async (r) => {
+      const saved = await updateSettings(dataDir, r);
+      const { recordChange } = await import('../ops/audit-trail.js');
+      await recordChange(context, { operation: 'settings', details: Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'object' ? JSON.stringify(v) : v])) });
+      return saved;
+    },
     showOpenDialog: async ({ purpose }) => ({ path: grants.grant(`open-${purpose}`, await env.dialogs.showOpen(purpose)) }),
     showSaveDialog: async ({ purpose, defaultName }) => ({ path: grants.grant(`save-${purpose}`, await env.dialogs.showSave(purpose, defaultName)) }),
   };

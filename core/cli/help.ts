@@ -15,6 +15,10 @@ Usage:
                                                    Windows Server 2016 and older
   certificatemanager -l <clients.csv>              List clients without a valid certificate
   certificatemanager status [--json]               Show the current certificate
+  certificatemanager audit [--verify] [--json]     Who did what to the certificate, and when;
+                                                   --verify checks that no entry was changed,
+                                                   removed or reordered (exit 4 with the first
+                                                   broken entry)
   certificatemanager verify-backup <password> <backup>
                                                    Check a backup completely; change nothing
   certificatemanager serve [--host H] [--port N] [--publish <folder>]
@@ -67,6 +71,7 @@ Examples:
   certificatemanager -r trendmicro C:\\user\\test\\Desktop\\a.zip
   certificatemanager -c NewPassw0rd-2026
   certificatemanager status --json
+  certificatemanager audit --verify
   echo %PASSWORD%| certificatemanager verify-backup - D:\\backups\\a.zip
       (no space before "|": cmd.exe would send it as part of the password)
 
@@ -76,7 +81,7 @@ Exit codes:
      unexpected error)
   2  usage: the command line is wrong (or --data-dir is not a usable folder)
   3  wrong password
-  4  input file unreadable, damaged (also a damaged certificate in its chain), hostile or
+  4  input file unreadable, damaged (or an audit log that does not verify) (also a damaged certificate in its chain), hostile or
      unusable; a path that does not exist or is not a file/folder as needed
   5  wrong state: no certificate yet, one exists already, key not exportable,
      or the store is locked by another certificatemanager

@@ -229,6 +229,33 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         );
         return 0;
       }
+      case 'audit': {
+        const { readAuditTrail, settleAuditLog } = await import('../audit/log.js');
+        const { STORE_MARKER } = await import('../store/store.js');
+        // Only in our own folder: a mistyped --data-dir gets no lock folder from us.
+        if (existsSync(`${dataDir}/${STORE_MARKER}`)) await settleAuditLog(dataDir);
+        const trail = await readAuditTrail(dataDir);
+        if (json) print({ entries: trail.entries, verified: trail.broken === null, broken: trail.broken }, '');
+        else
+          out(
+            trail.entries.length === 0
+              ? `No audit entries yet in ${dataDir}.`
+              : trail.entries
+                  .map((e) => {
+                    const fp = e.fingerprintAfter ?? e.fingerprintBefore;
+                    return `${e.seq}  ${e.time}  ${e.operation}  ${e.result}${e.code ? ` (${e.code})` : ''}  ${e.account}@${e.machine} via ${e.via}${fp ? `  ${fp.slice(0, 16)}…` : ''}`;
+                  })
+                  .join('\n'),
+          );
+        if (command.verify && trail.broken) {
+          // Exit 4 like any input that does not verify; the entries that did were printed above.
+          const where = trail.broken.line === null ? '' : ` at entry ${trail.broken.line}`;
+          io.stderr.write(`certificatemanager: The audit log does not verify${where}: ${trail.broken.reason}. Keep the file as evidence and compare it with the Windows Event Log.\n`);
+          return EXIT_CODES['bad-input'];
+        }
+        if (command.verify && !json) out(`Verified ${trail.entries.length} entr${trail.entries.length === 1 ? 'y' : 'ies'}: nothing was changed, removed or reordered.`);
+        return 0;
+      }
       case 'verify-backup': {
         const { inspectBackup } = await import('../ops/inspect-backup.js');
         const r = await inspectBackup(context, { path: command.path, password: command.password });

@@ -2,7 +2,8 @@
 import { wrongState } from '../errors.js';
 import { resolveBackupDestination } from '../backup/write.js';
 import { replaceFileAtomically } from '../store/durable-fs.js';
-import { appendAudit, loadPrivateKey, requireCertificate } from '../store/store.js';
+import { loadPrivateKey, requireCertificate } from '../store/store.js';
+import { recordChange } from './audit-trail.js';
 import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
 import { buildBackup } from './backup-writer.js';
 
@@ -19,7 +20,7 @@ export async function backupCertificate(context: OperationContext, request: { pa
   const { zip, fingerprintSha256 } = await buildBackup({ privateKey, state: snapshot.state }, request.password, { iterations: context.iterations, now: nowOf(context) });
   report('writing', 0.9);
   await replaceFileAtomically(outPath, zip, 0o600);
-  await appendAudit(context.dataDir, { action: 'backup', fingerprintSha256, path: outPath });
+  await recordChange(context, { operation: 'backup', fingerprintBefore: fingerprintSha256, fingerprintAfter: fingerprintSha256, details: { path: outPath } });
   report('done', 1);
   return { path: outPath, fingerprintSha256 };
 }

@@ -9,6 +9,8 @@ export interface OperationContext {
   now?: () => Date;
   /** PBKDF2 iterations for new backups (default 600,000; OWASP). Lower only in tests. */
   iterations?: number;
+  /** Who asked, for the audit trail: the app or the command line (default). */
+  via?: 'app' | 'cli';
 }
 
 export type Reporter = (step: ProgressStep, fraction: number) => void;

@@ -11,7 +11,8 @@ import { encodePkcs12 } from '../pki/pkcs12/index.js';
 import { encodeLegacyPkcs12 } from '../pki/pkcs12/legacy-encode.js';
 import { replaceFileAtomically } from '../store/durable-fs.js';
 import { resolveOutputFile } from '../store/output-file.js';
-import { appendAudit, loadPrivateKey, requireCertificate } from '../store/store.js';
+import { loadPrivateKey, requireCertificate } from '../store/store.js';
+import { recordChange } from './audit-trail.js';
 import { assertNewPassword, reporter, type OperationContext } from './context.js';
 import { pkcs12InputOf } from './backup-writer.js';
 
@@ -45,7 +46,7 @@ export async function exportPfx(context: OperationContext, request: ExportPfxReq
   const pfx = compat === 'legacy' ? await encodeLegacyPkcs12(input, request.password) : await encodePkcs12(input, request.password, context.iterations ? { iterations: context.iterations } : {});
   report('writing', 0.9);
   await replaceFileAtomically(outPath, pfx, 0o600);
-  await appendAudit(context.dataDir, { action: 'export-pfx', fingerprintSha256: info.fingerprintSha256, path: outPath, compat });
+  await recordChange(context, { operation: 'export-pfx', fingerprintBefore: info.fingerprintSha256, fingerprintAfter: info.fingerprintSha256, details: { path: outPath, compat } });
   report('done', 1);
   return { path: outPath, fingerprintSha256: info.fingerprintSha256, compat, chainLength: input.chain?.length ?? 0 };
 }

@@ -4,7 +4,8 @@ import { wrongState } from '../errors.js';
 import { DEFAULT_KEY_SIZE, generateRsaKeyPair, type KeySize } from '../pki/keys.js';
 import { createSelfSignedCertificate, DEFAULT_VALIDITY_DAYS } from '../pki/certificate.js';
 import { withStoreLock } from '../store/lock.js';
-import { appendAudit, commitStore, readStore, type StoreState } from '../store/store.js';
+import { commitStore, readStore, type StoreState } from '../store/store.js';
+import { auditRefusals, currentFingerprint, prepareCommitAudit } from './audit-trail.js';
 import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
 import { buildBackup, publishAutomaticBackup, tidyAutomaticBackups, withoutBackup, writeAutomaticBackup } from './backup-writer.js';
 import { getStatus } from './status.js';
@@ -20,7 +21,7 @@ export interface GenerateRequest {
 export async function generateCertificate(context: OperationContext, request: GenerateRequest): Promise<{ status: StoreStatus; backupPath: string }> {
   const report = reporter(context, 'generate');
   const { dataDir } = context;
-  return withStoreLock(dataDir, async (guard) => {
+  const work = () => withStoreLock(dataDir, async (guard) => {
     report('checking', 0);
     if (await readStore(dataDir))
       throw wrongState('CERTIFICATE_EXISTS', 'A server authentication certificate exists already. Use -c <new password> to renew it, or -r to restore a backup over it.');
@@ -43,10 +44,12 @@ export async function generateCertificate(context: OperationContext, request: Ge
     // The backup is on disk before the certificate is: there is never a key without one.
     const pendingBackup = await writeAutomaticBackup(dataDir, backup.zip, backup.fingerprintSha256, now, 'generated');
     const checkedGeneration = await checkGeneration(state, privateKey, now).catch(withoutBackup(pendingBackup));
-    await commitStore(dataDir, null, checkedGeneration, guard).catch(withoutBackup(pendingBackup));
+    const audit = await prepareCommitAudit(context, { operation: 'generate', fingerprintAfter: backup.fingerprintSha256, details: { keySize: request.keySize ?? DEFAULT_KEY_SIZE } });
+    await commitStore(dataDir, null, checkedGeneration, guard, audit.record).catch(withoutBackup(pendingBackup));
     const backupPath = await publishAutomaticBackup(pendingBackup);
-    await appendAudit(dataDir, { action: 'generate', fingerprintSha256: backup.fingerprintSha256 });
+    await audit.appendAfterCommit();
     report('done', 1);
     return { status: await getStatus(dataDir), backupPath };
   });
+  return auditRefusals(context, 'generate', work, () => currentFingerprint(dataDir));
 }

@@ -8,11 +8,12 @@ import { DEFAULT_KEY_SIZE, generateRsaKeyPair, type KeySize } from '../pki/keys.
 import { commonNameOf, createSelfSignedCertificate, DEFAULT_VALIDITY_DAYS } from '../pki/certificate.js';
 import { fingerprintSha256, parseCertificate } from '../pki/inspect.js';
 import { withStoreLock } from '../store/lock.js';
-import { appendAudit, commitStore, loadPrivateKey, requireCertificate, type StoreState } from '../store/store.js';
+import { commitStore, loadPrivateKey, requireCertificate, type StoreState } from '../store/store.js';
 import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
 import { buildBackup, publishAutomaticBackup, tidyAutomaticBackups, withoutBackup, writeAutomaticBackup } from './backup-writer.js';
 import { rotationStatementFor } from './rotation-hook.js';
 import { getStatus } from './status.js';
+import { auditRefusals, currentFingerprint, prepareCommitAudit } from './audit-trail.js';
 import { checkGeneration } from './validate-generation.js';
 
 export interface RenewRequest {
@@ -27,7 +28,7 @@ export async function renewCertificate(context: OperationContext, request: Renew
   // Checked before the lock too, so a store with no certificate (or no folder yet) is reported
   // as such instead of being created by the lock.
   await requireCertificate(dataDir);
-  return withStoreLock(dataDir, async (guard) => {
+  const work = () => withStoreLock(dataDir, async (guard) => {
     report('checking', 0);
     const base = await requireCertificate(dataDir);
     assertNewPassword(request.password);
@@ -59,10 +60,12 @@ export async function renewCertificate(context: OperationContext, request: Renew
     report('writing', 0.9);
     const pendingBackup = await writeAutomaticBackup(dataDir, backup.zip, backup.fingerprintSha256, now, 'renewed');
     const checkedGeneration = await checkGeneration(state, privateKey, now).catch(withoutBackup(pendingBackup));
-    await commitStore(dataDir, base, checkedGeneration, guard).catch(withoutBackup(pendingBackup));
+    const audit = await prepareCommitAudit(context, { operation: 'renew', fingerprintBefore: fingerprintSha256(oldDer), fingerprintAfter: backup.fingerprintSha256, details: { version } });
+    await commitStore(dataDir, base, checkedGeneration, guard, audit.record).catch(withoutBackup(pendingBackup));
     const backupPath = await publishAutomaticBackup(pendingBackup);
-    await appendAudit(dataDir, { action: 'renew', fingerprintSha256: backup.fingerprintSha256, version });
+    await audit.appendAfterCommit();
     report('done', 1);
     return { status: await getStatus(dataDir), backupPath };
   });
+  return auditRefusals(context, 'renew', work, () => currentFingerprint(dataDir));
 }

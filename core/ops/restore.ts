@@ -25,11 +25,12 @@ import { spkiDer } from '../pki/keys.js';
 import { openBackup, readBackupFile, type OpenedBackup } from '../backup/read.js';
 import { chainFingerprints } from '../backup/history.js';
 import { withStoreLock } from '../store/lock.js';
-import { appendAudit, commitStore, loadPrivateKey, readStoreForRepair, type StoreSnapshot, type StoreState } from '../store/store.js';
+import { commitStore, loadPrivateKey, readStoreForRepair, type StoreSnapshot, type StoreState } from '../store/store.js';
 import { nowOf, reporter, type OperationContext } from './context.js';
 import { rotationStatementFor } from './rotation-hook.js';
 import { getStatus } from './status.js';
 import { checkGeneration } from './validate-generation.js';
+import { auditRefusals, currentFingerprint, prepareCommitAudit } from './audit-trail.js';
 
 export interface RestoreRequest {
   path: string;
@@ -79,9 +80,11 @@ function adoptBackupChain(opened: OpenedBackup, installed: Omit<StoreState['curr
 export async function restoreCertificate(context: OperationContext, request: RestoreRequest): Promise<StoreStatus> {
   const report = reporter(context, request.requireEmptyStore ? 'import' : 'restore');
   const { dataDir } = context;
-  return withStoreLock(dataDir, async (guard) => {
+  const operation = request.requireEmptyStore ? 'import' : 'restore';
+  const work = () => withStoreLock(dataDir, async (guard) => {
     report('checking', 0);
     let base: StoreSnapshot | null | 'damaged' = await readStoreForRepair(dataDir);
+    const fingerprintBefore = base && base !== 'damaged' ? fingerprintSha256(Buffer.from(base.state.current.certificateDer, 'base64')) : null;
     if (base && request.requireEmptyStore)
       throw wrongState('CERTIFICATE_EXISTS', 'A server authentication certificate exists already. Use Restore to replace it.');
     report('reading-backup', 0.05);
@@ -152,9 +155,17 @@ export async function restoreCertificate(context: OperationContext, request: Res
       }
     }
     report('writing', 0.9);
-    await commitStore(dataDir, base, await checkGeneration(state, opened.privateKey, now), guard);
-    await appendAudit(dataDir, { action: request.exportable ? 'restore' : 'restore-not-exportable', fingerprintSha256: incoming, from: request.path, format: opened.format, version: state.current.version, repaired: base === 'damaged' });
+    const checked = await checkGeneration(state, opened.privateKey, now);
+    const audit = await prepareCommitAudit(context, {
+      operation,
+      fingerprintBefore,
+      fingerprintAfter: incoming,
+      details: { from: request.path, format: opened.format, version: state.current.version, exportable: request.exportable, repaired: base === 'damaged' },
+    });
+    await commitStore(dataDir, base, checked, guard, audit.record);
+    await audit.appendAfterCommit();
     report('done', 1);
     return getStatus(dataDir);
   });
+  return auditRefusals(context, operation, work, () => currentFingerprint(dataDir));
 }

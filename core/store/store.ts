@@ -6,7 +6,8 @@
  *     generations/gen-000042/      state.json (certificates, history, rotation chain)
  *                                  key.pem    (PKCS#8, administrators only)
  *     backups/                     automatic backups written by generate and renew
- *     audit.log                    one JSON line per change (never a password)
+ *     audit.jsonl                  the audit trail, one chained entry per line (core/audit; never a password)
+ *     audit.log                    the unchained log of versions before it, kept as it was
  *     settings.json
  *
  * A change is a transaction: the next generation is written in full under a temporary name,
@@ -15,7 +16,7 @@
  * generations are never deleted, so no key the admin had is lost. Writers hold the
  * inter-process lock (lock.ts); readers need none.
  */
-import { mkdir, readFile, readdir, rm, rmdir, stat, appendFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
@@ -73,7 +74,7 @@ export const storePaths = (dataDir: string) => ({
   generations: join(dataDir, GENERATIONS),
   generation: (n: number) => join(dataDir, GENERATIONS, generationName(n)),
   backups: join(dataDir, 'backups'),
-  audit: join(dataDir, 'audit.log'),
+  audit: join(dataDir, 'audit.jsonl'),
   settings: join(dataDir, 'settings.json'),
 });
 
@@ -198,7 +199,7 @@ export async function removeUnusedDataDir(created: string[]): Promise<void> {
 }
 
 /** What this product writes at the top of its data folder. */
-const OWN_NAMES = new Set([CURRENT, GENERATIONS, STORE_MARKER, 'store.lock', 'settings.json', 'backups', 'audit.log', 'fleet']);
+const OWN_NAMES = new Set([CURRENT, GENERATIONS, STORE_MARKER, 'store.lock', 'settings.json', 'backups', 'audit.log', 'audit.jsonl', 'audit.lock', 'fleet']);
 
 /**
  * Taking a folder for administrators only changes its owner and drops inherited permissions
@@ -217,7 +218,7 @@ async function assertOwnFolder(dataDir: string): Promise<void> {
 async function looksLikeStore(dataDir: string, names: string[]): Promise<boolean> {
   if (names.includes(GENERATIONS) && (await newestCompleteGeneration(dataDir)) !== null) return true;
   // The app saves its settings before the first certificate exists.
-  if (names.every((n) => n === 'settings.json' || n === 'store.lock' || n === 'audit.log') && names.includes('settings.json'))
+  if (names.every((n) => n === 'settings.json' || n === 'store.lock' || n === 'audit.log' || n === 'audit.jsonl') && names.includes('settings.json'))
     return readFile(join(dataDir, 'settings.json'), 'utf8').then((t) => { const v: unknown = JSON.parse(t); return typeof v === 'object' && v !== null && !Array.isArray(v); }, () => false);
   return false;
 }
@@ -231,7 +232,14 @@ async function looksLikeStore(dataDir: string, names: string[]): Promise<boolean
  * writer (a bug, or a lock taken over) cannot claim the same number, and on failure only what
  * this call created is removed. Nothing is visible to readers until CURRENT is replaced.
  */
-export async function commitStore(dataDir: string, base: StoreSnapshot | null | 'damaged', next: CheckedGeneration, guard: () => void = () => undefined): Promise<StoreSnapshot> {
+export async function commitStore(
+  dataDir: string,
+  base: StoreSnapshot | null | 'damaged',
+  next: CheckedGeneration,
+  guard: () => void = () => undefined,
+  /** The audit trail's record of this change (core/audit/log.ts), kept with the generation. */
+  auditRecord?: string,
+): Promise<StoreSnapshot> {
   StoreStateSchema.parse(next.state);
   const paths = storePaths(dataDir);
   // The caller holds the store lock, which made the data folder administrators-only.
@@ -271,6 +279,8 @@ export async function commitStore(dataDir: string, base: StoreSnapshot | null | 
     await restrictToAdministrators(folder, 'directory');
     await writeFileDurable(join(folder, 'key.pem'), await protectKeyAtRest(next.privateKeyPem), 0o600);
     await restrictToAdministrators(join(folder, 'key.pem'), 'file');
+    // Before state.json: a generation that is complete (has its state) always has its record.
+    if (auditRecord !== undefined) await writeFileDurable(join(folder, 'audit.json'), auditRecord, 0o600);
     await writeFileDurable(join(folder, 'state.json'), JSON.stringify(next.state, null, 2) + '\n', 0o600);
     await syncDirectory(folder);
     await syncDirectory(paths.generations);
@@ -316,20 +326,6 @@ async function removeAbandonedGenerations(dataDir: string, current: number): Pro
   // Only CURRENT's own temporaries: other files here (settings) have writers of their own.
   await removeStaleTemporaries(dataDir, '.CURRENT.');
   for (const n of await existingGenerations(dataDir)) if (n > current) await rm(paths.generation(n), { recursive: true, force: true });
-}
-
-/** One JSON line per change, for the admin's audit trail. Never receives a password. */
-/**
- * Best effort: it runs after the commit point, so a failure here (a full disk, a scanner
- * holding the file) must not report a committed change as failed. Returns whether it wrote.
- */
-export async function appendAudit(dataDir: string, entry: Record<string, string | number | boolean | null>): Promise<boolean> {
-  try {
-    await appendFile(storePaths(dataDir).audit, JSON.stringify({ time: new Date().toISOString(), ...entry }) + '\n', { mode: 0o600 });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** readStore for a writer about to replace the state: a damaged store is reported, not thrown. */

@@ -219,7 +219,7 @@ describe('zip hardening', () => {
 describe('errors after the commit point', () => {
   it('-g whose audit line cannot be written reports failure although it committed the certificate', async () => {
     const dataDir = join(root, 'audit-fails');
-    await mkdir(join(dataDir, 'audit.log'), { recursive: true }); // appendFile -> EISDIR (stands for ENOSPC, an AV lock, ...)
+    await mkdir(join(dataDir, 'audit.jsonl'), { recursive: true }); // appendFile -> EISDIR (stands for ENOSPC, an AV lock, ...)
     let failed = false;
     try {
       await generateCertificate(ctx(dataDir), { password: pw, keySize: 2048 });

@@ -122,7 +122,7 @@ describe('certificatemanager, in the order an admin uses it', () => {
     const r = await cli(['status'], { dataDir: store });
     expect(r.stdout).toMatch(/Fingerprint:/);
     expect(r.stdout).toMatch(/Replaced:/);
-    const audit = await readFile(join(store, 'audit.log'), 'utf8');
+    const audit = await readFile(join(store, 'audit.jsonl'), 'utf8');
     expect(audit).not.toContain(pw);
     expect(audit).not.toContain('brand new password');
     expect(audit.trim().split('\n').length).toBeGreaterThanOrEqual(4);

@@ -15,7 +15,7 @@ export async function tempDir(prefix = 'cm-test-'): Promise<string> {
  * A byte-exact picture of a store: path -> SHA-256 of every file. The audit log may grow and
  * the lock comes and goes, so both are left out, as the issue allows.
  */
-export async function snapshotTree(root: string, ignore: (rel: string) => boolean = (rel) => rel === 'audit.log' || rel.startsWith('store.lock')): Promise<Record<string, string>> {
+export async function snapshotTree(root: string, ignore: (rel: string) => boolean = (rel) => rel === 'audit.log' || rel === 'audit.jsonl' || rel.startsWith('store.lock') || rel.startsWith('audit.lock')): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   async function walk(dir: string): Promise<void> {
     let names: string[];
