@@ -16,6 +16,7 @@ import { open, readdir, readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { z } from 'zod';
+import { writeToEventLog, type EventLogOptions } from '../platform/event-log.js';
 import { storePaths } from '../store/store.js';
 import { AuditEntrySchema, AuditFieldsSchema, chainEntry, entryHash, type AuditEntry, type AuditFields } from './entry.js';
 
@@ -159,17 +160,21 @@ export async function settleAuditLog(dataDir: string): Promise<void> {
 }
 
 /** Appends one entry. Best effort for the caller: returns false (never throws) when it could not. */
-export async function appendAuditEntry(dataDir: string, fields: AuditFields): Promise<boolean> {
+export async function appendAuditEntry(dataDir: string, fields: AuditFields, eventLog: EventLogOptions = {}): Promise<boolean> {
+  let written: AuditEntry | null = null;
   try {
     await withAuditLock(dataDir, async () => {
       const entries = await settledLog(dataDir);
       if (entries.some((e) => e.id === fields.id)) return;
-      await appendLines(dataDir, [chainEntry(fields, entries.at(-1) ?? null)]);
+      written = chainEntry(fields, entries.at(-1) ?? null);
+      await appendLines(dataDir, [written]);
     });
-    return true;
   } catch {
     return false;
   }
+  // Outside the lock: PowerShell takes a moment, and the log line is already safe.
+  if (written) await writeToEventLog(written, eventLog);
+  return true;
 }
 
 /**
