@@ -5,9 +5,9 @@
  *
  * Through Windows PowerShell's Write-EventLog, run by its full path under %SystemRoot%. The
  * entry travels on standard input as JSON; the command line is a fixed script with nothing from
- * the entry in it, so no account name, path or agent-supplied text can become a command. The
- * installer registers the source (it needs elevation); when it is missing, the script registers
- * it if it can, and otherwise the event is skipped: the audit log itself is the record.
+ * the entry in it, so no account name, path or agent-supplied text can become a command. The first
+ * event registers the source (which needs elevation, as changing the store does); when it
+ * cannot, the event is skipped: the audit log itself is the record.
  *
  * The platform and the runner are injected, so the Windows logic is tested on Linux.
  */
