@@ -17,7 +17,7 @@
  * Clock, timers, randomness, transport and storage are injected, so the simulator runs
  * thousands of agents in one process and tests drive time by hand. The CLI wraps this class.
  */
-import { constants, createHash, randomUUID, verify as cryptoVerify } from 'node:crypto';
+import { constants, createHash, createPrivateKey, randomUUID, verify as cryptoVerify } from 'node:crypto';
 import type { AuthFailureRecord } from '../api/schemas.js';
 import {
   ContentCheck,
@@ -47,11 +47,13 @@ import {
   RotationsDocumentSchema,
   UploadAckSchema,
   newNonce,
+  recordSha256,
   requestSha256,
   type FeedDocumentRef,
   type FeedSettings,
   type Notice,
 } from '../fleet/protocol.js';
+import { AgentKey, generateAgentKey } from '../fleet/request-auth.js';
 import { HttpTransport, TransportError, type Transport } from './transport.js';
 import { MessageVerifier, sharedVerifier } from './verifier.js';
 import type { RotationCache } from './rotation-cache.js';
@@ -171,6 +173,7 @@ export class Agent {
   private readonly timers: AgentTimers;
   private readonly random: () => number;
   private meta: AgentMeta | null = null;
+  private key: AgentKey | null = null;
   private mutex: Promise<unknown> = Promise.resolve();
   private abort = new AbortController();
   private running = false;
@@ -284,11 +287,27 @@ export class Agent {
     return (this.options.uploadIntervalMinutes ?? this.meta?.settings?.logUploadIntervalMinutes ?? DEFAULT_UPLOAD_INTERVAL_MINUTES) * 60_000;
   }
 
+  /**
+   * The agent's own key, made on first use. Its hash is the agent id, so an agent re-installed
+   * (new state folder, new key) is a new agent, and the old one goes stale on the server.
+   */
+  private async loadKey(): Promise<AgentKey> {
+    if (this.key) return this.key;
+    const pem = (await this.storage.loadAgentKey()) ?? (await this.storage.createAgentKey(generateAgentKey()));
+    this.key = new AgentKey(createPrivateKey(pem));
+    return this.key;
+  }
+
   private async loadMeta(): Promise<AgentMeta> {
     if (this.meta) return this.meta;
+    const key = await this.loadKey();
     let meta = await this.storage.loadMeta();
     if (!meta) {
-      meta = newAgentMeta(randomUUID(), this.now());
+      meta = newAgentMeta(key.agentId, this.now());
+      await this.storage.saveMeta(meta);
+    } else if (meta.agentId !== key.agentId) {
+      // A state folder from before agent keys (a random id), or agent.json written by import-cert.
+      meta.agentId = key.agentId;
       await this.storage.saveMeta(meta);
     }
     this.meta = meta;
@@ -299,6 +318,7 @@ export class Agent {
   private async saveMeta(change: (meta: AgentMeta) => void): Promise<void> {
     const meta = (await this.storage.loadMeta()) ?? (await this.loadMeta());
     change(meta);
+    meta.agentId = (await this.loadKey()).agentId;
     await this.storage.saveMeta(meta);
     this.meta = meta;
   }
@@ -521,7 +541,8 @@ export class Agent {
   private async post(path: string, body: string, report: CycleReport): Promise<Buffer | null> {
     const url = new URL(path.slice(1), this.serverUrl);
     try {
-      const response = await this.transport.request({ method: 'POST', url, body, contentType: 'application/json', maxBytes: LIMITS.messageBytes, ...this.requestBase() });
+      const headers = (await this.loadKey()).headers('POST', path, requestSha256(body));
+      const response = await this.transport.request({ method: 'POST', url, body, headers, contentType: 'application/json', maxBytes: LIMITS.messageBytes, ...this.requestBase() });
       if (response.status === 200) return response.body;
       report.offline = true;
       this.emit({ type: 'offline', url: url.href, message: `HTTP ${response.status}` });
@@ -660,6 +681,7 @@ export class Agent {
       trustedFingerprint: state?.fingerprintSha256 ?? '',
       trustedVersion: state && meta.trustVersionKnown ? state.version : 0,
       nonce,
+      sentAt: this.now().toISOString(),
     });
     const bytes = await this.post(API_PATHS.checkIn, request, report);
     if (!bytes || !ctx) return;
@@ -735,7 +757,7 @@ export class Agent {
       // a record that repeated says how often, and when last.
       const repeats = (await this.loadMeta()).repeats;
       const outgoing = batch.map((r) => withRepeats({ ...r, agentId: meta.agentId }, repeats[r.id]));
-      const request = JSON.stringify({ agentId: meta.agentId, nonce, records: outgoing });
+      const request = JSON.stringify({ agentId: meta.agentId, nonce, sentAt: this.now().toISOString(), records: outgoing });
       const bytes = await this.post(API_PATHS.authFailures, request, report);
       // No answer (an outage), or no trusted certificate to check the answer with: keep the records, retry later.
       if (!bytes || !ctx) {
@@ -769,10 +791,22 @@ export class Agent {
         ok = false;
         break;
       }
-      const sent = new Set(batch.map((r) => r.id));
-      const acknowledged = new Set(ack.data.ids.filter((id) => sent.has(id)));
-      await this.storage.removeFromSpool(acknowledged);
-      await this.forgetRepeats([...acknowledged]);
+      // A record leaves the spool only when the server says it holds *this content* under its id.
+      // Other content under one of our ids (stored by an earlier, altered upload) means the true
+      // record is not on the server: it is spooled again under a new id.
+      const storedHash = new Map(ack.data.stored.map((s) => [s.id, s.sha256] as const));
+      const acknowledged = new Set<string>();
+      const displaced: AuthFailureRecord[] = [];
+      for (const r of outgoing) {
+        const held = storedHash.get(r.id);
+        if (held === undefined) continue;
+        if (held === recordSha256(r)) acknowledged.add(r.id);
+        else displaced.push({ ...r, id: randomUUID(), detail: `${r.detail ?? ''} [sent again as a new record: the server holds other content under ${r.id}]`.trim().slice(0, 1024) });
+      }
+      if (displaced.length > 0) await this.storage.appendFailures(displaced);
+      const done = new Set([...acknowledged, ...batch.filter((r) => storedHash.has(r.id)).map((r) => r.id)]);
+      await this.storage.removeFromSpool(done);
+      await this.forgetRepeats([...done]);
       report.uploaded += acknowledged.size;
       this.emit({ type: 'uploaded', count: acknowledged.size, duplicates: ack.data.duplicates });
     }

@@ -4,6 +4,7 @@
  *
  *   <state-dir>/
  *     trust.json       the trust state (core/trust's cm-trust-state/1), replaced atomically
+ *     agent-key.pem    the agent's Ed25519 private key (made once, admin-only); its hash is the agent id
  *     agent.json       agent id, settings from the server, hotfixes installed, upload schedule
  *     spool.ndjson     auth-failure records not yet acknowledged by the server (fsync per append)
  *     hotfixes/<sha256>  hotfix content that matched its signed manifest
@@ -12,7 +13,8 @@
  * Trust writes are compare-and-swap: the agent saves a new state only if trust.json still holds
  * what it loaded, so an `agent import-cert` run while the agent works is never overwritten.
  */
-import { mkdir, open, readFile, stat } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import { z } from 'zod';
@@ -70,6 +72,10 @@ export interface AgentStorage {
   replaceTrust(state: TrustState): Promise<string>;
   loadMeta(): Promise<AgentMeta | null>;
   saveMeta(meta: AgentMeta): Promise<void>;
+  /** The agent's private key (PKCS#8 PEM), null before the first run. */
+  loadAgentKey(): Promise<string | null>;
+  /** Stores a new key unless one exists; returns the key stored now (the existing one wins a race). */
+  createAgentKey(pem: string): Promise<string>;
   /** Appends durably; returns how many old records were dropped to stay within the cap. */
   appendFailures(records: readonly AuthFailureRecord[]): Promise<number>;
   /** Oldest first. */
@@ -118,6 +124,16 @@ export class MemoryAgentStorage implements AgentStorage {
     this.meta = structuredClone(meta);
   }
 
+  agentKey: string | null = null;
+
+  async loadAgentKey(): Promise<string | null> {
+    return this.agentKey;
+  }
+
+  async createAgentKey(pem: string): Promise<string> {
+    return (this.agentKey ??= pem);
+  }
+
   async appendFailures(records: readonly AuthFailureRecord[]): Promise<number> {
     this.spool.push(...records);
     const over = Math.max(0, this.spool.length - LIMITS.spoolRecords);
@@ -149,12 +165,12 @@ const readText = async (path: string): Promise<string | null> => {
 
 /** On disk, in one folder per agent. */
 export class FileAgentStorage implements AgentStorage {
-  readonly paths: { trust: string; meta: string; spool: string; hotfixes: string; lock: string };
+  readonly paths: { trust: string; meta: string; spool: string; hotfixes: string; lock: string; key: string };
   /** Records in spool.ndjson, once counted. */
   private spoolCount: number | null = null;
 
   constructor(readonly dir: string) {
-    this.paths = { trust: join(dir, 'trust.json'), meta: join(dir, 'agent.json'), spool: join(dir, 'spool.ndjson'), hotfixes: join(dir, 'hotfixes'), lock: join(dir, 'trust.lock') };
+    this.paths = { trust: join(dir, 'trust.json'), meta: join(dir, 'agent.json'), spool: join(dir, 'spool.ndjson'), hotfixes: join(dir, 'hotfixes'), lock: join(dir, 'trust.lock'), key: join(dir, 'agent-key.pem') };
   }
 
   private async ensureDir(): Promise<void> {
@@ -212,6 +228,32 @@ export class FileAgentStorage implements AgentStorage {
   async saveMeta(meta: AgentMeta): Promise<void> {
     await this.ensureDir();
     await replaceFileAtomically(this.paths.meta, JSON.stringify(meta, null, 2) + '\n', 0o600);
+  }
+
+  async loadAgentKey(): Promise<string | null> {
+    return readText(this.paths.key);
+  }
+
+  async createAgentKey(pem: string): Promise<string> {
+    await this.ensureDir();
+    // Written whole and flushed aside (owner-only), then linked into place: link() fails when
+    // a key exists, so two first runs at once keep one key, and no one ever reads half a key.
+    const aside = `${this.paths.key}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    const handle = await open(aside, 'wx', 0o600);
+    try {
+      await handle.writeFile(pem);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    try {
+      await link(aside, this.paths.key);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    } finally {
+      await unlink(aside).catch(() => undefined);
+    }
+    return (await readText(this.paths.key))!;
   }
 
   async appendFailures(records: readonly AuthFailureRecord[]): Promise<number> {

@@ -17,6 +17,8 @@ export interface HttpRequest {
   url: string | URL;
   body?: Buffer | string;
   contentType?: string;
+  /** Extra request headers (the agent's request signature). */
+  headers?: Record<string, string>;
   /** Refuse (TransportError 'oversized') a response body larger than this. */
   maxBytes: number;
   timeoutMs?: number;
@@ -126,7 +128,7 @@ export class HttpTransport implements Transport {
       };
       const onAbort = () => finish(new TransportError('aborted', 'The request was cancelled'));
 
-      const headers: Record<string, string> = { accept: '*/*', 'user-agent': 'certificatemanager-agent' };
+      const headers: Record<string, string> = { ...request.headers, accept: '*/*', 'user-agent': 'certificatemanager-agent' };
       if (body) {
         headers['content-type'] = request.contentType ?? 'application/json';
         headers['content-length'] = String(body.length);

@@ -96,12 +96,17 @@ export class AgentRegistry {
     return true;
   }
 
-  /** Keeps the most recent failure per agent (agents that never checked in have no record). */
-  recordFailure(agentId: string, reason: string, time: string): void {
+  /**
+   * Keeps the most recent failure per agent (agents that never checked in have no record). The
+   * time is the agent's, bounded by when the server received it: a record dated in the future
+   * must not pin "last failure" past every later one.
+   */
+  recordFailure(agentId: string, reason: string, time: string, receivedAt: Date): void {
     const agent = this.agents.get(agentId);
     if (!agent) return;
-    if (agent.lastFailureAt !== null && Date.parse(agent.lastFailureAt) > Date.parse(time)) return;
-    this.agents.set(agentId, { ...agent, lastFailureReason: reason, lastFailureAt: new Date(Date.parse(time)).toISOString() });
+    const at = Math.min(Date.parse(time), receivedAt.getTime());
+    if (agent.lastFailureAt !== null && Date.parse(agent.lastFailureAt) > at) return;
+    this.agents.set(agentId, { ...agent, lastFailureReason: reason, lastFailureAt: new Date(at).toISOString() });
     this.changed();
   }
 

@@ -6,7 +6,9 @@
  *
  * The server (`serve`) is the only writer (it holds serve.lock); the app only reads, by
  * following the file from the offset it reached (FailureFileTail). Uploads are idempotent by
- * record id: ids already stored - in this run or any earlier one - are not written again.
+ * record id *within one agent*: ids that agent already stored - in this run or any earlier one -
+ * are not written again. Another agent's record with the same id is another record, so no one
+ * can pre-empt an agent's upload by sending its ids first (issue #11, finding 1).
  */
 import { open, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
@@ -39,7 +41,8 @@ export function toStoredRecord(value: unknown): AuthFailureRecord | null {
 
 export class FailureIndex {
   private readonly entries: Entry[] = [];
-  private readonly ids = new Set<string>();
+  /** `${agentId}\n${id}` -> index into entries. */
+  private readonly ids = new Map<string, number>();
   /** Indices into entries, newest first (time descending, then insertion descending). */
   private order: number[] = [];
   /** Added since `order` was last brought up to date. */
@@ -51,8 +54,14 @@ export class FailureIndex {
     return this.entries.length;
   }
 
-  has(id: string): boolean {
-    return this.ids.has(id);
+  has(agentId: string, id: string): boolean {
+    return this.ids.has(`${agentId}\n${id}`);
+  }
+
+  /** The record an agent stored under an id, if any. */
+  get(agentId: string, id: string): AuthFailureRecord | undefined {
+    const index = this.ids.get(`${agentId}\n${id}`);
+    return index === undefined ? undefined : this.entries[index]!.record;
   }
 
   /** Records stored for one agent. */
@@ -60,14 +69,15 @@ export class FailureIndex {
     return this.byAgent.get(agentId)?.length ?? 0;
   }
 
-  /** Adds a record; false (and nothing changes) when its id is already stored. */
+  /** Adds a record; false (and nothing changes) when its agent already stored its id. */
   add(record: AuthFailureRecord): boolean {
-    if (this.ids.has(record.id)) return false;
+    const key = `${record.agentId}\n${record.id}`;
+    if (this.ids.has(key)) return false;
     const t = Date.parse(record.time);
     if (Number.isNaN(t)) return false;
     const index = this.entries.length;
     this.entries.push({ record, t, n: index });
-    this.ids.add(record.id);
+    this.ids.set(key, index);
     this.pending.push(index);
     const list = this.byAgent.get(record.agentId);
     if (list) list.push(index);
@@ -262,8 +272,9 @@ export class AuthFailureLog {
       const accepted: AuthFailureRecord[] = [];
       const seen = new Set<string>();
       for (const record of records) {
-        if (this.index.has(record.id) || seen.has(record.id)) continue;
-        seen.add(record.id);
+        const key = `${record.agentId}\n${record.id}`;
+        if (this.index.has(record.agentId, record.id) || seen.has(key)) continue;
+        seen.add(key);
         accepted.push(record);
       }
       if (accepted.length > 0) {

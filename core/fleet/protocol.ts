@@ -52,8 +52,8 @@ export const LIMITS = {
   agents: 200_000,
   /**
    * Auth-failure records the server stores for one agent (429 beyond), and in all (507 beyond).
-   * Agents are not authenticated, so these bound what anyone can make the server keep in
-   * memory and on disk (about 2 KiB of memory per record).
+   * Agents are authenticated, so only an agent itself can fill its own quota; the total bounds
+   * what a crowd of new agents could make the server keep (about 2 KiB of memory per record).
    */
   storedRecordsPerAgent: 20_000,
   storedRecords: 400_000,
@@ -66,7 +66,7 @@ export const FeedRelativePath = z
   .max(200)
   .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/, 'a relative feed path');
 
-/** Agent ids: printable ASCII without spaces; the agent picks a random UUID. */
+/** Agent ids: printable ASCII without spaces; today's agents use the hex SHA-256 of their public key (request-auth.ts). */
 export const AgentId = z.string().regex(/^[\x21-\x7e]{1,128}$/, '1 to 128 printable ASCII characters');
 /** Request nonces, echoed in the signed response so it answers this request and no other. */
 export const Nonce = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, '16 to 64 base64url characters');
@@ -124,6 +124,8 @@ export const CheckInRequestSchema = z.strictObject({
   /** Its version in the agent's trust state (0 when unknown). */
   trustedVersion: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
   nonce: Nonce,
+  /** The agent's clock when it sent this; refused when far from the server's (request-auth.ts). */
+  sentAt: IsoTime,
 });
 export type CheckInRequest = z.infer<typeof CheckInRequestSchema>;
 
@@ -148,6 +150,7 @@ export type UploadedFailure = z.infer<typeof UploadedFailureSchema>;
 export const UploadRequestSchema = z.strictObject({
   agentId: AgentId,
   nonce: Nonce,
+  sentAt: IsoTime,
   records: z.array(UploadedFailureSchema).min(1).max(LIMITS.uploadBatchRecords),
 });
 export type UploadRequest = z.infer<typeof UploadRequestSchema>;
@@ -157,8 +160,13 @@ export const UploadAckSchema = z.object({
   type: z.literal('auth-failure-ack'),
   agentId: AgentId,
   nonce: Nonce,
-  /** Every id of the batch that is now stored (new or stored before): the agent may forget them. */
+  /** Every id of the batch that is now stored (new or stored before). */
   ids: z.array(z.string().min(1).max(128)).max(LIMITS.uploadBatchRecords),
+  /**
+   * For every id of the batch, the recordSha256 of what the server holds under it for this agent.
+   * The agent forgets a record only when this names the content it sent.
+   */
+  stored: z.array(z.object({ id: z.string().min(1).max(128), sha256: Sha256Hex })).max(LIMITS.uploadBatchRecords),
   accepted: z.number().int().min(0),
   duplicates: z.number().int().min(0),
   /** Hex SHA-256 of the request body as the server received it (see requestSha256); absent from servers before it. */
@@ -167,13 +175,24 @@ export const UploadAckSchema = z.object({
 export type UploadAck = z.infer<typeof UploadAckSchema>;
 
 /**
- * What the server signs back about a request: the SHA-256 of its body, byte for byte. Agents
- * are not authenticated and requests are plain HTTP, so a machine in the middle could rewrite
- * an upload (a forged-signature record turned into a harmless timeout) and pass the server's
+ * What the server signs back about a request: the SHA-256 of its body, byte for byte. Requests
+ * are signed by the agent, but a server that skipped the check (or an older one) and plain HTTP
+ * would let a machine in the middle rewrite an upload (a forged-signature record turned into a harmless timeout) and pass the server's
  * real acknowledgement on. The agent compares this with what it sent and forgets nothing that
  * the server did not receive as sent.
  */
 export const requestSha256 = (body: Uint8Array | string): string => createHash('sha256').update(body).digest('hex');
+
+/**
+ * The content hash of one auth-failure record, as acknowledged: the evidence fields in a fixed
+ * order, so both ends compute it from the record alone. `detail` is left out on purpose: it
+ * carries the repeat count, which grows between a send whose acknowledgement was lost and the
+ * next one, and it is free text, not evidence the admin acts on.
+ */
+export const recordSha256 = (r: { id: string; agentId?: string; time: string; messageKind: string; reason: string; fingerprintSeen: string | null }): string =>
+  createHash('sha256')
+    .update(JSON.stringify([r.id, r.agentId ?? null, r.time, r.messageKind, r.reason, r.fingerprintSeen]))
+    .digest('hex');
 
 /** Non-2xx answers of the API: plain JSON, never signed, never acted on by agents. */
 export interface ApiError {

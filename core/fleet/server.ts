@@ -21,12 +21,14 @@ import { buildFeed, loadFeedContent, loadFeedIdentity, signerOf, writeFeed, type
 import { fleetPaths } from './paths.js';
 import { SequenceCounter } from './sequence.js';
 import { MessageSigner } from './signer.js';
+import { RequestAuthenticator } from './request-auth.js';
 import {
   API_PATHS,
   CheckInRequestSchema,
   FEED_PREFIX,
   LIMITS,
   UploadRequestSchema,
+  recordSha256,
   requestSha256,
   type ApiError,
   type CheckInResponse,
@@ -229,10 +231,19 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     };
     const sendSigned = (reply: FastifyReply, jws: string) => reply.header('content-type', 'application/jose').header('cache-control', 'no-store').send(jws);
 
+    // Every agent request is signed by the agent's own key (request-auth.ts); anything else is 401.
+    const authenticator = new RequestAuthenticator();
+    const authenticate = (request: FastifyRequest, reply: FastifyReply, path: string, body: { agentId: string; nonce: string; sentAt: string }) => {
+      const refusal = authenticator.check({ headers: request.headers, method: 'POST', path, bodySha256: bodySha256(request), ...body, now: clock() });
+      if (refusal) void apiError(reply, 401, refusal.code, refusal.message);
+      return refusal === null;
+    };
+
     app.post(API_PATHS.checkIn, { bodyLimit: LIMITS.checkInBodyBytes }, async (request, reply) => {
       const parsed = CheckInRequestSchema.safeParse(request.body);
       if (!parsed.success) return apiError(reply, 400, 'BAD_REQUEST', issueText(parsed.error));
       const input = parsed.data;
+      if (!authenticate(request, reply, API_PATHS.checkIn, input)) return reply;
       if (!registry.checkIn(input, clock())) return apiError(reply, 503, 'FLEET_FULL', `The server keeps at most ${LIMITS.agents} agents.`);
       const current = served;
       return sendSigned(
@@ -256,14 +267,15 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
       const { agentId, nonce } = parsed.data;
       if (parsed.data.records.some((r) => r.agentId !== undefined && r.agentId !== agentId))
         return apiError(reply, 400, 'AGENT_MISMATCH', 'Every record must belong to the agent that uploads it.');
+      if (!authenticate(request, reply, API_PATHS.authFailures, parsed.data)) return reply;
       // Agents check in before every upload; records of an agent nobody knows are not kept.
       if (!registry.has(agentId)) return apiError(reply, 403, 'UNKNOWN_AGENT', 'Check in before uploading auth-failure records.');
-      const incoming = parsed.data.records.filter((r) => !failures.index.has(r.id)).length;
+      const incoming = parsed.data.records.filter((r) => !failures.index.has(agentId, r.id)).length;
       if (failures.index.countFor(agentId) + incoming > LIMITS.storedRecordsPerAgent) {
-        // Agent ids are not secret: this is either an agent under a long attack or somebody
-        // flooding under its id. Either way the admin should look at it.
+        // Only the agent itself can upload under its id: it is under a long attack, or its key
+        // was stolen. Either way the admin should look at it.
         if (!agentFullWarned.has(agentId) && agentFullWarned.size < 1000)
-          log(`warning: agent ${agentId} has ${LIMITS.storedRecordsPerAgent} auth-failure records stored, its limit; its further uploads are refused. Look at its records: it is under attack, or someone uploads under its id.`);
+          log(`warning: agent ${agentId} has ${LIMITS.storedRecordsPerAgent} auth-failure records stored, its limit; its further uploads are refused. Look at its records: it is under a long attack, or its key was stolen.`);
         agentFullWarned.add(agentId);
         return apiError(reply, 429, 'AGENT_LOG_FULL', `The server keeps at most ${LIMITS.storedRecordsPerAgent} records per agent.`);
       }
@@ -273,10 +285,17 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
         return apiError(reply, 507, 'LOG_FULL', 'The server keeps no more auth-failure records for now.');
       }
       const records: AuthFailureRecord[] = parsed.data.records.map((r) => ({ ...r, agentId }));
-      const { accepted, duplicates } = await failures.append(records, clock());
-      for (const r of accepted) registry.recordFailure(agentId, r.reason, r.time);
+      const receivedAt = clock();
+      const { accepted, duplicates } = await failures.append(records, receivedAt);
+      for (const r of accepted) registry.recordFailure(agentId, r.reason, r.time, receivedAt);
       const ids = [...new Set(records.map((r) => r.id))];
-      return sendSigned(reply, await sign({ type: 'auth-failure-ack', agentId, nonce, ids, accepted: accepted.length, duplicates, requestSha256: bodySha256(request) }));
+      // What is stored under each id now (this upload's copy or an earlier one): the agent
+      // forgets a record only when this is the content it sent.
+      const stored = ids.flatMap((id) => {
+        const record = failures.index.get(agentId, id);
+        return record ? [{ id, sha256: recordSha256(record) }] : [];
+      });
+      return sendSigned(reply, await sign({ type: 'auth-failure-ack', agentId, nonce, ids, stored, accepted: accepted.length, duplicates, requestSha256: bodySha256(request) }));
     });
 
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });

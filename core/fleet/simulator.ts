@@ -4,7 +4,9 @@
  * certificate), against a real server. Tests and bench/fleet.mjs use it to watch thousands of
  * agents converge on a renewed certificate.
  */
+import { createPrivateKey } from 'node:crypto';
 import http from 'node:http';
+import { AgentKey, generateAgentKey } from './request-auth.js';
 import { Agent, type CycleReport, type RunOptions } from '../agent/agent.js';
 import { MemoryAgentStorage, newAgentMeta } from '../agent/storage.js';
 import { HttpTransport } from '../agent/transport.js';
@@ -13,7 +15,10 @@ import { RotationCache } from '../agent/rotation-cache.js';
 import { createTrustState, type TrustState } from '../trust/index.js';
 
 export interface SimulatedAgent {
+  /** The agent id: the hash of the agent's own key (core/fleet/request-auth.ts). */
   readonly id: string;
+  /** The name it was added under; also its hostname in check-ins. */
+  readonly name: string;
   readonly agent: Agent;
   readonly storage: MemoryAgentStorage;
   /** Offline agents are skipped by runAll. */
@@ -58,8 +63,10 @@ export class FleetSimulator {
     for (let i = 0; i < options.count; i++) this.add(`${options.idPrefix ?? 'sim-'}${String(i).padStart(width, '0')}`, options.certificate, options.version ?? 1, now);
   }
 
-  /** Adds an agent provisioned with `certificate` (e.g. a tampered one). */
-  add(id: string, certificate: Buffer, version = 1, now: () => Date = this.options.now ?? (() => new Date())): SimulatedAgent {
+  /** Adds an agent provisioned with `certificate` (e.g. a tampered one); it gets its own key. */
+  add(name: string, certificate: Buffer, version = 1, now: () => Date = this.options.now ?? (() => new Date())): SimulatedAgent {
+    const agentKey = generateAgentKey();
+    const id = new AgentKey(createPrivateKey(agentKey)).agentId;
     const meta = newAgentMeta(id, now());
     // Uploads run when the caller forces them; the schedule is the agent's business otherwise.
     meta.upload.nextAt = new Date(now().getTime() + 365 * 24 * 3600 * 1000).toISOString();
@@ -67,6 +74,7 @@ export class FleetSimulator {
     let trust = this.states.get(key);
     if (!trust) this.states.set(key, (trust = createTrustState(certificate, { version })));
     const storage = new MemoryAgentStorage({ trust, meta });
+    storage.agentKey = agentKey;
     const agent = new Agent({
       serverUrl: this.options.serverUrl,
       feedUrl: this.options.feedUrl,
@@ -75,10 +83,10 @@ export class FleetSimulator {
       verifier: sharedVerifier,
       rotationCache: this.rotationCache,
       agentVersion: 'simulator',
-      hostname: id,
+      hostname: name,
       now,
     });
-    const simulated = { id, agent, storage, online: true };
+    const simulated = { id, name, agent, storage, online: true };
     this.agents.push(simulated);
     return simulated;
   }

@@ -5,6 +5,13 @@
  * server: the server's queryAuthFailures shows it.
  */
 import { describe, expect, it, beforeAll } from 'vitest';
+import { createPrivateKey, randomUUID } from 'node:crypto';
+import { readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Agent, FileAgentStorage } from '../../core/agent/index.js';
+import { API_PATHS, newNonce, requestSha256 } from '../../core/fleet/protocol.js';
+import { AgentKey, generateAgentKey } from '../../core/fleet/request-auth.js';
+import { tempDir } from '../helpers/temp.js';
 import { HttpTransport, type CycleReport, type Transport } from '../../core/agent/index.js';
 import { fleetService, type FleetServer } from '../../core/fleet/index.js';
 import { updateSettings } from '../../core/store/settings.js';
@@ -195,7 +202,7 @@ describe('after a real renewal (the agent followed it to version 2)', () => {
     realHead = server.snapshot().files.get('index.jws')!.body!.toString();
     const report = await real.agent.runOnce();
     expect(report.rotatedBy).toBe(1);
-    a = attacked({ storage: real.storage, id: real.id });
+    a = attacked({ storage: real.storage });
     expect((await trusted(a)).version).toBe(2);
   });
 
@@ -210,7 +217,7 @@ describe('after a real renewal (the agent followed it to version 2)', () => {
     const before = server.snapshot().headSeq;
     await updateSettings(dataDir, { logUploadIntervalMinutes: 30 });
     await waitFor(() => server.snapshot().headSeq > before, 'a newer head');
-    const twin = testAgent({ serverUrl: server.url, certificate: v1.certificate, storage: a.storage, id: a.id });
+    const twin = testAgent({ serverUrl: server.url, certificate: v1.certificate, storage: a.storage });
     expect((await twin.agent.runOnce()).refused).toEqual([]);
     // ...then the mirror replays the older head: still signed, still valid, but already superseded.
     serveSnapshot(hostile, await signedFeed(v2), { 'index.jws': realHead });
@@ -233,5 +240,81 @@ describe('after a real renewal (the agent followed it to version 2)', () => {
     await expectRefusedAndReported(a, report, 'rollback', 'rotation');
     expect((await trusted(a)).version).toBe(2);
     expect((await trusted(a)).fingerprintSha256).toBe(fingerprintSha256(v2.certificate));
+  });
+});
+
+/** Posts `body` to the real server as the holder of `key` (which need not be the agent's). */
+async function postAs(key: AgentKey, path: string, body: Record<string, unknown>): Promise<Response> {
+  const text = JSON.stringify({ sentAt: new Date().toISOString(), nonce: newNonce(), ...body });
+  return fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...key.headers('POST', path, requestSha256(text)) }, body: text });
+}
+const newKey = () => new AgentKey(createPrivateKey(generateAgentKey()));
+
+describe('attacks on the evidence channel (check-ins and uploads, issue #11 findings 1 and 2)', () => {
+  it('a check-in or upload under another agent id, unsigned or signed by another key, is refused and changes nothing', async () => {
+    const victim = testAgent({ serverUrl: server.url, certificate: v1.certificate });
+    await victim.agent.runOnce({ checkIn: 'always' });
+    const before = server.registry.get(victim.id);
+    expect(before).toBeDefined();
+    const attacker = newKey();
+    const checkIn = { agentId: victim.id, hostname: 'evil', agentVersion: 'x', trustedFingerprint: fingerprintSha256(v1.certificate), trustedVersion: 1 };
+    const forged = await postAs(attacker, API_PATHS.checkIn, checkIn);
+    expect(forged.status).toBe(401);
+    expect(await forged.json()).toMatchObject({ error: { code: 'WRONG_AGENT' } });
+    const unsigned = await fetch(`${server.url}${API_PATHS.checkIn}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...checkIn, nonce: newNonce(), sentAt: new Date().toISOString() }) });
+    expect(unsigned.status).toBe(401);
+    const record = { id: randomUUID(), time: new Date().toISOString(), messageKind: 'notification', reason: 'timeout', fingerprintSeen: null };
+    expect((await postAs(attacker, API_PATHS.authFailures, { agentId: victim.id, records: [record] })).status).toBe(401);
+    expect(server.registry.get(victim.id)).toEqual(before);
+    expect((await fleetService(dataDir).queryAuthFailures({ agentId: victim.id })).total).toBe(0);
+  });
+
+  it('a captured signed check-in replayed, or sent to the other endpoint, is refused', async () => {
+    const key = newKey();
+    const text = JSON.stringify({ agentId: key.agentId, hostname: null, agentVersion: null, trustedFingerprint: fingerprintSha256(v1.certificate), trustedVersion: 1, nonce: newNonce(), sentAt: new Date().toISOString() });
+    const headers = { 'content-type': 'application/json', ...key.headers('POST', API_PATHS.checkIn, requestSha256(text)) };
+    expect((await fetch(`${server.url}${API_PATHS.checkIn}`, { method: 'POST', headers, body: text })).status).toBe(200);
+    const again = await fetch(`${server.url}${API_PATHS.checkIn}`, { method: 'POST', headers, body: text });
+    expect(again.status).toBe(401);
+    expect(await again.json()).toMatchObject({ error: { code: 'REPLAYED' } });
+  });
+
+  it('record ids sent first by another agent with harmless content do not displace the genuine upload', async () => {
+    // The victim trusts what the server signs with now (earlier tests renewed it).
+    const current = await currentSigner(dataDir);
+    const victim = attacked({ certificate: current.certificate, version: current.version });
+    serveSnapshot(hostile, await signedFeed(makeIdentity()));
+    await victim.agent.runOnce({ checkIn: 'always', upload: 'never' });
+    const genuine = victim.storage.spool.map((r) => ({ ...r }));
+    expect(genuine.length).toBeGreaterThan(0);
+    // The attacker saw the ids in flight and sends them first, under its own (valid) identity.
+    const attacker = newKey();
+    expect((await postAs(attacker, API_PATHS.checkIn, { agentId: attacker.agentId, hostname: null, agentVersion: null, trustedFingerprint: '', trustedVersion: 0 })).status).toBe(200);
+    const harmless = genuine.map((r) => ({ id: r.id, time: r.time, messageKind: r.messageKind, reason: 'timeout', fingerprintSeen: null }));
+    expect((await postAs(attacker, API_PATHS.authFailures, { agentId: attacker.agentId, records: harmless })).status).toBe(200);
+    const report = await cycle(victim);
+    expect(report.uploaded).toBeGreaterThanOrEqual(genuine.length);
+    expect(victim.storage.spool).toHaveLength(0);
+    const stored = (await fleetService(dataDir).queryAuthFailures({ agentId: victim.id, limit: 500 })).records;
+    for (const r of genuine) expect(stored.find((s) => s.id === r.id)).toMatchObject({ agentId: victim.id, reason: r.reason });
+  });
+
+  it("a record dated 9999-12-31 does not pin the agent's last failure past the server's clock", async () => {
+    const key = newKey();
+    expect((await postAs(key, API_PATHS.checkIn, { agentId: key.agentId, hostname: null, agentVersion: null, trustedFingerprint: '', trustedVersion: 0 })).status).toBe(200);
+    const record = { id: randomUUID(), time: '9999-12-31T00:00:00.000Z', messageKind: 'notification', reason: 'forged-signature', fingerprintSeen: null };
+    expect((await postAs(key, API_PATHS.authFailures, { agentId: key.agentId, records: [record] })).status).toBe(200);
+    expect(Date.parse(server.registry.get(key.agentId)!.lastFailureAt!)).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('an agent with no key yet makes one, admin-only, and its id is the hash of the key; it survives agent.json being deleted', async () => {
+    const dir = await tempDir();
+    const a = new Agent({ serverUrl: server.url, storage: new FileAgentStorage(dir) });
+    const id = await a.agentId();
+    const pem = await readFile(join(dir, 'agent-key.pem'), 'utf8');
+    expect(id).toBe(new AgentKey(createPrivateKey(pem)).agentId);
+    expect((await stat(join(dir, 'agent-key.pem'))).mode & 0o077).toBe(0);
+    await rm(join(dir, 'agent.json'));
+    expect(await new Agent({ serverUrl: server.url, storage: new FileAgentStorage(dir) }).agentId()).toBe(id);
   });
 });

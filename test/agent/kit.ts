@@ -3,9 +3,10 @@
  * feed that may be hostile; hostile feeds signed with whatever key an attacker holds; crafted
  * rotation statements.
  */
-import { constants, generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
+import { constants, createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { AgentKey, generateAgentKey } from '../../core/fleet/request-auth.js';
 import { Agent, MemoryAgentStorage, newAgentMeta, type AgentOptions } from '../../core/agent/index.js';
 import { SequenceCounter, buildFeed, sequenceTimeFloor, type FeedContent, type FeedSnapshot } from '../../core/fleet/index.js';
 import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
@@ -85,9 +86,12 @@ export interface TestAgent {
 }
 
 /** An agent trusting `certificate` (at `version`), uploading to `serverUrl`, reading the feed at `feedUrl`. */
-export function testAgent(options: { serverUrl: string; feedUrl?: string; certificate: Buffer; version?: number; storage?: MemoryAgentStorage; id?: string } & Partial<AgentOptions>): TestAgent {
-  const id = options.id ?? `agent-${randomUUID()}`;
+export function testAgent(options: { serverUrl: string; feedUrl?: string; certificate: Buffer; version?: number; storage?: MemoryAgentStorage } & Partial<AgentOptions>): TestAgent {
+  // Every test agent has its own key, and its id is the key's (core/fleet/request-auth.ts).
+  const agentKey = options.storage?.agentKey ?? generateAgentKey();
+  const id = new AgentKey(createPrivateKey(agentKey)).agentId;
   const storage = options.storage ?? new MemoryAgentStorage({ trust: createTrustState(options.certificate, { version: options.version ?? 1 }), meta: newAgentMeta(id, new Date()) });
+  storage.agentKey = agentKey;
   const agent = new Agent({ timeoutMs: 2_000, connectTimeoutMs: 2_000, ...options, storage });
   return { id, agent, storage };
 }

@@ -2,6 +2,7 @@
  * serve, agent and -l through the real `certificatemanager` command (separate processes).
  */
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
+import { AGENT_AUTH_HEADERS } from '../../core/fleet/request-auth.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import http from 'node:http';
@@ -84,7 +85,9 @@ describe('certificatemanager serve / agent / -l', () => {
       if (req.url?.startsWith('/feed/')) return void res.end('not.a.jws');
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
-      const up = await fetch(`${url}${req.url}`, { method: req.method, headers: { 'content-type': 'application/json' }, body: req.method === 'POST' ? Buffer.concat(chunks) : undefined });
+      // The agent's request signature passes through, as through any honest proxy.
+      const signed = Object.fromEntries(Object.values(AGENT_AUTH_HEADERS).flatMap((h) => (typeof req.headers[h] === 'string' ? [[h, req.headers[h]]] : [])));
+      const up = await fetch(`${url}${req.url}`, { method: req.method, headers: { 'content-type': 'application/json', ...signed }, body: req.method === 'POST' ? Buffer.concat(chunks) : undefined });
       res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? '' }).end(Buffer.from(await up.arrayBuffer()));
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));

@@ -44,7 +44,7 @@ beforeAll(async () => {
 
 /** The same agent (same trust state, same replay counters), now talking to the new machine. */
 function sameAgentAgainst(url: string): TestAgent {
-  return testAgent({ serverUrl: url, certificate: current.certificate, storage: new MemoryAgentStorage({ trust: agent.storage.trust, meta: agent.storage.meta }), id: agent.id });
+  return testAgent({ serverUrl: url, certificate: current.certificate, storage: Object.assign(new MemoryAgentStorage({ trust: agent.storage.trust, meta: agent.storage.meta }), { agentKey: agent.storage.agentKey }) });
 }
 
 describe('a new machine set up from what the admin kept', () => {
