@@ -538,10 +538,11 @@ export class Agent {
   }
 
   /** POSTs `body` (already JSON: its exact bytes are what the signed answer must name). */
-  private async post(path: string, body: string, report: CycleReport): Promise<Buffer | null> {
+  /** Posts a signed request; `bodySha256` is the body's requestSha256, which the caller also checks the answer against. */
+  private async post(path: string, body: string, bodySha256: string, report: CycleReport): Promise<Buffer | null> {
     const url = new URL(path.slice(1), this.serverUrl);
     try {
-      const headers = (await this.loadKey()).headers('POST', path, requestSha256(body));
+      const headers = (await this.loadKey()).headers('POST', path, bodySha256);
       const response = await this.transport.request({ method: 'POST', url, body, headers, contentType: 'application/json', maxBytes: LIMITS.messageBytes, ...this.requestBase() });
       if (response.status === 200) return response.body;
       report.offline = true;
@@ -683,7 +684,8 @@ export class Agent {
       nonce,
       sentAt: this.now().toISOString(),
     });
-    const bytes = await this.post(API_PATHS.checkIn, request, report);
+    const sent = requestSha256(request);
+    const bytes = await this.post(API_PATHS.checkIn, request, sent, report);
     if (!bytes || !ctx) return;
     const message = await this.accept(bytes, 'endpoint-response', ctx, report, false);
     if (message === null || message === 'repeat') return;
@@ -691,9 +693,8 @@ export class Agent {
     if (!body.success) return this.refuse(report, 'endpoint-response', 'malformed', 'The check-in response body is not valid', message.signerFingerprintSha256);
     if (body.data.agentId !== meta.agentId || body.data.nonce !== nonce)
       return this.refuse(report, 'endpoint-response', 'replay', 'The check-in response answers another request', message.signerFingerprintSha256);
-    // The server must have heard what this agent said (which certificate it trusts). A server
-    // older than requestSha256 cannot say; its answers are taken as before.
-    if (body.data.requestSha256 !== undefined && body.data.requestSha256 !== requestSha256(request)) {
+    // The server must have heard what this agent said (which certificate it trusts).
+    if (body.data.requestSha256 !== sent) {
       await this.commit(ctx, message);
       return this.refuse(report, 'endpoint-response', 'request-altered', 'The server received another check-in than this agent sent', message.signerFingerprintSha256);
     }
@@ -758,7 +759,8 @@ export class Agent {
       const repeats = (await this.loadMeta()).repeats;
       const outgoing = batch.map((r) => withRepeats({ ...r, agentId: meta.agentId }, repeats[r.id]));
       const request = JSON.stringify({ agentId: meta.agentId, nonce, sentAt: this.now().toISOString(), records: outgoing });
-      const bytes = await this.post(API_PATHS.authFailures, request, report);
+      const sent = requestSha256(request);
+      const bytes = await this.post(API_PATHS.authFailures, request, sent, report);
       // No answer (an outage), or no trusted certificate to check the answer with: keep the records, retry later.
       if (!bytes || !ctx) {
         ok = false;
@@ -779,7 +781,7 @@ export class Agent {
         continue;
       }
       await this.commit(ctx, message);
-      if (ack.data.requestSha256 !== undefined && ack.data.requestSha256 !== requestSha256(request)) {
+      if (ack.data.requestSha256 !== sent) {
         // Rewritten on the way: the server now holds other content under these ids, and would
         // call the true records duplicates later. So they are spooled again under new ids (the
         // originals' ids go into the detail), and the attempt stops: the refusal is not sent
@@ -794,17 +796,23 @@ export class Agent {
       // A record leaves the spool only when the server says it holds *this content* under its id.
       // Other content under one of our ids (stored by an earlier, altered upload) means the true
       // record is not on the server: it is spooled again under a new id.
-      const storedHash = new Map(ack.data.stored.map((s) => [s.id, s.sha256] as const));
+      if (ack.data.stored.length !== outgoing.length) {
+        await this.refuse(report, 'endpoint-response', 'malformed', 'The upload acknowledgement does not name one stored content per record sent', message.signerFingerprintSha256);
+        ok = false;
+        continue;
+      }
       const acknowledged = new Set<string>();
+      const done = new Set<string>();
       const displaced: AuthFailureRecord[] = [];
-      for (const r of outgoing) {
-        const held = storedHash.get(r.id);
-        if (held === undefined) continue;
+      outgoing.forEach((r, i) => {
+        const held = ack.data.stored[i];
+        if (held === null || held === undefined) return;
+        done.add(r.id);
         if (held === recordSha256(r)) acknowledged.add(r.id);
         else displaced.push({ ...r, id: randomUUID(), detail: `${r.detail ?? ''} [sent again as a new record: the server holds other content under ${r.id}]`.trim().slice(0, 1024) });
-      }
+      });
+      // Spooled again under new ids first, so a crash between the two writes loses nothing.
       if (displaced.length > 0) await this.storage.appendFailures(displaced);
-      const done = new Set([...acknowledged, ...batch.filter((r) => storedHash.has(r.id)).map((r) => r.id)]);
       await this.storage.removeFromSpool(done);
       await this.forgetRepeats([...done]);
       report.uploaded += acknowledged.size;

@@ -101,12 +101,22 @@ export class AgentRegistry {
    * time is the agent's, bounded by when the server received it: a record dated in the future
    * must not pin "last failure" past every later one.
    */
-  recordFailure(agentId: string, reason: string, time: string, receivedAt: Date): void {
+  recordFailures(agentId: string, records: readonly { reason: string; time: string }[], receivedAt: Date): void {
     const agent = this.agents.get(agentId);
-    if (!agent) return;
-    const at = Math.min(Date.parse(time), receivedAt.getTime());
-    if (agent.lastFailureAt !== null && Date.parse(agent.lastFailureAt) > at) return;
-    this.agents.set(agentId, { ...agent, lastFailureReason: reason, lastFailureAt: new Date(at).toISOString() });
+    if (!agent || records.length === 0) return;
+    // One pass and one update per upload, not per record: an upload carries up to 500.
+    const bound = receivedAt.getTime();
+    let newest = agent.lastFailureAt === null ? -Infinity : Date.parse(agent.lastFailureAt);
+    let reason: string | null = null;
+    for (const r of records) {
+      const at = Math.min(Date.parse(r.time), bound);
+      if (at >= newest) {
+        newest = at;
+        reason = r.reason;
+      }
+    }
+    if (reason === null) return;
+    this.agents.set(agentId, { ...agent, lastFailureReason: reason, lastFailureAt: new Date(newest).toISOString() });
     this.changed();
   }
 

@@ -287,15 +287,14 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
       const records: AuthFailureRecord[] = parsed.data.records.map((r) => ({ ...r, agentId }));
       const receivedAt = clock();
       const { accepted, duplicates } = await failures.append(records, receivedAt);
-      for (const r of accepted) registry.recordFailure(agentId, r.reason, r.time, receivedAt);
-      const ids = [...new Set(records.map((r) => r.id))];
-      // What is stored under each id now (this upload's copy or an earlier one): the agent
-      // forgets a record only when this is the content it sent.
-      const stored = ids.flatMap((id) => {
-        const record = failures.index.get(agentId, id);
-        return record ? [{ id, sha256: recordSha256(record) }] : [];
+      registry.recordFailures(agentId, accepted, receivedAt);
+      // What is stored under each record's id now (this upload's copy or an earlier one), in the
+      // request's order: the agent forgets a record only when this is the content it sent.
+      const stored = records.map((r) => {
+        const held = failures.index.get(agentId, r.id);
+        return held ? recordSha256(held) : null;
       });
-      return sendSigned(reply, await sign({ type: 'auth-failure-ack', agentId, nonce, ids, stored, accepted: accepted.length, duplicates, requestSha256: bodySha256(request) }));
+      return sendSigned(reply, await sign({ type: 'auth-failure-ack', agentId, nonce, stored, accepted: accepted.length, duplicates, requestSha256: bodySha256(request) }));
     });
 
     await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });

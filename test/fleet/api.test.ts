@@ -7,6 +7,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { appendFile, readFile } from 'node:fs/promises';
 import { createHash, createPrivateKey, randomUUID } from 'node:crypto';
 import { API_PATHS, CheckInResponseSchema, LIMITS, UploadAckSchema, fleetPaths, fleetService, newNonce, startFleetServer, type FleetServer } from '../../core/fleet/index.js';
+import { recordSha256 } from '../../core/fleet/protocol.js';
 import { createTrustState, verifyMessage, fingerprintSha256 } from '../../core/trust/index.js';
 import { readStore } from '../../core/store/store.js';
 import { AgentKey, generateAgentKey } from '../../core/fleet/request-auth.js';
@@ -118,9 +119,15 @@ describe('auth-failure uploads', () => {
     const nonce = newNonce();
     const first = await ackOf(await upload(batch, 'uploader', nonce));
     expect(first).toMatchObject({ type: 'auth-failure-ack', agentId: id('uploader'), nonce, accepted: 2, duplicates: 0 });
-    expect(first.ids.sort()).toEqual(batch.map((r) => r.id).sort());
-    const again = await ackOf(await upload([...batch, record({ id: batch[0]!.id })]));
+    // One content hash per record sent, in the request's order: what the server holds under its id.
+    expect(first.stored).toEqual(batch.map((r) => recordSha256({ ...r, agentId: id('uploader') })));
+    const other = record({ id: batch[0]!.id, reason: 'timeout' });
+    const again = await ackOf(await upload([...batch, other]));
     expect(again).toMatchObject({ accepted: 0, duplicates: 3 });
+    // The third record reused the first one's id with other content: the ack names what is held
+    // (the first content), so its sender can tell its own record is not the one stored.
+    expect(again.stored[2]).toBe(recordSha256({ ...batch[0]!, agentId: id('uploader') }));
+    expect(again.stored[2]).not.toBe(recordSha256({ ...other, agentId: id('uploader') }));
     const page = await fleetService(dataDir).queryAuthFailures({ agentId: id('uploader') });
     expect(page.total).toBe(2);
     expect(page.records.every((r) => r.agentId === id('uploader'))).toBe(true);
