@@ -305,6 +305,44 @@ describe('attacks on the evidence channel (check-ins and uploads, issue #11 find
     const record = { id: randomUUID(), time: '9999-12-31T00:00:00.000Z', messageKind: 'notification', reason: 'forged-signature', fingerprintSeen: null };
     expect((await postAs(key, API_PATHS.authFailures, { agentId: key.agentId, records: [record] })).status).toBe(200);
     expect(Date.parse(server.registry.get(key.agentId)!.lastFailureAt!)).toBeLessThanOrEqual(Date.now());
+    // A later failure is the agent's last one, and comes first on the log screen (newest first).
+    const later = { id: randomUUID(), time: new Date().toISOString(), messageKind: 'notification', reason: 'replay', fingerprintSeen: null };
+    expect((await postAs(key, API_PATHS.authFailures, { agentId: key.agentId, records: [later] })).status).toBe(200);
+    expect(server.registry.get(key.agentId)).toMatchObject({ lastFailureReason: 'replay', lastFailureAt: later.time });
+    const page = await fleetService(dataDir).queryAuthFailures({ agentId: key.agentId });
+    expect(page.records.map((r) => r.id)).toEqual([later.id, record.id]);
+  });
+
+  it("40 uploads under a victim's id do not use up its quota: its genuine upload is still acknowledged", async () => {
+    const victim = attacked({ feedUrl: server.feedUrl, certificate: (await currentSigner(dataDir)).certificate, version: (await currentSigner(dataDir)).version });
+    await victim.agent.runOnce({ checkIn: 'always', upload: 'never' });
+    const attacker = newKey();
+    const junk = () => Array.from({ length: 500 }, () => ({ id: randomUUID(), time: new Date().toISOString(), messageKind: 'notification', reason: 'timeout', fingerprintSeen: null }));
+    for (let i = 0; i < 40; i++) expect((await postAs(attacker, API_PATHS.authFailures, { agentId: victim.id, records: junk() })).status).toBe(401);
+    victim.storage.spool.push({ id: randomUUID(), agentId: victim.id, time: new Date().toISOString(), messageKind: 'notification', reason: 'forged-signature', fingerprintSeen: null });
+    const report = await cycle(victim);
+    expect(report.offline).toBe(false);
+    expect(report.uploaded).toBe(1);
+    expect(victim.storage.spool).toHaveLength(0);
+    expect((await fleetService(dataDir).queryAuthFailures({ agentId: victim.id })).records.map((r) => r.reason)).toEqual(['forged-signature']);
+  });
+
+  it('a record the server holds with other content under its id stays in the spool until that content is acknowledged', async () => {
+    const current = await currentSigner(dataDir);
+    const victim = attacked({ feedUrl: server.feedUrl, certificate: current.certificate, version: current.version });
+    await victim.agent.runOnce({ checkIn: 'always', upload: 'never' });
+    const genuine = { id: randomUUID(), agentId: victim.id, time: new Date().toISOString(), messageKind: 'notification', reason: 'forged-signature', fingerprintSeen: 'ab'.repeat(32) };
+    victim.storage.spool.push(genuine);
+    // Other content got there first under the same id and the agent's own key (a stolen key, or
+    // an earlier run of this agent): the server answers "duplicate" and names what it holds.
+    const ownKey = new AgentKey(createPrivateKey(victim.storage.agentKey!));
+    expect((await postAs(ownKey, API_PATHS.authFailures, { agentId: victim.id, records: [{ ...genuine, agentId: undefined, reason: 'timeout', fingerprintSeen: null }] })).status).toBe(200);
+    // Not forgotten as a "duplicate": spooled again under a new id, and delivered by the next batch.
+    expect((await cycle(victim)).uploaded).toBe(1);
+    expect(victim.storage.spool).toHaveLength(0);
+    const stored = (await fleetService(dataDir).queryAuthFailures({ agentId: victim.id })).records;
+    expect(stored.map((r) => r.reason).sort()).toEqual(['forged-signature', 'timeout']);
+    expect(stored.find((r) => r.reason === 'forged-signature')!.detail).toContain(genuine.id);
   });
 
   it('an agent with no key yet makes one, admin-only, and its id is the hash of the key; it survives agent.json being deleted', async () => {
@@ -316,5 +354,7 @@ describe('attacks on the evidence channel (check-ins and uploads, issue #11 find
     expect((await stat(join(dir, 'agent-key.pem'))).mode & 0o077).toBe(0);
     await rm(join(dir, 'agent.json'));
     expect(await new Agent({ serverUrl: server.url, storage: new FileAgentStorage(dir) }).agentId()).toBe(id);
+    // Re-installed (a new state folder): a new key, so a new agent; the old one goes stale.
+    expect(await new Agent({ serverUrl: server.url, storage: new FileAgentStorage(await tempDir()) }).agentId()).not.toBe(id);
   });
 });
