@@ -5,7 +5,9 @@
  * Agent ids and failure reasons come from agents, so a hostile one could name itself
  * `=HYPERLINK(...)`: a cell starting with = + - @ (or a tab or carriage return, which
  * spreadsheets strip before looking) gets a leading ' so spreadsheets show it as text
- * (OWASP "CSV injection").
+ * (OWASP "CSV injection"). A cell holding a `;` or a tab is quoted too: spreadsheets in locales
+ * whose list separator is `;` (or that split on tabs) would otherwise cut `x;=1+2` into a second
+ * cell that starts a formula.
  *
  * The file starts with a UTF-8 byte order mark: without it, Excel on a Japanese (or any non-UTF-8)
  * Windows reads the text in the ANSI code page and garbles every non-ASCII name. The first
@@ -37,7 +39,7 @@ export interface ClientsCsvLabels {
 }
 
 const FORMULA_START = /^[=+\-@\t\r]/;
-const NEEDS_QUOTES = /[",\r\n]|^\s|\s$/;
+const NEEDS_QUOTES = /[",;\t\r\n]|^\s|\s$/;
 
 export function csvCell(value: string | null | undefined): string {
   let text = value ?? '';

@@ -4,6 +4,7 @@
  * follow the log incrementally, and the watcher behind the `fleetChanged` event.
  */
 import { describe, expect, it, beforeAll } from 'vitest';
+import fc from 'fast-check';
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AGENTS_FORMAT } from '../../core/fleet/agents.js';
@@ -36,6 +37,9 @@ describe('CSV', () => {
     for (const start of ['=', '+', '-', '@', '\t', '\r']) expect(csvCell(`${start}1+1`).replace(/^"/, '')).toMatch(/^'/);
     expect(csvCell('=HYPERLINK("http://evil","x")')).toBe(`"'=HYPERLINK(""http://evil"",""x"")"`);
     expect(csvCell('a=b')).toBe('a=b');
+    // Spreadsheets whose list separator is ';' (or tab) must not see a second, formula cell.
+    expect(csvCell('x;=1+2')).toBe('"x;=1+2"');
+    expect(csvCell('x\t=1+2')).toBe('"x\t=1+2"');
     const csv = clientsCsv([agent('=cmd|calc', 'ab'.repeat(32), { lastFailureReason: '@SUM(A1)' }), agent('pc,2', '')]);
     expect(csv).toBe(
       '\uFEFFagent id,fingerprint trusted,last check-in,last failure reason,host name,agent version,last failure at\r\n' +
@@ -73,6 +77,48 @@ describe('CSV', () => {
       if (previous === undefined) delete process.env.TZ;
       else process.env.TZ = previous;
     }
+  });
+});
+
+/** An RFC 4180 reader with the separator a spreadsheet's locale picks: the cells of one line. */
+function readCsvLine(line: string, separator: string): string[] {
+  const cells: string[] = [];
+  let i = 0;
+  for (;;) {
+    let cell = '';
+    if (line[i] === '"') {
+      i++;
+      // Inside quotes until a quote that is not doubled; "" is one quote.
+      while (i < line.length) {
+        if (line[i] === '"') {
+          if (line[i + 1] !== '"') break;
+          i++;
+        }
+        cell += line[i++];
+      }
+      i++;
+    }
+    while (i < line.length && line[i] !== separator) cell += line[i++];
+    cells.push(cell);
+    if (i >= line.length) return cells;
+    i++;
+  }
+}
+
+describe('CSV, whatever an agent names itself', () => {
+  it('a cell stays one cell and never starts a formula, with "," ";" or tab as the separator', () => {
+    const chars = fc.constantFrom(...'=+-@;,\t\r\n" a1x\'|('.split(''));
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 12 }).map((a) => a.join('')), (value) => {
+        const line = csvCell(value);
+        for (const separator of [',', ';', '\t']) {
+          const cells = readCsvLine(line, separator);
+          expect(cells).toHaveLength(1);
+          expect(cells[0]).not.toMatch(/^[=+\-@\t\r]/);
+        }
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
