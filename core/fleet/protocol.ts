@@ -41,6 +41,8 @@ export const LIMITS = {
   /** Hotfix content an agent downloads at most (the reference agent holds it in memory). */
   hotfixBytes: 64 * 1024 * 1024,
   checkInBodyBytes: 4 * 1024,
+  /** How deeply a request body may nest (an upload: object, records array, record: 3). */
+  jsonDepth: 8,
   uploadBodyBytes: 1024 * 1024,
   /** Records in one upload; an agent with more sends several batches. */
   uploadBatchRecords: 500,

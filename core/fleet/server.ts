@@ -22,6 +22,7 @@ import { fleetPaths } from './paths.js';
 import { SequenceCounter } from './sequence.js';
 import { MessageSigner } from './signer.js';
 import { RequestAuthenticator } from './request-auth.js';
+import { nestsWithin } from './json-depth.js';
 import {
   API_PATHS,
   CheckInRequestSchema,
@@ -203,6 +204,9 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     const parseJson = app.getDefaultJsonParser('error', 'error');
     app.removeContentTypeParser('application/json');
     app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+      // Deep nesting is refused before any parser recurses through it (json-depth.ts).
+      if (!nestsWithin(body as Buffer, LIMITS.jsonDepth))
+        return done(Object.assign(new Error(`The request nests deeper than ${LIMITS.jsonDepth} levels.`), { statusCode: 400, code: 'TOO_DEEP' }), undefined);
       (request as FastifyRequest & { bodySha256?: string }).bodySha256 = requestSha256(body as Buffer);
       parseJson(request, (body as Buffer).toString('utf8'), done);
     });
@@ -210,7 +214,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
 
     app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
       const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 600 ? error.statusCode : 500;
-      const code = status === 413 ? 'TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL';
+      const code = status === 413 ? 'TOO_LARGE' : status === 415 ? 'UNSUPPORTED_MEDIA_TYPE' : error.code === 'TOO_DEEP' ? 'TOO_DEEP' : status < 500 ? 'BAD_REQUEST' : 'INTERNAL';
       void apiError(reply, status, code, status < 500 ? error.message.slice(0, 200) : 'The server could not handle the request.');
     });
     app.setNotFoundHandler((_request, reply) => void apiError(reply, 404, 'NOT_FOUND', 'No such path.'));

@@ -107,6 +107,13 @@ describe('check-in', () => {
     expect((await checkIn({ hostname: 'h'.repeat(5000) })).status).toBe(413);
     expect((await post(API_PATHS.checkIn, 'agentId=x', { 'content-type': 'application/x-www-form-urlencoded' })).status).toBe(415);
   });
+
+  it('refuses a 1 MB deeply nested body before parsing it (400 TOO_DEEP), and goes on serving', async () => {
+    const deep = await post(API_PATHS.authFailures, '['.repeat(500_000) + ']'.repeat(500_000));
+    expect(deep.status).toBe(400);
+    expect(await deep.json()).toMatchObject({ error: { code: 'TOO_DEEP' } });
+    expect((await fetch(`${server.url}/feed/index.jws`)).status).toBe(200);
+  });
 });
 
 describe('auth-failure uploads', () => {
