@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
+import { lockOwned } from '../store/owned-lock.js';
 import { z } from 'zod';
 import { AuthFailureRecordSchema, IsoTime, type AuthFailureRecord } from '../api/schemas.js';
 import { CertManagerError } from '../errors.js';
@@ -187,7 +187,7 @@ export class FileAgentStorage implements AgentStorage {
     let release: () => Promise<void>;
     try {
       // proper-lockfile keys its locks by the first argument: one distinct path per lock.
-      release = await lockfile.lock(this.paths.trust, { lockfilePath: this.paths.lock, realpath: false, stale: 10_000, retries: { retries: 50, minTimeout: 10, maxTimeout: 200 } });
+      release = await lockOwned(this.paths.trust, { lockfilePath: this.paths.lock, realpath: false, stale: 10_000, retries: { retries: 50, minTimeout: 10, maxTimeout: 200 } });
     } catch (error) {
       throw new CertManagerError('wrong-state', 'AGENT_STATE_LOCKED', `The agent state in ${this.dir} is locked by another process. Try again.`, {}, { cause: error });
     }

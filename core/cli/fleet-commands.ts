@@ -8,7 +8,7 @@
  */
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import lockfile from 'proper-lockfile';
+import { lockOwned } from '../store/owned-lock.js';
 import { usageError, wrongState } from '../errors.js';
 import { requireCertificate } from '../store/store.js';
 import { fleetService } from '../fleet/service.js';
@@ -144,7 +144,8 @@ async function runAgent(command: Extract<FleetCommand, { name: 'agent' }>, { jso
 
   let release: () => Promise<void>;
   try {
-    release = await lockfile.lock(resolve(stateDir, 'agent'), { lockfilePath: resolve(stateDir, 'agent.lock'), realpath: false, stale: 10_000, update: 2_000, retries: 0 });
+    // An agent that crashed leaves its lock; its PID is gone, so it is taken over at once.
+    release = await lockOwned(resolve(stateDir, 'agent'), { lockfilePath: resolve(stateDir, 'agent.lock'), realpath: false, stale: 10_000, update: 2_000, retries: 0 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOCKED') throw wrongState('AGENT_RUNNING', `Another agent is running on ${stateDir}. Stop it first.`);
     throw error;

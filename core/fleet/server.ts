@@ -11,7 +11,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import lockfile from 'proper-lockfile';
+import { lockOwned, type LockOwnerProbe } from '../store/owned-lock.js';
 import { wrongState } from '../errors.js';
 import type { AuthFailureRecord } from '../api/schemas.js';
 import { storePaths } from '../store/store.js';
@@ -41,6 +41,8 @@ export const RESPONSE_TTL_SECONDS = 300;
 
 export interface FleetServerOptions {
   dataDir: string;
+  /** Who this process is, and how to tell whether a lock's owner still runs (tests inject it). */
+  lockOwner?: LockOwnerProbe;
   host?: string;
   /** 0 picks a free port. */
   port?: number;
@@ -105,14 +107,15 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
   let identity: FeedIdentity = await loadFeedIdentity(dataDir);
   let releaseLock: () => Promise<void>;
   try {
-    releaseLock = await lockfile.lock(paths.serveLock, {
+    // A lock left by a serve that crashed is taken over at once (its PID is gone), not after 10 s.
+    releaseLock = await lockOwned(paths.serveLock, {
       lockfilePath: paths.serveLock,
       realpath: false,
       stale: 10_000,
       update: 2_000,
       retries: 0,
       onCompromised: (error) => log(`warning: the serve lock was lost (${error.message}); another serve may be running on ${dataDir}`),
-    });
+    }, options.lockOwner);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ELOCKED')
       throw wrongState('SERVE_RUNNING', `Another certificatemanager serve is running on ${dataDir}. Stop it first; one server owns the agent list and the logs.`);

@@ -135,6 +135,48 @@ describe('certificatemanager serve / agent / -l', () => {
     expect((await readFile(out, 'utf8')).split('\r\n')[0]).toBe('\uFEFFagent id,fingerprint trusted,last check-in,last failure reason,host name,agent version,last failure at');
   });
 
+  it('after a crash (SIGKILL), serve and the agent start again at once: the dead owner\'s lock is taken over', async () => {
+    const firstLine = (child: ChildProcess, done: Promise<{ stderr: string }>) =>
+      new Promise<string>((resolve, reject) => {
+        let text = '';
+        child.stdout!.on('data', (d: Buffer) => {
+          text += d.toString();
+          if (text.includes('\n')) resolve(text.split('\n')[0]!);
+        });
+        void done.then((r) => reject(new Error(`exited early: ${r.stderr}`)));
+      });
+    const crashedStore = await makeStore();
+    const first = startCli(['serve', '--port', '0', '--json'], { dataDir: crashedStore });
+    await firstLine(first.child, first.done);
+    first.child.kill('SIGKILL');
+    await first.done;
+    const second = startCli(['serve', '--port', '0', '--json'], { dataDir: crashedStore });
+    try {
+      const facts = JSON.parse(await firstLine(second.child, second.done));
+      expect(facts.url).toMatch(/^http:\/\/127\.0\.0\.1:/);
+      // The same for an agent killed while it runs (it holds its lock from its first check-in on).
+      const cer = join(root, 'crash.cer');
+      expect((await cli(['-e', cer], { dataDir: crashedStore })).code).toBe(0);
+      const state = join(root, 'crashed-agent');
+      const running = startCli(['agent', '--server', facts.url, '--state', state, '--trust', cer]);
+      let out = '';
+      await new Promise<void>((resolve, reject) => {
+        running.child.stdout!.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (/Checked in/.test(out)) resolve();
+        });
+        void running.done.then((r) => reject(new Error(`the agent exited early: ${r.stderr}`)));
+      });
+      running.child.kill('SIGKILL');
+      await running.done;
+      const again = await cli(['agent', '--server', facts.url, '--state', state, '--once']);
+      expect(again.code, again.stderr).toBe(0);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.done;
+    }
+  }, 60_000);
+
   it('serve stops cleanly on SIGTERM (exit 0) and a second serve on the same folder is refused (exit 5)', async () => {
     const second = await cli(['serve', '--port', '0'], { dataDir });
     expect(second.code).toBe(5);
