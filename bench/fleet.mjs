@@ -207,7 +207,7 @@ export async function benchFleet() {
   console.log(`  ${f.count} agents converged on the renewed certificate in ${s(f.convergeMs)} (fetch head, walk the chain, verify, persist; one process,`);
   console.log('  64 sockets; agents with the same trust share one chain walk (RotationCache), every message is still verified per agent)');
   console.log(`  their check-ins took ${s(f.checkInMs)}; the server saw all ${f.count} on the new certificate ${s(f.renewToServerSeesAllMs)} after the renewal`);
-  console.log(`auth-failure ingestion: ${f.ingestRecords} records in ${s(f.ingestMs)} -> ${f.recordsPerSecond.toFixed(0)} records/s (batches of 500, fsync per batch, signed acknowledgements)`);
+  console.log(`auth-failure ingestion: ${f.ingestRecords} records in ${s(f.ingestMs)} -> ${f.recordsPerSecond.toFixed(0)} records/s (batches of 500, each upload signed by its agent and verified once, fsync per batch, signed acknowledgements)`);
   return { verification: v, fleet: f };
 }
 
