@@ -58,11 +58,17 @@ export class AgentKey {
   }
 }
 
-export type AuthRefusal = { code: 'UNAUTHENTICATED' | 'WRONG_AGENT' | 'CLOCK_SKEW' | 'REPLAYED'; message: string };
+export type AuthRefusal = { code: 'UNAUTHENTICATED' | 'WRONG_AGENT' | 'CLOCK_SKEW' | 'REPLAYED' | 'AGENT_TOO_BUSY'; message: string };
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
 const MAX_KEYS_CACHED = 50_000;
 const MAX_NONCES = 1_000_000;
+/**
+ * Requests one agent may make within the skew window (whose nonces are remembered). The
+ * reference agent makes a few an hour; the cap keeps one key's flood from filling the shared
+ * nonce table, so it limits that agent and no other.
+ */
+export const MAX_REQUESTS_PER_AGENT_WINDOW = 2_000;
 
 /**
  * The server's side: checks a request's signature, that the key is the agent's (id = hash of
@@ -71,8 +77,12 @@ const MAX_NONCES = 1_000_000;
  */
 export class RequestAuthenticator {
   private readonly keys = new Map<string, KeyObject>();
-  /** nonce -> epoch ms after which it may be forgotten. */
-  private readonly nonces = new Map<string, number>();
+  /** `${agentId}:${nonce}` -> epoch ms after which it may be forgotten. */
+  private readonly nonces = new Map<string, { until: number; agentId: string }>();
+  /** Remembered nonces per agent. */
+  private readonly perAgent = new Map<string, number>();
+
+  constructor(private readonly perAgentLimit = MAX_REQUESTS_PER_AGENT_WINDOW) {}
 
   check(input: { headers: Record<string, string | string[] | undefined>; method: string; path: string; bodySha256: string; agentId: string; nonce: string; sentAt: string; now: Date }): AuthRefusal | null {
     const keyHeader = input.headers[AGENT_AUTH_HEADERS.key];
@@ -101,14 +111,29 @@ export class RequestAuthenticator {
       return { code: 'CLOCK_SKEW', message: `The agent's clock is more than ${MAX_CLOCK_SKEW_MS / 60_000} minutes away from the server's. Correct the clock of the agent's computer.` };
     const nonceKey = `${input.agentId}:${input.nonce}`;
     if (this.nonces.has(nonceKey)) return { code: 'REPLAYED', message: 'This request was received before.' };
+    if ((this.perAgent.get(input.agentId) ?? 0) >= this.perAgentLimit) this.sweep(now);
+    if ((this.perAgent.get(input.agentId) ?? 0) >= this.perAgentLimit)
+      return { code: 'AGENT_TOO_BUSY', message: `This agent sent more than ${this.perAgentLimit} requests within ${MAX_CLOCK_SKEW_MS / 60_000} minutes; try again later.` };
     if (this.nonces.size >= MAX_NONCES) this.sweep(now);
-    if (this.nonces.size >= MAX_NONCES) return { code: 'REPLAYED', message: 'The server is receiving too many requests to tell new ones from repeated ones; try again later.' };
-    this.nonces.set(nonceKey, sentAt + MAX_CLOCK_SKEW_MS);
+    if (this.nonces.size >= MAX_NONCES) return { code: 'AGENT_TOO_BUSY', message: 'The server is receiving too many requests to tell new ones from repeated ones; try again later.' };
+    this.nonces.set(nonceKey, { until: sentAt + MAX_CLOCK_SKEW_MS, agentId: input.agentId });
+    this.perAgent.set(input.agentId, (this.perAgent.get(input.agentId) ?? 0) + 1);
     if (this.nonces.size % 4096 === 0) this.sweep(now);
     return null;
   }
 
+  private lastSweep = -Infinity;
+
+  /** Forgets expired nonces; at most once a second, so refusing a flood stays cheap. */
   private sweep(now: number): void {
-    for (const [nonce, until] of this.nonces) if (until < now) this.nonces.delete(nonce);
+    if (now - this.lastSweep < 1000) return;
+    this.lastSweep = now;
+    for (const [nonce, entry] of this.nonces) {
+      if (entry.until >= now) continue;
+      this.nonces.delete(nonce);
+      const left = (this.perAgent.get(entry.agentId) ?? 1) - 1;
+      if (left > 0) this.perAgent.set(entry.agentId, left);
+      else this.perAgent.delete(entry.agentId);
+    }
   }
 }

@@ -242,7 +242,8 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     const authenticator = new RequestAuthenticator();
     const authenticate = (request: FastifyRequest, reply: FastifyReply, path: string, body: { agentId: string; nonce: string; sentAt: string }) => {
       const refusal = authenticator.check({ headers: request.headers, method: 'POST', path, bodySha256: bodySha256(request), ...body, now: clock() });
-      if (refusal) void apiError(reply, 401, refusal.code, refusal.message);
+      // Too busy is this agent's own limit (429, retried later); everything else is not its request (401).
+      if (refusal) void apiError(reply, refusal.code === 'AGENT_TOO_BUSY' ? 429 : 401, refusal.code, refusal.message);
       return refusal === null;
     };
 
