@@ -6,7 +6,7 @@
 //  3. auth-failure log ingestion, in records per second.
 // Run: node bench/fleet.mjs   (FLEET_AGENTS=n to change the fleet size)
 import { spawn } from 'node:child_process';
-import { constants, generateKeyPairSync, verify } from 'node:crypto';
+import { constants, generateKeyPairSync, randomUUID, verify } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,7 +165,8 @@ async function benchFleetConvergence(count) {
     const uploaders = sim.agents.slice(0, Math.min(200, count));
     const t = new Date().toISOString();
     for (const a of uploaders)
-      a.storage.spool = Array.from({ length: 500 }, (_, i) => ({ id: `${a.id}-${i}`, agentId: a.id, time: t, messageKind: 'notification', reason: 'forged-signature', fingerprintSeen: null, detail: 'bench' }));
+      // Ids as the agent makes them (random UUIDs).
+      a.storage.spool = Array.from({ length: 500 }, () => ({ id: randomUUID(), agentId: a.id, time: t, messageKind: 'notification', reason: 'forged-signature', fingerprintSeen: null, detail: 'bench' }));
     const ingest = await sim.runAll({ checkIn: 'never', upload: 'force' }, (a) => uploaders.includes(a));
     const records = uploaders.length * 500;
     const stored = (await fleet.queryAuthFailures({ limit: 1 })).total;
