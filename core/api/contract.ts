@@ -10,6 +10,7 @@
  * Nothing here imports Electron or Node built-ins: the renderer bundles this module.
  */
 import { z } from 'zod';
+import { AUDIT_OPERATIONS, AuditEntrySchema } from '../audit/schema.js';
 import {
   AuthFailurePageSchema,
   AuthFailureQuerySchema,
@@ -91,12 +92,50 @@ export const contract = {
   ),
   exportClientsCsv: op(z.object({ path: FilePath, labels: ClientsCsvLabelsSchema.optional() }).strict(), z.object({ path: FilePath, count: z.number().int().nonnegative() })),
   queryAuthFailures: op(AuthFailureQuerySchema.strict(), AuthFailurePageSchema),
+  /** The History dialog: the audit trail, newest first, and whether it verifies. */
+  queryHistory: op(
+    z
+      .object({
+        operation: z.enum(AUDIT_OPERATIONS).optional(),
+        result: z.enum(['ok', 'refused']).optional(),
+        offset: z.number().int().nonnegative().default(0),
+        limit: z.number().int().min(1).max(500).default(50),
+      })
+      .strict(),
+    z.object({
+      total: z.number().int().nonnegative(),
+      offset: z.number().int().nonnegative(),
+      entries: z.array(AuditEntrySchema),
+      verified: z.boolean(),
+      broken: z.object({ line: z.number().int().nullable(), reason: z.string() }).nullable(),
+    }),
+  ),
+  exportHistoryCsv: op(
+    z
+      .object({
+        path: FilePath,
+        operation: z.enum(AUDIT_OPERATIONS).optional(),
+        result: z.enum(['ok', 'refused']).optional(),
+        labels: z
+          .object({
+            time: CsvLabel,
+            operation: CsvLabel,
+            result: CsvLabel,
+            operations: z.record(z.string().max(64), CsvLabel).refine((r) => Object.keys(r).length <= 32, 'at most 32 operations'),
+            results: z.record(z.string().max(16), CsvLabel).refine((r) => Object.keys(r).length <= 4, 'at most 4 results'),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict(),
+    z.object({ path: FilePath, count: z.number().int().nonnegative() }),
+  ),
   getSettings: op(Empty, SettingsSchema),
   setSettings: op(SettingsSchema.partial().strict(), SettingsSchema),
   /** Native dialogs. The renderer never sees the file system; it only gets a chosen path. */
   showOpenDialog: op(z.object({ purpose: z.enum(['backup']) }).strict(), z.object({ path: FilePath.nullable() })),
   showSaveDialog: op(
-    z.object({ purpose: z.enum(['backup', 'agent-certificate', 'clients-csv', 'pfx']), defaultName: z.string().max(255).optional() }).strict(),
+    z.object({ purpose: z.enum(['backup', 'agent-certificate', 'clients-csv', 'history-csv', 'pfx']), defaultName: z.string().max(255).optional() }).strict(),
     z.object({ path: FilePath.nullable() }),
   ),
 } as const;

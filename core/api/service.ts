@@ -30,7 +30,7 @@ export interface ServiceEnvironment {
   emit: <E extends EventKey>(event: E, payload: EventOf<E>) => void;
   dialogs: {
     showOpen(purpose: 'backup'): Promise<string | null>;
-    showSave(purpose: 'backup' | 'agent-certificate' | 'clients-csv' | 'pfx', defaultName?: string): Promise<string | null>;
+    showSave(purpose: 'backup' | 'agent-certificate' | 'clients-csv' | 'history-csv' | 'pfx', defaultName?: string): Promise<string | null>;
   };
   appInfo: { version: string; locale: string; platform: string };
   /** PBKDF2 iterations for new backups; only tests lower it. */
@@ -71,6 +71,17 @@ export function createApiHandlers(env: ServiceEnvironment): ApiHandlers {
       return (await fleet()).exportClientsCsv(path, r.labels);
     },
     queryAuthFailures: async (r) => (await fleet()).queryAuthFailures(r),
+    queryHistory: async (r) => (await import('../audit/history.js')).queryHistory(dataDir, r),
+    exportHistoryCsv: async (r) => {
+      const path = grants.require('save-history-csv', r.path);
+      const { historyCsv, historyForExport } = await import('../audit/history.js');
+      const { replaceFileAtomically } = await import('../store/durable-fs.js');
+      const { resolveOutputFile } = await import('../store/output-file.js');
+      const target = await resolveOutputFile(dataDir, path, 'history.csv');
+      const entries = await historyForExport(dataDir, r);
+      await replaceFileAtomically(target, historyCsv(entries, r.labels), 0o644);
+      return { path: target, count: entries.length };
+    },
     getSettings: () => readSettings(dataDir),
     setSettings: async (r) => {
       const saved = await updateSettings(dataDir, r);

@@ -8,45 +8,9 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { z } from 'zod';
+import { AUDIT_FORMAT, AuditFieldsSchema, GENESIS, type AuditEntry, type AuditFields, type AuditOperation } from './schema.js';
 
-export const AUDIT_FORMAT = 'cm-audit/1';
-/** The "previous hash" of the first entry. */
-export const GENESIS = '0'.repeat(64);
-
-export const AUDIT_OPERATIONS = ['generate', 'import', 'restore', 'renew', 'backup', 'export-agent-certificate', 'export-pfx', 'settings'] as const;
-export type AuditOperation = (typeof AUDIT_OPERATIONS)[number];
-
-const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
-const Detail = z.union([z.string().max(4096), z.number(), z.boolean(), z.null()]);
-
-/** What an operation says about itself. */
-export const AuditFieldsSchema = z
-  .object({
-    /** Also the key the store's generation record uses to find this entry (log.ts). */
-    id: z.string().uuid(),
-    time: z.string().datetime(),
-    operation: z.enum(AUDIT_OPERATIONS),
-    result: z.enum(['ok', 'refused']),
-    /** The error code of a refusal (WRONG_PASSWORD, STORE_LOCKED, RESTORE_ROLLBACK...). */
-    code: z.string().max(64).nullable(),
-    fingerprintBefore: Hex64.nullable(),
-    fingerprintAfter: Hex64.nullable(),
-    account: z.string().max(256),
-    machine: z.string().max(256),
-    via: z.enum(['app', 'cli']),
-    details: z.record(z.string().max(64), Detail),
-  })
-  .strict();
-export type AuditFields = z.infer<typeof AuditFieldsSchema>;
-
-export const AuditEntrySchema = AuditFieldsSchema.extend({
-  format: z.literal(AUDIT_FORMAT),
-  seq: z.number().int().positive(),
-  prev: Hex64,
-  hash: Hex64,
-}).strict();
-export type AuditEntry = z.infer<typeof AuditEntrySchema>;
+export { AUDIT_FORMAT, AUDIT_OPERATIONS, AuditEntrySchema, AuditFieldsSchema, GENESIS, type AuditEntry, type AuditFields, type AuditOperation } from './schema.js';
 
 /** Who and where: Windows' account and computer name, as Event Viewer shows them. */
 function whoAndWhere(): { account: string; machine: string } {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { NATIVE_STRINGS, type NativeLanguage, type NativeStrings } from './native-strings.js';
 
 export type OpenPurpose = 'backup';
-export type SavePurpose = 'backup' | 'agent-certificate' | 'clients-csv' | 'pfx';
+export type SavePurpose = 'backup' | 'agent-certificate' | 'clients-csv' | 'history-csv' | 'pfx';
 
 interface Filter {
   name: string;
@@ -18,6 +18,7 @@ const SAVE: Readonly<Record<SavePurpose, (s: NativeStrings) => { title: string; 
   backup: (s) => ({ title: s.saveBackupTitle, fallbackName: 'certificate-backup.zip', filters: [{ name: s.backupZipFilter, extensions: ['zip'] }] }),
   'agent-certificate': (s) => ({ title: s.saveAgentCertificateTitle, fallbackName: 'server-certificate.cer', filters: [{ name: s.derCertificateFilter, extensions: ['cer'] }] }),
   'clients-csv': (s) => ({ title: s.saveClientsTitle, fallbackName: 'clients-without-valid-certificate.csv', filters: [{ name: s.csvFilter, extensions: ['csv'] }] }),
+  'history-csv': (s) => ({ title: s.saveHistoryTitle, fallbackName: 'certificate-history.csv', filters: [{ name: s.csvFilter, extensions: ['csv'] }] }),
   pfx: (s) => ({ title: s.savePfxTitle, fallbackName: 'server-certificate.pfx', filters: [{ name: s.pfxFilter, extensions: ['pfx', 'p12'] }] }),
 };
 

@@ -22,6 +22,8 @@ export const PRELOAD_OPERATION_KEYS = [
   'clientsWithoutValidCertificate',
   'exportClientsCsv',
   'queryAuthFailures',
+  'queryHistory',
+  'exportHistoryCsv',
   'getSettings',
   'setSettings',
   'showOpenDialog',

@@ -183,7 +183,7 @@ describe('every contract operation is reachable through the bridge (real core, t
     target.dialogs.queueOpen(file);
     expect(await expectOk('showOpenDialog', { purpose: 'backup' }, target)).toEqual({ path: file });
   }
-  async function chooseSave(purpose: 'backup' | 'agent-certificate' | 'clients-csv' | 'pfx', file: string, target: Bridge = bridge) {
+  async function chooseSave(purpose: 'backup' | 'agent-certificate' | 'clients-csv' | 'history-csv' | 'pfx', file: string, target: Bridge = bridge) {
     target.dialogs.queueSave(file);
     expect(await expectOk('showSaveDialog', { purpose }, target)).toEqual({ path: file });
   }
@@ -274,6 +274,16 @@ describe('every contract operation is reachable through the bridge (real core, t
     expect(a.path.endsWith('.zip')).toBe(true);
     expect(path.basename(b.path)).toMatch(/clients\.csv$/);
     expect(path.dirname(b.path).startsWith(os.tmpdir())).toBe(true);
+  });
+  it('queryHistory and exportHistoryCsv', async () => {
+    const page: { total: number; verified: boolean; entries: Array<{ operation: string }> } = await expectOk('queryHistory', {});
+    expect(page.verified).toBe(true);
+    expect(page.total).toBeGreaterThan(0);
+    expect(page.entries.map((e) => e.operation)).toContain('generate');
+    await chooseSave('history-csv', p('history.csv'));
+    const r: { count: number } = await expectOk('exportHistoryCsv', { path: p('history.csv'), result: 'ok' });
+    expect(r.count).toBeGreaterThan(0);
+    expect(readFileSync(p('history.csv'), 'utf8').startsWith('\uFEFFseq,time,operation,result,')).toBe(true);
   });
   it('covers every operation of the contract', () => {
     expect([...covered].sort()).toEqual([...OPERATION_KEYS].sort());

@@ -90,7 +90,7 @@ describe.skipIf(!chromiumAvailable)('a Japanese screen has no English on it (ja,
 
   it('the dashboard and its dialogs', async () => {
     expect(await latinWords(page, '[data-testid="dashboard"]')).toEqual([]);
-    for (const task of ['backup', 'restore', 'renew', 'clients', 'settings']) {
+    for (const task of ['backup', 'restore', 'renew', 'clients', 'history', 'settings']) {
       await page.locator(`[data-testid="task-${task}"], [data-testid="open-settings-top"]`).first().waitFor();
       const opener = task === 'settings' ? '[data-testid="open-settings-top"]' : `[data-testid="task-${task}"]`;
       await page.locator(opener).click();

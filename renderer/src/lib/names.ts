@@ -8,4 +8,5 @@ function stamp(date: Date): string {
 export const backupFileName = (date: Date) => `certificate-backup-${stamp(date)}.zip`;
 export const pfxFileName = (date: Date) => `server-certificate-${stamp(date)}.pfx`;
 export const agentCertificateFileName = () => 'server-authentication.cer';
+export const historyCsvFileName = (date: Date) => `certificate-history-${stamp(date)}.csv`;
 export const clientsCsvFileName = (date: Date) => `clients-without-valid-certificate-${stamp(date)}.csv`;
