@@ -61,6 +61,8 @@ describe('export-pfx, modern profile (the default)', () => {
     const r = await cli(['-r', pw, out, '--json'], { dataDir: join(root, 'restored-modern') });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).current.fingerprintSha256).toBe(sha256(entry.leafDer));
+    // A bare .pfx brought no rotation history: it is recorded as imported, not restored (#12).
+    expect(JSON.parse(r.stdout).current.source).toBe('imported');
     const opened = await decodePkcs12(await readFile(out), pw);
     expect(opened.chain.map(sha256)).toEqual(entry.chainDer.map(sha256));
   });
