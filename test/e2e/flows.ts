@@ -400,14 +400,14 @@ export function defineAdminFlows(lang: Lang): void {
           await poll(page, `(function () { var p = document.querySelector('[data-testid="renew-fleet-progress"]'); return !!p && p.textContent.trim() === ${JSON.stringify(expected)}; })()`);
           return summary;
         };
-        await sim!.runAll({}, (a) => a.id < 'pc-12');
+        await sim!.runAll({}, (a) => a.name < 'pc-12');
         await server!.registry.flush();
         const half = await shown();
         expect(half.trustingCurrent).toBeGreaterThanOrEqual(12);
         expect(half.trustingCurrent).toBeLessThan(half.total);
         await progress.waitFor();
         await shot(page, lang, '15-renew-migrating');
-        await sim!.runAll({}, (a) => a.id < 'pc-20');
+        await sim!.runAll({}, (a) => a.name < 'pc-20');
         await server!.registry.flush();
         const later = await shown();
         expect(later.trustingCurrent).toBeGreaterThan(half.trustingCurrent);
@@ -484,16 +484,18 @@ export function defineAdminFlows(lang: Lang): void {
           lang === 'ja'
             ? `${d.getFullYear()}/${pad(d.getMonth() + 1)}/${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}`
             : `${pad(d.getMonth() + 1)}/${pad(d.getDate())}/${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}`;
-        const staleReason = (await apiCall<{ records: Array<{ reason: string }> }>(page, 'queryAuthFailures', { offset: 0, limit: 1, agentId: 'stale-2' })).records[0]!.reason;
+        // Agent ids are hashes of each agent's own key (#11): find stale-2's by its name.
+        const staleId = sim!.agents.find((a) => a.name === 'stale-2')!.id;
+        const staleReason = (await apiCall<{ records: Array<{ reason: string }> }>(page, 'queryAuthFailures', { offset: 0, limit: 1, agentId: staleId })).records[0]!.reason;
         expect(all.reasons).toContain(staleReason);
-        await dialog.getByLabel(M.logs.agent, { exact: true }).fill('stale-2');
+        await dialog.getByLabel(M.logs.agent, { exact: true }).fill(staleId);
         await dialog.locator('[data-testid="logs-reason"]').selectOption(staleReason);
         await dialog.getByLabel(M.logs.from, { exact: true }).fill(local(new Date(Date.now() - 3_600_000)));
         await dialog.getByLabel(M.logs.to, { exact: true }).fill(local(new Date(Date.now() + 3_600_000)));
         await dialog.getByLabel(M.logs.agent, { exact: true }).press('Enter');
-        const filtered = await apiCall<{ total: number }>(page, 'queryAuthFailures', { offset: 0, limit: 1, agentId: 'stale-2', reason: staleReason });
+        const filtered = await apiCall<{ total: number }>(page, 'queryAuthFailures', { offset: 0, limit: 1, agentId: staleId, reason: staleReason });
         expect(filtered.total).toBeGreaterThan(0);
-        await poll(page, `(function () { var rows = document.querySelectorAll('[data-testid="logs-table"] tbody tr'); if (rows.length !== ${Math.min(filtered.total, 50)}) return false; for (var i = 0; i < rows.length; i++) if (rows[i].textContent.indexOf('stale-2') < 0) return false; return true; })()`);
+        await poll(page, `(function () { var rows = document.querySelectorAll('[data-testid="logs-table"] tbody tr'); if (rows.length !== ${Math.min(filtered.total, 50)}) return false; for (var i = 0; i < rows.length; i++) if (rows[i].textContent.indexOf(${JSON.stringify(staleId.slice(0, 8))}) < 0) return false; return true; })()`);
         await shot(page, lang, '17-logs-filtered');
         await page.keyboard.press('Escape');
         await dialog.waitFor({ state: 'detached' });
