@@ -154,12 +154,21 @@ describe.skipIf(!hasMingw)('the built launcher (MinGW-w64)', () => {
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
       child.stderr.on('data', (c: Buffer) => (err += c.toString()));
       const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+      // Output can still be in the pipes at 'exit' (it failed that way under a busy CPU: the
+      // launcher's "stopping" line came after). Wait for 'close', but not forever: Wine's
+      // background process may hold the pipes open.
+      const drained = new Promise<void>((done) => {
+        child.once('close', () => done());
+        void exited.then(() => setTimeout(done, 5_000));
+      });
       await vi.waitFor(() => expect(out).toContain('LISTENING'), { timeout: 30_000, interval: 50 });
       for (let i = 0; i < presses; i++) {
         child.kill('SIGINT');
         if (i + 1 < presses) await vi.waitFor(() => expect(err).toContain('stopping'), { timeout: 10_000, interval: 20 });
       }
-      return { status: await exited, stdout: out, stderr: err };
+      const status = await exited;
+      await drained;
+      return { status, stdout: out, stderr: err };
     }
 
     it('Ctrl+C asks the app to stop over its pipe; the app stops cleanly and its exit code is kept', async () => {
