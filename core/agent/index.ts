@@ -12,7 +12,7 @@ export {
   type CycleReport,
   type RunOptions,
 } from './agent.js';
-export { MessageVerifier, sharedVerifier } from './verifier.js';
+export { MessageVerifier, sharedVerifier } from '../trust/verifier.js';
 export { RotationCache } from './rotation-cache.js';
 export { HttpTransport, TransportError, type HttpRequest, type HttpResponse, type Transport, type TransportFailure, type HttpTransportOptions } from './transport.js';
 export { FileAgentStorage, MemoryAgentStorage, TrustStateChanged, newAgentMeta, type AgentMeta, type AgentStorage, type TrustSnapshot } from './storage.js';

@@ -2,7 +2,7 @@
  * Giving an agent its certificate: at installation (`agent --trust <cer>`) and as the manual
  * fix for an agent without a valid certificate (`agent import-cert <cer>`). Both replace the
  * trust state with the given certificate; its version is learnt from the server's signed feed
- * (see Agent.learnVersionFromChain), because a .cer file does not carry one.
+ * (TrustState.learnVersionFromHead / learnVersionFromChain), because a .cer file does not carry one.
  */
 import { readFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
@@ -49,7 +49,8 @@ export interface ImportResult {
 export async function importTrustedCertificate(storage: AgentStorage, der: Buffer, now = new Date()): Promise<ImportResult> {
   let state: TrustState;
   try {
-    state = createTrustState(der);
+    // A .cer carries no version: the agent learns it from what the trusted key signs.
+    state = createTrustState(der, { versionKnown: false });
   } catch (error) {
     if (isTrustError(error)) throw badInput('CERTIFICATE_INVALID', `The certificate cannot be trusted: ${error.message}`, { reason: error.reason }, error);
     throw error;
@@ -63,7 +64,10 @@ export async function importTrustedCertificate(storage: AgentStorage, der: Buffe
     previous = 'unreadable';
   }
   await storage.replaceTrust(state);
-  const meta = (await storage.loadMeta().catch(() => null)) ?? newAgentMeta(randomUUID(), now, false);
-  await storage.saveMeta({ ...meta, trustVersionKnown: false });
+  let meta = await storage.loadMeta().catch(() => null);
+  if (!meta) {
+    meta = newAgentMeta(randomUUID(), now);
+    await storage.saveMeta(meta);
+  }
   return { fingerprintSha256: state.fingerprintSha256, subject: (new X509Certificate(der).subject ?? '').replace(/\n/g, ', '), previous, agentId: meta.agentId };
 }

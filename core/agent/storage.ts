@@ -3,7 +3,7 @@
  * (the CLI) or in memory (the fleet simulator's thousands of in-process agents):
  *
  *   <state-dir>/
- *     trust.json       the trust state (core/trust's cm-trust-state/1), replaced atomically
+ *     trust.json       the trust state (core/trust's cm-trust-state/2), replaced atomically, whole
  *     agent-key.pem    the agent's Ed25519 private key (made once, admin-only); its hash is the agent id
  *     agent.json       agent id, settings from the server, hotfixes installed, upload schedule
  *     spool.ndjson     auth-failure records not yet acknowledged by the server (fsync per append)
@@ -30,11 +30,8 @@ export const AgentMetaSchema = z.object({
   format: z.literal(AGENT_META_FORMAT),
   agentId: z.string().regex(/^[\x21-\x7e]{1,128}$/),
   createdAt: IsoTime,
-  /**
-   * False after `--trust` or `import-cert`: the certificate's version is not known yet. The
-   * agent learns it from the signed feed head or the rotation chain before it follows renewals.
-   */
-  trustVersionKnown: z.boolean(),
+  // (Before cm-trust-state/2, a `trustVersionKnown` flag lived here, in a second write; trust.json
+  // holds it now. An old file's flag is dropped when read.)
   settings: FeedSettingsSchema.nullable(),
   hotfixes: z.record(z.string(), z.object({ name: z.string(), version: z.string(), installedAt: IsoTime })),
   upload: z.object({ nextAt: IsoTime.nullable(), attempts: z.number().int().min(0) }),
@@ -48,8 +45,8 @@ export const AgentMetaSchema = z.object({
 });
 export type AgentMeta = z.infer<typeof AgentMetaSchema>;
 
-export function newAgentMeta(agentId: string, now: Date, trustVersionKnown = true): AgentMeta {
-  return { format: AGENT_META_FORMAT, agentId, createdAt: now.toISOString(), trustVersionKnown, settings: null, hotfixes: {}, upload: { nextAt: null, attempts: 0 }, droppedRecords: 0, repeats: {} };
+export function newAgentMeta(agentId: string, now: Date): AgentMeta {
+  return { format: AGENT_META_FORMAT, agentId, createdAt: now.toISOString(), settings: null, hotfixes: {}, upload: { nextAt: null, attempts: 0 }, droppedRecords: 0, repeats: {} };
 }
 
 /** A loaded trust state and the token that saveTrust compares against. */

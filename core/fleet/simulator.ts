@@ -10,7 +10,7 @@ import { AgentKey, generateAgentKey } from './request-auth.js';
 import { Agent, type CycleReport, type RunOptions } from '../agent/agent.js';
 import { MemoryAgentStorage, newAgentMeta } from '../agent/storage.js';
 import { HttpTransport } from '../agent/transport.js';
-import { sharedVerifier } from '../agent/verifier.js';
+import { sharedVerifier } from '../trust/verifier.js';
 import { RotationCache } from '../agent/rotation-cache.js';
 import { createTrustState, type TrustState } from '../trust/index.js';
 

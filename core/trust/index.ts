@@ -1,7 +1,8 @@
 /**
  * core/trust: what a signed server message is, and how an agent's trust moves forward.
  * Server side: signMessage, createContentManifest, createRotationStatement.
- * Agent side: verifyMessage, checkContent / ContentCheck, followRotations, recordAccepted.
+ * Agent side: MessageVerifier (the one verifier), checkContent / ContentCheck, and TrustState,
+ * the only place what an agent trusts changes.
  */
 export { TrustError, TRUST_FAILURE_REASONS, isTrustError, type TrustFailureReason } from './errors.js';
 export {
@@ -18,9 +19,9 @@ export {
 } from './profile.js';
 export { fingerprintSha256, thumbprintB64url } from './certificate.js';
 export type { Signer } from './signer.js';
+export { MessageVerifier, sharedVerifier, verifyMessage } from './verifier.js';
 export {
   signMessage,
-  verifyMessage,
   messagePayloadSchema,
   type SignMessageInput,
   type VerifyMessageOptions,
@@ -29,6 +30,16 @@ export {
   type MessageTrust,
 } from './message.js';
 export { createContentManifest, checkContent, ContentCheck, contentManifestSchema, type ContentManifest, type ContentManifestInput } from './manifest.js';
-export { createRotationStatement, verifyRotationStep, parseRotationStatement, type RotationStep, type RotationPayload, type ParsedRotationStatement } from './rotation.js';
+export { createRotationStatement, verifyRotationStep, parseRotationStatement, isSignedBy, type RotationStep, type RotationPayload, type ParsedRotationStatement } from './rotation.js';
 export { assertFresh, recordSeq, isRepeatOfLastAccepted, type ReplayState } from './replay.js';
-export { createTrustState, parseTrustState, serializeTrustState, recordAccepted, followRotations, type TrustState } from './trust-state.js';
+export {
+  TrustState,
+  createTrustState,
+  parseTrustState,
+  serializeTrustState,
+  recordAccepted,
+  followRotations,
+  type VerifiedHead,
+  type Walk,
+  type WalkCache,
+} from './trust-state.js';

@@ -161,3 +161,23 @@ function readNextCertificate(payload: RotationPayload): ParsedCertificate {
     throw new TrustError('malformed', 'The new certificate does not match the fingerprint the statement gives for it');
   return next;
 }
+
+/**
+ * True when `statement` carries a valid signature by `certificate`'s key (whatever else it
+ * says). Used to learn which version the trusted certificate is from a chain: only the holder
+ * of the trusted key can sign a statement that names it, so such a signature is proof enough.
+ */
+export async function isSignedBy(statement: ParsedRotationStatement, certificate: Buffer): Promise<boolean> {
+  const cert = parseCertificate(certificate, 'The trusted certificate');
+  for (const s of statement.jws.signatures) {
+    try {
+      const header = readHeader(parseJsonBytes(decodeB64url(s.protected, 'A rotation signature header'), 'A rotation signature header'), ROTATION_TYP, 'rotation statement');
+      if (header['x5t#S256'] !== cert.thumbprint) continue;
+      await flattenedVerify({ protected: s.protected, payload: statement.jws.payload, signature: s.signature }, cert.publicKey, { algorithms: [JWS_ALG] });
+      return true;
+    } catch {
+      // a signature that does not verify proves nothing; another one may
+    }
+  }
+  return false;
+}

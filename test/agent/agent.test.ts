@@ -321,7 +321,7 @@ describe('trust state problems and the manual fix', () => {
     events.length = 0;
     const next = await a.runOnce();
     expect(events).not.toContain('version-learnt');
-    expect((await storage.loadMeta())!.trustVersionKnown).toBe(false);
+    expect((await storage.loadTrust())!.state.versionKnown).toBe(false);
     expect(next.refused.map((r) => r.reason)).toContain('untrusted-key');
     base.destroy();
   });
@@ -357,7 +357,7 @@ describe('trust state problems and the manual fix', () => {
     expect(report.version).toBe(3);
     expect(report.rotatedBy).toBe(2);
     expect(events).toContain('version-learnt');
-    expect(storage.meta!.trustVersionKnown).toBe(true);
+    expect((await storage.loadTrust())!.state.versionKnown).toBe(true);
 
     // Importing the current certificate: the signed head gives its version.
     const current = await currentSigner(dir);
@@ -382,7 +382,7 @@ describe('trust state problems and the manual fix', () => {
     await importTrustedCertificate(storage, v2.certificate);
     const a = new Agent({ serverUrl: srv.url, feedUrl: mirror.feedUrl, storage, timeoutMs: 2_000 });
     await a.runOnce();
-    expect(storage.meta!.trustVersionKnown).toBe(false);
+    expect((await storage.loadTrust())!.state.versionKnown).toBe(false);
     serveSnapshot(mirror, srv.snapshot());
     const report = await a.runOnce();
     expect(report.refused).toEqual([]);

@@ -1,5 +1,6 @@
 /**
- * The agent's fast verifier must say exactly what core/trust's verifyMessage says: the same
+ * The one verifier (core/trust/verifier.ts) must say exactly what an independent jose-based
+ * reading says (reference-verifier.ts, test-only): the same
  * claims for what it accepts, the same refusal reason (and message) for everything else.
  * A differential property test over hand-made messages (any header, any payload, validly
  * signed or not) and random damage to real ones, given as text or as bytes.
@@ -8,8 +9,9 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { constants, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { MessageVerifier } from '../../core/agent/index.js';
+import { referenceVerify as verifyMessage } from './reference-verifier.js';
 import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
-import { TrustError, createTrustState, fingerprintSha256, signMessage, thumbprintB64url, verifyMessage, type MessageKind, type TrustState } from '../../core/trust/index.js';
+import { TrustError, createTrustState, fingerprintSha256, signMessage, thumbprintB64url, type MessageKind, type MessageTrust } from '../../core/trust/index.js';
 
 interface Key {
   privateKey: KeyObject;
@@ -24,7 +26,7 @@ let server: Key;
 let replaced: Key;
 let stranger: Key;
 let small: { privateKey: KeyObject };
-let trust: TrustState;
+let trust: MessageTrust;
 const NOW = new Date('2030-06-01T00:00:00Z');
 const now = Math.floor(NOW.getTime() / 1000);
 const verifier = new MessageVerifier();
@@ -48,7 +50,7 @@ async function outcome(run: () => unknown): Promise<Outcome> {
   }
 }
 
-async function expectSame(jws: string | Buffer, kinds?: MessageKind[], t: TrustState = trust): Promise<Outcome> {
+async function expectSame(jws: string | Buffer, kinds?: MessageKind[], t: MessageTrust = trust): Promise<Outcome> {
   const options = { now: NOW, ...(kinds ? { kinds } : {}) };
   const reference = await outcome(() => verifyMessage(jws, t, options));
   const fast = await outcome(() => verifier.verify(jws, t, options));
@@ -72,7 +74,7 @@ function craft(header: unknown, payload: unknown, signer: 'server' | 'stranger' 
 
 const goodHeader = () => ({ alg: 'PS256', typ: 'cm-msg+jws', 'x5t#S256': thumbprintB64url(server.certificate) });
 
-describe('MessageVerifier agrees with verifyMessage', () => {
+describe('MessageVerifier agrees with an independent jose-based reading', () => {
   it('on messages made by signMessage, of every kind and freshness', async () => {
     const kinds: MessageKind[] = ['notification', 'endpoint-response', 'settings', 'rotation'];
     for (const kind of kinds)

@@ -64,7 +64,7 @@ describe('certificatemanager serve / agent / -l', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Provisioned the agent/);
     expect(r.stdout).toMatch(/Checked in; the server confirms/);
-    expect(JSON.parse(await readFile(join(agentDir(), 'trust.json'), 'utf8'))).toMatchObject({ format: 'cm-trust-state/1', version: 1 });
+    expect(JSON.parse(await readFile(join(agentDir(), 'trust.json'), 'utf8'))).toMatchObject({ format: 'cm-trust-state/2', version: 1 });
   });
 
   it('a renewal while serve runs: the agent follows it on its next run', async () => {

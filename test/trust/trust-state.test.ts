@@ -10,9 +10,9 @@ import {
   thumbprintB64url,
   verifyMessage,
   verifyRotationStep,
-  type TrustState,
+  TrustState,
 } from '../../core/trust/index.js';
-import { T0, craftStatement, makeIdentity, refusal, type Identity } from './fixtures.js';
+import { T0, at, craftStatement, makeIdentity, refusal, type Identity } from './fixtures.js';
 
 let v1: Identity, v2: Identity, v3: Identity, v4: Identity, a2: Identity, a3: Identity;
 let s2: string, s3: string, s4: string;
@@ -23,7 +23,9 @@ beforeAll(async () => {
   s2 = await createRotationStatement(v1, v2, { version: 2, now: T0 });
   s3 = await createRotationStatement(v2, v3, { version: 3, now: T0 });
   s4 = await createRotationStatement(v3, v4, { version: 4, now: T0 });
-  start = { ...createTrustState(v1.certificate), lastSeq: { notification: 10, settings: 3 } };
+  start = createTrustState(v1.certificate)
+    .accept({ kind: 'notification', seq: 10, signerFingerprintSha256: fp(v1) })
+    .accept({ kind: 'settings', seq: 3, signerFingerprintSha256: fp(v1) });
 });
 
 const fp = (who: Identity) => fingerprintSha256(who.certificate);
@@ -31,7 +33,7 @@ const fp = (who: Identity) => fingerprintSha256(who.certificate);
 describe('followRotations', () => {
   it('walks v1 -> v2 -> v3 -> v4 from statements in any order, keeping replay counters', async () => {
     const after = await followRotations(start, [s4, s2, s3]);
-    expect(after).toEqual({
+    expect(after).toMatchObject({
       version: 4,
       certificate: v4.certificate,
       fingerprintSha256: fp(v4),
@@ -136,7 +138,7 @@ describe('trust state on disk', () => {
   it('round-trips through JSON', async () => {
     const state = await followRotations(start, [s2, s3]);
     const json = serializeTrustState(state);
-    expect(JSON.parse(json)).toMatchObject({ format: 'cm-trust-state/1', version: 3, fingerprintSha256: fp(v3), lastSeq: { notification: 10, settings: 3 } });
+    expect(JSON.parse(json)).toMatchObject({ format: 'cm-trust-state/2', version: 3, fingerprintSha256: fp(v3), seqSigner: fp(v3), lastSeq: { notification: 10, settings: 3 }, versionKnown: true, lastHead: null });
     expect(parseTrustState(json)).toEqual(state);
   });
 
@@ -144,7 +146,9 @@ describe('trust state on disk', () => {
     const good = JSON.parse(serializeTrustState(await followRotations(start, [s2]))) as Record<string, unknown>;
     const bad: unknown[] = [
       'not json',
-      { ...good, format: 'cm-trust-state/2' },
+      { ...good, format: 'cm-trust-state/3' },
+      { ...good, seqSigner: fp(v1) },
+      { ...good, lastHead: { seq: 1, lifetimeSeconds: 0, verifiedAt: T0.toISOString() } },
       { ...good, version: 0 },
       { ...good, fingerprintSha256: fp(v3) },
       { ...good, certificate: v3.certificate.toString('base64') },
@@ -166,5 +170,67 @@ describe('trust state on disk', () => {
     const pem = Buffer.from(`-----BEGIN CERTIFICATE-----\n${v1.certificate.toString('base64')}\n-----END CERTIFICATE-----\n`);
     expect((await refusal(() => createTrustState(pem))).reason).toBe('malformed');
     expect((await refusal(() => createTrustState(v1.certificate, { version: 0 }))).reason).toBe('malformed');
+  });
+});
+
+describe('TrustState: the one place trust changes (issue #11 finding 9)', () => {
+  it('is made only by core/trust and cannot be changed in place', async () => {
+    const state = createTrustState(v1.certificate);
+    expect(() => Reflect.construct(TrustState, [Symbol('TrustState'), { ...state }])).toThrow(TypeError);
+    expect(Object.isFrozen(state)).toBe(true);
+    expect(Object.isFrozen(state.lastSeq)).toBe(true);
+    expect(() => ((state as { version: number }).version = 9)).toThrow(TypeError);
+    expect(() => ((state.lastSeq as Record<string, number>).notification = 1)).toThrow(TypeError);
+    // A look-alike object is not a TrustState, and rotate()/accept() exist only on the real one.
+    expect({ ...state } instanceof TrustState).toBe(false);
+  });
+
+  it('counts only what the trusted key signed, and only forward', async () => {
+    const state = createTrustState(v1.certificate);
+    expect((await refusal(() => state.accept({ kind: 'settings', seq: 5, signerFingerprintSha256: fp(a2) }))).reason).toBe('untrusted-key');
+    const five = state.accept({ kind: 'settings', seq: 5, signerFingerprintSha256: fp(v1) });
+    expect((await refusal(() => five.accept({ kind: 'settings', seq: 5, signerFingerprintSha256: fp(v1) }))).reason).toBe('replay');
+    expect((await refusal(() => five.accept({ kind: 'settings', seq: 4, signerFingerprintSha256: fp(v1) }))).reason).toBe('replay');
+    expect(state.lastSeq).toEqual({}); // the old state is untouched
+  });
+
+  it('keeps the last verified head, and says when none came for longer than a head lifetime', async () => {
+    const state = createTrustState(v1.certificate);
+    expect(state.isStale(at(100), T0, 3600)).toBe(false);
+    expect(state.isStale(at(3601), T0, 3600)).toBe(true);
+    const head = { kind: 'notification' as const, seq: 7, iat: 0, exp: 600, signerFingerprintSha256: fp(v1) };
+    const fresh = state.acceptHead(head, at(1000));
+    expect(fresh.lastHead).toEqual({ seq: 7, lifetimeSeconds: 600, verifiedAt: at(1000).toISOString() });
+    expect(fresh.isStale(at(1600), T0, 3600)).toBe(false);
+    expect(fresh.isStale(at(1601), T0, 3600)).toBe(true);
+    // Freshness never moves back (a clock set back does not make an old head look new).
+    expect(fresh.acceptHead({ ...head, seq: 8 }, at(10)).lastHead!.verifiedAt).toBe(at(1000).toISOString());
+    expect(parseTrustState(serializeTrustState(fresh))).toEqual(fresh);
+  });
+
+  it('learns its version only from what the trusted key signed; until then it follows no chain', async () => {
+    const unknown = createTrustState(v2.certificate, { versionKnown: false });
+    expect(await unknown.rotate([s2, s3, s4])).toBe(unknown);
+    // Names v2 as version 2, but signed by two strangers that claim v2's thumbprint: believed by nobody.
+    const payload = { kind: 'rotation', version: 3, previous: { fingerprintSha256: fp(v2), version: 2 }, next: { certificate: a3.certificate.toString('base64'), fingerprintSha256: fp(a3) }, iat: 1 };
+    const header = (who: Identity) => ({ alg: 'PS256', typ: 'cm-rotation+jws', 'x5t#S256': thumbprintB64url(who.certificate) });
+    const forged = craftStatement(payload, [
+      { key: a2.privateKey, header: header(v2) },
+      { key: a3.privateKey, header: header(a3) },
+    ]);
+    expect(await unknown.learnVersionFromChain([forged])).toBe(unknown);
+    const learnt = await unknown.learnVersionFromChain([s2, s3, s4]);
+    expect(learnt).toMatchObject({ version: 2, versionKnown: true });
+    expect((await learnt.rotate([s2, s3, s4])).version).toBe(4);
+    // A head signed by the trusted key names the version too; one signed by another key cannot.
+    expect(unknown.learnVersionFromHead({ kind: 'notification', signerFingerprintSha256: fp(v2) }, { version: 7, fingerprintSha256: fp(v2) })).toMatchObject({ version: 7, versionKnown: true });
+    expect((await refusal(() => unknown.learnVersionFromHead({ kind: 'notification', signerFingerprintSha256: fp(a2) }, { version: 7, fingerprintSha256: fp(v2) }))).reason).toBe('untrusted-key');
+  });
+
+  it('reads a cm-trust-state/1 file with its version unknown, and writes cm-trust-state/2', async () => {
+    const v1doc = { format: 'cm-trust-state/1', version: 3, certificate: v1.certificate.toString('base64'), fingerprintSha256: fp(v1), replaced: [], lastSeq: { notification: 4 } };
+    const state = parseTrustState(JSON.stringify(v1doc));
+    expect(state).toMatchObject({ version: 3, versionKnown: false, lastSeq: { notification: 4 }, lastHead: null });
+    expect(JSON.parse(serializeTrustState(state)).format).toBe('cm-trust-state/2');
   });
 });

@@ -1,9 +1,11 @@
 /**
- * The agent's message verifier: exactly core/trust's verifyMessage (same checks, same order,
- * same refusal reasons and messages - a differential property test holds the two together),
- * but synchronous and without per-message setup cost:
+ * The one message verifier (agents and verifyMessage both use it). Verification order matters:
+ * the size bound comes before any decoding; the header is read (strictly) only to choose the
+ * key; the payload is parsed only after the signature verified; then kind, time and replay are
+ * checked against the caller's trust state. Every refusal is a TrustError with a reason.
+ * It is synchronous and without per-message setup cost:
  * - the trusted certificate is parsed once (X.509 decoding and the key import are cached per
- *   certificate), where verifyMessage parses it for every message;
+ *   certificate), not once per message;
  * - the signature is checked with node:crypto's RSA-PSS verify (OpenSSL) on the exact signing
  *   input, where jose goes through WebCrypto (a key conversion and a thread-pool round trip per
  *   message): jose's compactVerify reaches 0.15-0.4 of raw crypto.verify here;
@@ -14,25 +16,17 @@
  *   fast path for the strict one, which gives the refusal.
  * Everything jose would check for our profile is checked: the strict header (only alg, typ,
  * x5t#S256; alg must be PS256, so no `b64`, `crit`, `jwk`...), canonical base64url in all
- * three parts, and a key of at least 2048 bits (parseCertificate).
+ * three parts, and a key of at least 2048 bits (parseCertificate). A differential test holds
+ * it to an independent jose-based reading (test/agent/reference-verifier.ts).
  */
 import { constants, createHash, verify as cryptoVerify } from 'node:crypto';
-import {
-  assertFresh,
-  messagePayloadSchema,
-  MESSAGE_KINDS,
-  DEFAULT_CLOCK_SKEW_SECONDS,
-  DEFAULT_MAX_MESSAGE_BYTES,
-  MESSAGE_TYP,
-  TrustError,
-  type MessagePayload,
-  type MessageTrust,
-  type VerifiedMessage,
-  type VerifyMessageOptions,
-} from '../trust/index.js';
-import { checkShape, checkSize, decodeB64url, parseJsonBytes } from '../trust/codec.js';
-import { readHeader } from '../trust/jws.js';
-import { fingerprintToThumbprint, parseCertificate, type ParsedCertificate } from '../trust/certificate.js';
+import { assertFresh } from './replay.js';
+import { messagePayloadSchema, type MessagePayload, type MessageTrust, type VerifiedMessage, type VerifyMessageOptions } from './message.js';
+import { MESSAGE_KINDS, DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_MAX_MESSAGE_BYTES, MESSAGE_TYP } from './profile.js';
+import { TrustError } from './errors.js';
+import { checkShape, checkSize, decodeB64url, parseJsonBytes } from './codec.js';
+import { readHeader } from './jws.js';
+import { fingerprintToThumbprint, parseCertificate, type ParsedCertificate } from './certificate.js';
 
 const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } as const;
 const MAX_CACHED = 64;
@@ -204,7 +198,11 @@ export class MessageVerifier {
     return entry;
   }
 
-  /** verifyMessage, synchronously. Returns the verified claims or throws a TrustError. */
+  /**
+   * Returns the verified claims or throws a TrustError for anything wrong with the message.
+   * Options that would silently switch a check off (a NaN clock, a NaN bound) are a
+   * programming error and throw a RangeError before the message is looked at.
+   */
   verify(jws: string | Uint8Array, trust: MessageTrust, options: VerifyMessageOptions = {}): VerifiedMessage {
     const maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     const now = Math.floor((options.now ? options.now.getTime() : Date.now()) / 1000);
@@ -252,7 +250,7 @@ export class MessageVerifier {
     };
   }
 
-  /** verifyMessage's own reading, step by step (text or bytes as latin1). */
+  /** The strict reading, step by step (text or bytes as latin1): it gives every refusal. */
   private strictParts(text: string, bytes: Buffer | null): Parts {
     const parts = text.split('.');
     if (parts.length !== 3) throw new TrustError('malformed', `The message has ${parts.length} parts, not the 3 of a compact JWS`);
@@ -321,3 +319,8 @@ export class MessageVerifier {
 
 /** One verifier for the process: in-process agents (the simulator) share its key cache. */
 export const sharedVerifier = new MessageVerifier();
+
+/** The same verifier, as a promise (the shape callers outside the agent have always used). */
+export async function verifyMessage(jws: string | Uint8Array, trust: MessageTrust, options: VerifyMessageOptions = {}): Promise<VerifiedMessage> {
+  return sharedVerifier.verify(jws, trust, options);
+}

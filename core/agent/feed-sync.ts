@@ -1,0 +1,191 @@
+/**
+ * Feed sync: GET index.jws; verify it (on 'untrusted-key', fetch rotations.json once, follow
+ * the chain, persist the new trust state, verify again); then each signed document the head
+ * names that is newer than the last one of its kind: GET, SHA-256 against the head, verify,
+ * act (settings; hotfix: download, check against its manifest), commit its seq. The head's own
+ * seq is committed when all its documents went through.
+ */
+import { createHash } from 'node:crypto';
+import { ContentCheck, TrustError, parseRotationStatement, type ContentManifest } from '../trust/index.js';
+import { FEED_FILES, FeedHeadSchema, FeedSettingsSchema, LIMITS, RotationsDocumentSchema, type FeedDocumentRef } from '../fleet/protocol.js';
+import { TransportError } from './transport.js';
+import type { AgentIO } from './io.js';
+import { claimedFingerprint, type ChainOutcome, type TrustSession } from './session.js';
+import type { CycleReport } from './types.js';
+
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+export class FeedSync {
+  /** SHA-256 of the last head accepted in full: the same bytes again mean nothing new (no need to verify twice). */
+  private lastHead: { sha256: string; fingerprint: string } | null = null;
+
+  constructor(private readonly io: AgentIO) {}
+
+  /** The trust state was replaced by someone else (import-cert): what was learnt about the old one is void. */
+  forget(): void {
+    this.lastHead = null;
+  }
+
+  async sync(session: TrustSession, report: CycleReport): Promise<void> {
+    if (!session.state.versionKnown) {
+      session.rotationTried = true;
+      await this.followChain(session, report);
+    }
+    const headUrl = new URL(FEED_FILES.head, this.io.feedUrl);
+    const bytes = await this.io.get(headUrl, 'notification', LIMITS.messageBytes, report);
+    if (!bytes) return;
+    const digest = sha256(bytes);
+    if (this.lastHead?.sha256 === digest && this.lastHead.fingerprint === session.state.fingerprintSha256) return;
+    const message = await session.accept(bytes, 'notification', report, true);
+    if (message === null || message === 'repeat') return;
+    const parsed = FeedHeadSchema.safeParse(message.body);
+    if (!parsed.success) return this.io.refuse(report, 'notification', 'malformed', 'The feed head body is not a cm-feed/1 document', message.signerFingerprintSha256);
+    const head = parsed.data;
+    // A head signed by our own certificate says which version that certificate is - always, not
+    // only when we did not know: the server's numbering restarts when a lost machine is set up
+    // again from a .pfx, and the next renewal would otherwise look like history to us.
+    const labelled = session.state.learnVersionFromHead(message, head.certificate);
+    if (labelled !== session.state) {
+      await session.save(labelled);
+      this.io.emit({ type: 'version-learnt', version: labelled.version, from: 'head' });
+    }
+
+    let complete = true;
+    const failedKinds = new Set<string>();
+    for (const doc of [...head.documents].sort((a, b) => a.seq - b.seq)) {
+      if (failedKinds.has(doc.kind)) continue;
+      if ((session.state.lastSeq[doc.kind] ?? -1) >= doc.seq) continue;
+      if (!(await this.processDocument(doc, headUrl, session, report))) {
+        complete = false;
+        failedKinds.add(doc.kind);
+      }
+    }
+    for (const notice of head.notices) this.io.emit({ type: 'notice', notice });
+    // Committed last: while a document keeps failing, the head is taken again and the document retried.
+    if (!complete) return;
+    await session.save(session.state.acceptHead(message, this.io.now()));
+    this.lastHead = { sha256: digest, fingerprint: session.state.fingerprintSha256 };
+  }
+
+  private async processDocument(doc: FeedDocumentRef, headUrl: URL, session: TrustSession, report: CycleReport): Promise<boolean> {
+    const bytes = await this.io.get(new URL(doc.path, headUrl), doc.kind, LIMITS.messageBytes, report);
+    if (!bytes) return false;
+    if (bytes.length !== doc.size || sha256(bytes) !== doc.sha256) {
+      await this.io.refuse(report, doc.kind, 'hash-mismatch', `${doc.path} does not match the SHA-256 the signed feed head names for it`, claimedFingerprint(bytes));
+      return false;
+    }
+    const message = await session.accept(bytes, doc.kind, report, false);
+    if (message === null || message === 'repeat') return false;
+    if (message.seq !== doc.seq) {
+      await this.io.refuse(report, doc.kind, 'malformed', `${doc.path} has sequence number ${message.seq}, not the ${doc.seq} the head names`, message.signerFingerprintSha256);
+      return false;
+    }
+    if (message.kind === 'settings') {
+      const settings = FeedSettingsSchema.safeParse(message.body);
+      if (!settings.success) {
+        await this.io.refuse(report, 'settings', 'malformed', 'The settings body is not valid', message.signerFingerprintSha256);
+        return false;
+      }
+      await this.io.saveMeta((m) => (m.settings = settings.data));
+      this.io.emit({ type: 'settings', settings: settings.data });
+    } else if (message.kind === 'hotfix-manifest') {
+      if (!(await this.installHotfix(message.body, headUrl, message.signerFingerprintSha256, report))) return false;
+    }
+    await session.commit(message);
+    return true;
+  }
+
+  private async installHotfix(manifest: ContentManifest, headUrl: URL, signer: string, report: CycleReport): Promise<boolean> {
+    if ((await this.io.loadMeta()).hotfixes[manifest.sha256]) return true;
+    if (manifest.size > LIMITS.hotfixBytes) {
+      await this.io.refuse(report, 'hotfix-content', 'oversized', `"${manifest.name}" is ${manifest.size} bytes; this agent takes at most ${LIMITS.hotfixBytes}`, signer);
+      return false;
+    }
+    const url = new URL(manifest.url, headUrl);
+    const check = new ContentCheck(manifest);
+    const chunks: Buffer[] = [];
+    try {
+      // One byte of slack, so that content that is too long is judged by its manifest ('hash-mismatch').
+      const response = await this.io.transport.request({
+        method: 'GET',
+        url,
+        maxBytes: manifest.size + 1,
+        onChunk: (chunk) => {
+          check.update(chunk);
+          chunks.push(chunk);
+        },
+        ...this.io.requestBase(),
+        timeoutMs: (this.io.options.timeoutMs ?? 30_000) + Math.ceil(manifest.size / 100_000) * 1000,
+      });
+      if (response.status !== 200) {
+        this.io.offline(report, url, `HTTP ${response.status}`);
+        return false;
+      }
+      check.finish();
+    } catch (error) {
+      if (error instanceof TransportError && error.reason === 'oversized') {
+        await this.io.refuse(report, 'hotfix-content', 'hash-mismatch', `"${manifest.name}" is larger than its manifest says`, signer);
+        return false;
+      }
+      if (error instanceof TrustError) {
+        await this.io.refuseError(report, 'hotfix-content', error, signer);
+        return false;
+      }
+      await this.io.transportFailure(error, url, 'hotfix-content', report);
+      return false;
+    }
+    await this.io.storage.saveHotfix(manifest, Buffer.concat(chunks));
+    await this.io.saveMeta((m) => (m.hotfixes[manifest.sha256] = { name: manifest.name, version: manifest.version, installedAt: this.io.now().toISOString() }));
+    this.io.emit({ type: 'hotfix', manifest });
+    return true;
+  }
+
+  /** GET rotations.json and walk it forward; all or nothing, persisted only after success. */
+  readonly followChain = async (session: TrustSession, report: CycleReport): Promise<ChainOutcome> => {
+    const bytes = await this.io.get(new URL(FEED_FILES.rotations, this.io.feedUrl), 'rotation', LIMITS.rotationsBytes, report);
+    if (!bytes) return 'unavailable';
+    let statements: string[];
+    try {
+      const doc = RotationsDocumentSchema.parse(JSON.parse(bytes.toString('utf8')));
+      statements = doc.statements.map((s) => JSON.stringify(s) ?? 'null');
+    } catch {
+      await this.io.refuse(report, 'rotation', 'malformed', 'rotations.json is not a rotation chain document', null);
+      return 'refused';
+    }
+    // After `--trust` or import-cert, which version our certificate is: only our own key can say.
+    const labelled = await session.state.learnVersionFromChain(statements);
+    if (labelled !== session.state) {
+      await session.save(labelled);
+      this.io.emit({ type: 'version-learnt', version: labelled.version, from: 'chain' });
+    }
+    // A certificate this chain never names (and whose version no head gave) cannot be followed through it.
+    if (!session.state.versionKnown) return 'nothing';
+    const from = session.state;
+    let next: typeof from;
+    try {
+      next = await from.rotate(statements, { cache: this.io.options.rotationCache });
+    } catch (error) {
+      await this.io.refuseError(report, 'rotation', error, newestNextFingerprint(statements));
+      return 'refused';
+    }
+    if (next.version === from.version) return 'nothing';
+    await session.save(next);
+    report.rotatedBy += next.version - from.version;
+    this.io.emit({ type: 'rotated', fromVersion: from.version, toVersion: next.version, fingerprintSha256: next.fingerprintSha256 });
+    return 'advanced';
+  };
+}
+
+/** For a refused chain: the fingerprint the newest statement wanted the agent to trust. */
+function newestNextFingerprint(statements: readonly string[]): string | null {
+  let best: { version: number; fp: string } | null = null;
+  for (const text of statements) {
+    try {
+      const { payload } = parseRotationStatement(text);
+      if (!best || payload.version > best.version) best = { version: payload.version, fp: payload.next.fingerprintSha256 };
+    } catch {
+      // unreadable statements name nothing
+    }
+  }
+  return best?.fp ?? null;
+}
