@@ -4,6 +4,9 @@
  * Semantics (decided here, relied on by signer and agent):
  * - `seq` is a non-negative safe integer. The server draws it from ONE counter shared by all
  *   kinds, never reset (not even by a key rotation), so a seq identifies one signed message.
+ * - The agent's counters belong to the key that signed: TrustState.rotate starts them afresh,
+ *   so a seq a replaced (perhaps stolen) key signed, even 2^53-1, binds nothing afterwards.
+ *   Messages of the replaced key are refused by fingerprint ('replaced-key') from then on.
  * - The agent checks it PER KIND: a message is fresh when its seq is greater than the last one
  *   accepted for its kind. Kinds travel on different channels (push, HTTP responses, the static
  *   feed) that do not keep their order relative to each other, so a global check would refuse

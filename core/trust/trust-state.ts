@@ -9,7 +9,9 @@
  * The rules, all enforced here:
  * - the key moves only forward, through verified cross-signed rotation steps (rotate); a
  *   replaced certificate is never trusted again;
- * - a kind's replay counter only grows (accept, acceptHead);
+ * - replay counters belong to the key that signed the messages they count: a rotation starts
+ *   them afresh, so numbers a replaced (possibly stolen) key signed bind nothing afterwards;
+ * - within one key, a kind's counter only grows (accept, acceptHead);
  * - the last verified head (its seq, lifetime and when it was verified) only moves forward;
  * - the version label of the trusted certificate is learnt only from something the trusted key
  *   signed (a head, or a rotation statement): learnVersionFromHead / learnVersionFromChain.
@@ -243,13 +245,14 @@ export class TrustState {
    *   'chain-broken': the agent cannot tell which is real and must not guess;
    * - more than maxSteps steps is 'chain-too-long' (the agent needs re-provisioning).
    * All or nothing: on any failure the error is thrown and the caller keeps its old state.
+   * The new state's replay counters start empty: they belong to the new key (see the file comment).
    * Following the same statements twice is a no-op (the second call returns the state as it is).
    */
   async rotate(statements: readonly string[], options: { maxSteps?: number; cache?: WalkCache } = {}): Promise<TrustState> {
     if (!this.versionKnown) return this; // the walk starts at a version only the trusted key can name
     const walk = options.cache ? await options.cache.walk(this, statements, () => walkChain(this, statements, options.maxSteps)) : await walkChain(this, statements, options.maxSteps);
     if (walk.version === this.version) return this;
-    return this.with({ ...walk });
+    return this.with({ ...walk, lastSeq: {} });
   }
 }
 

@@ -15,7 +15,7 @@ import { tempDir } from '../helpers/temp.js';
 import { HttpTransport, type CycleReport, type Transport } from '../../core/agent/index.js';
 import { fleetService, type FleetServer } from '../../core/fleet/index.js';
 import { updateSettings } from '../../core/store/settings.js';
-import { fingerprintSha256 } from '../../core/trust/index.js';
+import { fingerprintSha256, signMessage } from '../../core/trust/index.js';
 import { currentSigner, makeStore, renew, startHostile, startServer, waitFor, type HostileServer } from '../fleet/helpers.js';
 import { craftStatement, head, highCounter, makeIdentity, rotationsJson, serveSnapshot, signedFeed, testAgent, type TestAgent } from './kit.js';
 
@@ -356,5 +356,42 @@ describe('attacks on the evidence channel (check-ins and uploads, issue #11 find
     expect(await new Agent({ serverUrl: server.url, storage: new FileAgentStorage(dir) }).agentId()).toBe(id);
     // Re-installed (a new state folder): a new key, so a new agent; the old one goes stale.
     expect(await new Agent({ serverUrl: server.url, storage: new FileAgentStorage(await tempDir()) }).agentId()).not.toBe(id);
+  });
+});
+
+describe('a key compromised, then replaced (issue #11 finding 4)', () => {
+  it('a message at seq 2^53-1 signed with the then-current key binds nothing after the genuine renewal; no import-cert needed', async () => {
+    const dir = await makeStore();
+    const srv = await startServer(dir);
+    const stolen = await currentSigner(dir);
+    // The attacker holds the current key and signs a head at the highest seq there is.
+    const poisoned = await signMessage(stolen, {
+      kind: 'notification',
+      seq: Number.MAX_SAFE_INTEGER,
+      payload: { format: 'cm-feed/1', publishedAt: new Date().toISOString(), certificate: { version: 1, fingerprintSha256: fingerprintSha256(stolen.certificate) }, documents: [], notices: [] },
+    });
+    const mirror = await startHostile();
+    mirror.set('index.jws', { body: poisoned });
+    const victim = testAgent({ serverUrl: srv.url, feedUrl: mirror.feedUrl, certificate: stolen.certificate });
+    expect((await victim.agent.runOnce()).refused).toEqual([]);
+    expect((await trusted(victim)).lastSeq.notification).toBe(Number.MAX_SAFE_INTEGER);
+
+    // The admin renews (the recovery the compromise calls for); the agent reads the real feed again.
+    await renew(dir);
+    const next = await currentSigner(dir);
+    await waitFor(() => srv.snapshot().version === 2, 'version 2');
+    const recovered = testAgent({ serverUrl: srv.url, certificate: stolen.certificate, storage: victim.storage });
+    const report = await recovered.agent.runOnce({ checkIn: 'always' });
+    expect(report.refused).toEqual([]);
+    expect(report.rotatedBy).toBe(1);
+    expect(report.checkedIn).toBe(true);
+    const after = await trusted(recovered);
+    expect(after.fingerprintSha256).toBe(fingerprintSha256(next.certificate));
+    expect(after.lastSeq.notification).toBe(srv.snapshot().headSeq);
+    // And the stolen key is now a replaced key: the poisoned head itself is refused as such.
+    mirror.set('index.jws', { body: poisoned });
+    const again = testAgent({ serverUrl: srv.url, feedUrl: mirror.feedUrl, certificate: stolen.certificate, storage: victim.storage });
+    expect((await again.agent.runOnce()).refused.map((r) => r.reason)).toEqual(['replaced-key']);
+    await mirror.close();
   });
 });

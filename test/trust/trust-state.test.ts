@@ -31,14 +31,14 @@ beforeAll(async () => {
 const fp = (who: Identity) => fingerprintSha256(who.certificate);
 
 describe('followRotations', () => {
-  it('walks v1 -> v2 -> v3 -> v4 from statements in any order, keeping replay counters', async () => {
+  it('walks v1 -> v2 -> v3 -> v4 from statements in any order; the new key starts its own replay counters', async () => {
     const after = await followRotations(start, [s4, s2, s3]);
     expect(after).toMatchObject({
       version: 4,
       certificate: v4.certificate,
       fingerprintSha256: fp(v4),
       replaced: [fp(v1), fp(v2), fp(v3)],
-      lastSeq: { notification: 10, settings: 3 },
+      lastSeq: {},
     });
     expect(start.version).toBe(1); // pure: the input state is untouched
   });
@@ -70,9 +70,11 @@ describe('followRotations', () => {
     expect(err.details.thumbprint).toBe(thumbprintB64url(v1.certificate));
     const byNew = await signMessage(v3, { kind: 'notification', seq: 11, payload: {}, now: T0 });
     await expect(verifyMessage(byNew, after, { now: T0 })).resolves.toMatchObject({ seq: 11, signerFingerprintSha256: fp(v3) });
-    // Replay counters survive the rotation: an old seq signed by the new key is still a replay.
-    const oldSeq = await signMessage(v3, { kind: 'notification', seq: 10, payload: {}, now: T0 });
-    expect((await refusal(verifyMessage(oldSeq, after, { now: T0 }))).reason).toBe('replay');
+    // Replay counters belong to the key that signed: what v1 signed binds nothing for v3,
+    // while what v3 signed binds v3 from then on.
+    const lowSeq = await signMessage(v3, { kind: 'notification', seq: 10, payload: {}, now: T0 });
+    const accepted = after.accept(await verifyMessage(lowSeq, after, { now: T0 }));
+    expect((await refusal(verifyMessage(lowSeq, accepted, { now: T0 }))).reason).toBe('replay');
     // A key never trusted is 'untrusted-key', not 'replaced-key'.
     const byStranger = await signMessage(a2, { kind: 'notification', seq: 12, payload: {}, now: T0 });
     expect((await refusal(verifyMessage(byStranger, after, { now: T0 }))).reason).toBe('untrusted-key');
@@ -138,7 +140,7 @@ describe('trust state on disk', () => {
   it('round-trips through JSON', async () => {
     const state = await followRotations(start, [s2, s3]);
     const json = serializeTrustState(state);
-    expect(JSON.parse(json)).toMatchObject({ format: 'cm-trust-state/2', version: 3, fingerprintSha256: fp(v3), seqSigner: fp(v3), lastSeq: { notification: 10, settings: 3 }, versionKnown: true, lastHead: null });
+    expect(JSON.parse(json)).toMatchObject({ format: 'cm-trust-state/2', version: 3, fingerprintSha256: fp(v3), seqSigner: fp(v3), lastSeq: {}, versionKnown: true, lastHead: null });
     expect(parseTrustState(json)).toEqual(state);
   });
 
