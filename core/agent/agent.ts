@@ -51,6 +51,8 @@ export class Agent {
   private nextPollAt = 0;
   private checkedIn = false;
   private lastFingerprint: string | null = null;
+  /** Freshness as the server last heard it: a change is told at once, not at the next upload. */
+  private reportedHealth: string | null = null;
   private trustStateRefusalLogged = false;
   /** The trust state's token as this agent last read or wrote it. */
   private lastTrustToken: string | null = null;
@@ -77,15 +79,21 @@ export class Agent {
       try {
         await this.io.loadMeta();
         const session = await this.openSession(report);
-        if (session) await this.feed.sync(session, report);
+        if (session) {
+          await this.feed.sync(session, report);
+          await this.feed.watchFreshness(session, report);
+        }
         const fingerprint = session?.state.fingerprintSha256 ?? null;
+        const health = await this.health(session, report);
         const uploadMode = options.upload ?? 'due';
         const uploadDue = uploadMode === 'force' || (uploadMode === 'due' && (await this.uploader.due()));
         const checkInMode = options.checkIn ?? 'auto';
-        if (checkInMode === 'always' || (checkInMode === 'auto' && (!this.checkedIn || fingerprint !== this.lastFingerprint || uploadDue))) {
+        const changed = !this.checkedIn || fingerprint !== this.lastFingerprint || health !== this.reportedHealth;
+        if (checkInMode === 'always' || (checkInMode === 'auto' && (changed || uploadDue))) {
           if (await checkIn(this.io, session, report)) {
             this.checkedIn = true;
             this.lastFingerprint = session!.state.fingerprintSha256;
+            this.reportedHealth = health;
           }
         }
         if (uploadDue) await this.uploader.upload(session, report);
@@ -136,6 +144,17 @@ export class Agent {
     if (!this.running) return;
     // At least a second between wake-ups, whatever the schedule says.
     this.schedule(Math.max(1000, Math.min(this.nextPollAt, this.uploader.nextAt()) - this.io.now().getTime()));
+  }
+
+  /**
+   * stale, refusing (a refusal since the last verified head, by kind and reason: the same one
+   * repeated at every poll is not news) or ok: what the server judges an agent by.
+   */
+  private async health(session: TrustSession | null, report: CycleReport): Promise<string> {
+    if (report.stale) return 'stale';
+    const refusal = (await this.io.loadMeta()).lastRefusal;
+    const head = session?.state.lastHead;
+    return refusal && (!head || Date.parse(refusal.time) > Date.parse(head.verifiedAt)) ? `refusing:${refusal.messageKind}:${refusal.reason}` : 'ok';
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {

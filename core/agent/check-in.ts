@@ -20,6 +20,9 @@ export async function checkIn(io: AgentIO, session: TrustSession | null, report:
     trustedVersion: state?.versionKnown ? state.version : 0,
     nonce,
     sentAt: io.now().toISOString(),
+    // Freshness: the server tells "current" from "stale" and "refusing" by these.
+    lastHead: state?.lastHead ? { seq: state.lastHead.seq, verifiedAt: state.lastHead.verifiedAt, lifetimeSeconds: state.lastHead.lifetimeSeconds } : null,
+    lastRefusal: meta.lastRefusal ?? null,
   });
   const sent = requestSha256(request);
   const bytes = await io.post(API_PATHS.checkIn, request, sent, report);

@@ -6,8 +6,8 @@
  * seq is committed when all its documents went through.
  */
 import { createHash } from 'node:crypto';
-import { ContentCheck, TrustError, parseRotationStatement, type ContentManifest } from '../trust/index.js';
-import { FEED_FILES, FeedHeadSchema, FeedSettingsSchema, LIMITS, RotationsDocumentSchema, type FeedDocumentRef } from '../fleet/protocol.js';
+import { ContentCheck, DEFAULT_MAX_ROTATION_STEPS, DEFAULT_TTL_SECONDS, MAX_ROTATION_STATEMENT_BYTES, TrustError, parseRotationStatement, type ContentManifest } from '../trust/index.js';
+import { FEED_FILES, FeedHeadSchema, FeedSettingsSchema, LIMITS, rotationPath, type FeedDocumentRef } from '../fleet/protocol.js';
 import { TransportError } from './transport.js';
 import type { AgentIO } from './io.js';
 import { claimedFingerprint, type ChainOutcome, type TrustSession } from './session.js';
@@ -16,8 +16,12 @@ import type { CycleReport } from './types.js';
 const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 export class FeedSync {
-  /** SHA-256 of the last head accepted in full: the same bytes again mean nothing new (no need to verify twice). */
-  private lastHead: { sha256: string; fingerprint: string } | null = null;
+  /**
+   * SHA-256 of the last head accepted in full: the same bytes again mean nothing new (no need to
+   * verify twice) until that head expires; then they are verified again and refused as expired,
+   * so a feed frozen on one head is named for what it is.
+   */
+  private lastHead: { sha256: string; fingerprint: string; expiresAt: number } | null = null;
 
   constructor(private readonly io: AgentIO) {}
 
@@ -35,7 +39,7 @@ export class FeedSync {
     const bytes = await this.io.get(headUrl, 'notification', LIMITS.messageBytes, report);
     if (!bytes) return;
     const digest = sha256(bytes);
-    if (this.lastHead?.sha256 === digest && this.lastHead.fingerprint === session.state.fingerprintSha256) return;
+    if (this.lastHead?.sha256 === digest && this.lastHead.fingerprint === session.state.fingerprintSha256 && this.io.now().getTime() < this.lastHead.expiresAt) return;
     const message = await session.accept(bytes, 'notification', report, true);
     if (message === null || message === 'repeat') return;
     const parsed = FeedHeadSchema.safeParse(message.body);
@@ -64,7 +68,29 @@ export class FeedSync {
     // Committed last: while a document keeps failing, the head is taken again and the document retried.
     if (!complete) return;
     await session.save(session.state.acceptHead(message, this.io.now()));
-    this.lastHead = { sha256: digest, fingerprint: session.state.fingerprintSha256 };
+    this.lastHead = { sha256: digest, fingerprint: session.state.fingerprintSha256, expiresAt: message.exp * 1000 };
+  }
+
+  /** Kinds whose refusal already says why the feed gave no fresh head. */
+  private static readonly FEED_KINDS = new Set(['notification', 'settings', 'hotfix-manifest', 'hotfix-content', 'rotation']);
+
+  /**
+   * After a sync: when no valid head was verified for longer than a head's lifetime (since the
+   * agent was set up, if never), the feed is withheld, frozen or broken, and that is evidence the
+   * admin must see. It is recorded as `feed-unreachable` with what went wrong, unless this cycle
+   * already recorded the exact refusal (an expired or forged head, say). Repeats count on the
+   * waiting record, like every refusal.
+   */
+  async watchFreshness(session: TrustSession, report: CycleReport): Promise<void> {
+    const meta = await this.io.loadMeta();
+    const now = this.io.now();
+    if (!session.state.isStale(now, new Date(meta.createdAt), DEFAULT_TTL_SECONDS)) return;
+    report.stale = true;
+    if (report.refused.some((r) => FeedSync.FEED_KINDS.has(r.messageKind))) return;
+    const head = session.state.lastHead;
+    const since = head ? `since ${head.verifiedAt} (a head lives ${head.lifetimeSeconds} s)` : `since this agent was set up at ${meta.createdAt}`;
+    const why = report.lastOffline ?? 'the feed answered, but gave no new head';
+    await this.io.refuse(report, 'notification', 'feed-unreachable', `No valid feed head ${since}; last problem: ${why}`, null);
   }
 
   private async processDocument(doc: FeedDocumentRef, headUrl: URL, session: TrustSession, report: CycleReport): Promise<boolean> {

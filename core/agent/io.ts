@@ -102,16 +102,23 @@ export class AgentIO {
   async refuse(report: CycleReport, messageKind: string, reason: string, detail: string, fingerprintSeen: string | null): Promise<void> {
     const meta = await this.loadMeta();
     const time = this.now().toISOString();
+    const lastRefusal = { messageKind, reason: reason.slice(0, 64), time };
     const waiting = (await this.storage.readSpool()).find((r) => r.messageKind === messageKind && r.reason === reason && r.fingerprintSeen === fingerprintSeen);
     if (waiting) {
-      await this.saveMeta((m) => (m.repeats[waiting.id] = { count: (m.repeats[waiting.id]?.count ?? 1) + 1, last: time }));
+      await this.saveMeta((m) => {
+        m.repeats[waiting.id] = { count: (m.repeats[waiting.id]?.count ?? 1) + 1, last: time };
+        m.lastRefusal = lastRefusal;
+      });
       report.refused.push(waiting);
       this.emit({ type: 'refused', record: waiting });
       return;
     }
     const record: AuthFailureRecord = { id: randomUUID(), agentId: meta.agentId, time, messageKind, reason, fingerprintSeen, detail: detail.slice(0, 1024) };
     const dropped = await this.storage.appendFailures([record]);
-    if (dropped > 0) await this.saveMeta((m) => (m.droppedRecords += dropped));
+    await this.saveMeta((m) => {
+      m.droppedRecords += dropped;
+      m.lastRefusal = lastRefusal;
+    });
     report.refused.push(record);
     this.emit({ type: 'refused', record });
   }
@@ -141,6 +148,7 @@ export class AgentIO {
 
   offline(report: CycleReport, url: URL, message: string): void {
     report.offline = true;
+    report.lastOffline = `${url.pathname}: ${message}`;
     this.emit({ type: 'offline', url: url.href, message });
   }
 

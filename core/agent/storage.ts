@@ -42,11 +42,13 @@ export const AgentMetaSchema = z.object({
    * by that record's id: how many times in all, and the last time. Sent in its detail.
    */
   repeats: z.record(z.string(), z.object({ count: z.number().int().min(2), last: IsoTime })).default({}),
+  /** The newest refusal this agent recorded (told at check-in: "refusing" needs no upload to show). */
+  lastRefusal: z.object({ messageKind: z.string().max(64), reason: z.string().max(64), time: IsoTime }).nullable().default(null),
 });
 export type AgentMeta = z.infer<typeof AgentMetaSchema>;
 
 export function newAgentMeta(agentId: string, now: Date): AgentMeta {
-  return { format: AGENT_META_FORMAT, agentId, createdAt: now.toISOString(), settings: null, hotfixes: {}, upload: { nextAt: null, attempts: 0 }, droppedRecords: 0, repeats: {} };
+  return { format: AGENT_META_FORMAT, agentId, createdAt: now.toISOString(), settings: null, hotfixes: {}, upload: { nextAt: null, attempts: 0 }, droppedRecords: 0, repeats: {}, lastRefusal: null };
 }
 
 /** A loaded trust state and the token that saveTrust compares against. */

@@ -2,7 +2,7 @@
 import type { AuthFailureRecord } from '../api/schemas.js';
 import type { ContentManifest } from '../trust/index.js';
 import type { MessageVerifier } from '../trust/verifier.js';
-import type { FeedSettings, Notice } from '../fleet/protocol.js';
+import { POLL_INTERVAL_SECONDS, type FeedSettings, type Notice } from '../fleet/protocol.js';
 import type { Transport } from './transport.js';
 import type { RotationCache } from './rotation-cache.js';
 import type { AgentStorage } from './storage.js';
@@ -69,6 +69,10 @@ export interface CycleReport {
   uploaded: number;
   /** A request could not reach the server (down, refused, HTTP error). */
   offline: boolean;
+  /** The last such failure, "path: what happened" (what a feed-unreachable record says). */
+  lastOffline: string | null;
+  /** No valid feed head for longer than a head's lifetime (recorded as feed-unreachable unless refused). */
+  stale: boolean;
   /** The cycle stopped early: stop() was called, or import-cert replaced the trust state. */
   interrupted: boolean;
 }
@@ -81,7 +85,7 @@ export interface RunOptions {
 }
 
 export const DEFAULT_UPLOAD_INTERVAL_MINUTES = 60;
-export const DEFAULT_POLL_INTERVAL_SECONDS = 300;
+export const DEFAULT_POLL_INTERVAL_SECONDS = POLL_INTERVAL_SECONDS;
 export const DEFAULT_BACKOFF = { baseMs: 30_000, maxMs: 60 * 60_000 } as const;
 
-export const newCycleReport = (): CycleReport => ({ fingerprintSha256: null, version: null, refused: [], rotatedBy: 0, checkedIn: false, uploaded: 0, offline: false, interrupted: false });
+export const newCycleReport = (): CycleReport => ({ fingerprintSha256: null, version: null, refused: [], rotatedBy: 0, checkedIn: false, uploaded: 0, offline: false, lastOffline: null, stale: false, interrupted: false });

@@ -14,7 +14,7 @@ import { AUDIT_OPERATIONS, AuditEntrySchema } from '../audit/schema.js';
 import {
   AuthFailurePageSchema,
   AuthFailureQuerySchema,
-  AgentRecordSchema,
+  FleetAgentSchema,
   BackupInspectionSchema,
   FleetSummarySchema,
   ProgressEventSchema,
@@ -37,6 +37,9 @@ const ClientsCsvLabelsSchema = z
     lastCheckIn: CsvLabel,
     lastFailure: CsvLabel,
     lastFailureReason: CsvLabel,
+    /** Header of the state column and each state's name (current, migrating, stale, refusing). */
+    state: CsvLabel.optional(),
+    states: z.record(z.string().max(32), CsvLabel).refine((r) => Object.keys(r).length <= 8, 'at most 8 states').optional(),
     reasons: z.record(z.string().max(64), CsvLabel).refine((r) => Object.keys(r).length <= 64, 'at most 64 reasons'),
   })
   .strict();
@@ -85,10 +88,13 @@ export const contract = {
     z.object({ score: z.number().int().min(0).max(4), warning: z.string().nullable(), suggestions: z.array(z.string()), guessesLog10: z.number() }),
   ),
   fleetSummary: op(Empty, FleetSummarySchema),
-  /** "Clients without a valid certificate": agents whose trusted certificate is not the current one. */
+  /**
+   * "Clients without a valid certificate": every agent that is not current (refusing, stale,
+   * then migrating), with how many there are of each state.
+   */
   clientsWithoutValidCertificate: op(
     z.object({ offset: z.number().int().nonnegative().default(0), limit: z.number().int().min(1).max(500).default(100) }).strict(),
-    z.object({ total: z.number().int().nonnegative(), agents: z.array(AgentRecordSchema) }),
+    z.object({ total: z.number().int().nonnegative(), agents: z.array(FleetAgentSchema), states: FleetSummarySchema.shape.states }),
   ),
   exportClientsCsv: op(z.object({ path: FilePath, labels: ClientsCsvLabelsSchema.optional() }).strict(), z.object({ path: FilePath, count: z.number().int().nonnegative() })),
   queryAuthFailures: op(AuthFailureQuerySchema.strict(), AuthFailurePageSchema),

@@ -91,6 +91,14 @@ export const SettingsSchema = z.object({
 export type Settings = z.infer<typeof SettingsSchema>;
 export const DEFAULT_SETTINGS: Settings = { logUploadIntervalMinutes: 60, expiryWarningDays: 30, language: 'auto' };
 
+/** The last feed head an agent verified, as it reported at check-in (times bounded by the server's clock). */
+export const ReportedHeadSchema = z.object({
+  seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  verifiedAt: IsoTime,
+  lifetimeSeconds: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+});
+export type ReportedHead = z.infer<typeof ReportedHeadSchema>;
+
 export const AgentRecordSchema = z.object({
   agentId: z.string(),
   hostname: z.string().nullable(),
@@ -100,13 +108,36 @@ export const AgentRecordSchema = z.object({
   lastCheckIn: IsoTime,
   lastFailureReason: z.string().nullable(),
   lastFailureAt: IsoTime.nullable(),
+  /** The last head it verified: null when it has verified none yet; absent for agents too old to say. */
+  lastHead: ReportedHeadSchema.nullable().optional(),
 });
 export type AgentRecord = z.infer<typeof AgentRecordSchema>;
 
+/**
+ * How an agent stands, judged by the server from what it reported (core/fleet/agent-state.ts):
+ * - current: trusts the current certificate and verified a head within a head's lifetime;
+ * - migrating: trusts the certificate a renewal just replaced and has not checked in since,
+ *   within two poll intervals of the renewal (it simply has not polled yet);
+ * - stale: no fresh head for longer than a head's lifetime, or it trusts a certificate that is
+ *   not the current one and is past migrating;
+ * - refusing: it recorded a refusal since the last head it verified.
+ */
+export const AGENT_STATES = ['current', 'migrating', 'stale', 'refusing'] as const;
+export const AgentStateSchema = z.enum(AGENT_STATES);
+export type AgentState = z.infer<typeof AgentStateSchema>;
+
+/** An agent as the app and `-l` show it: its record and its state. */
+export const FleetAgentSchema = AgentRecordSchema.extend({ state: AgentStateSchema });
+export type FleetAgent = z.infer<typeof FleetAgentSchema>;
+
 export const FleetSummarySchema = z.object({
   total: z.number().int().nonnegative(),
+  /** Agents that trust the current certificate (whatever their state). */
   trustingCurrent: z.number().int().nonnegative(),
+  /** Agents that need the admin: stale or refusing (migrating agents do not). */
   withoutValidCertificate: z.number().int().nonnegative(),
+  /** Agents per state; they add up to total. */
+  states: z.object({ current: z.number().int().nonnegative(), migrating: z.number().int().nonnegative(), stale: z.number().int().nonnegative(), refusing: z.number().int().nonnegative() }),
 });
 export type FleetSummary = z.infer<typeof FleetSummarySchema>;
 

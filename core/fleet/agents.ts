@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { AgentRecordSchema, type AgentRecord } from '../api/schemas.js';
+import { AgentRecordSchema, type AgentRecord, type ReportedHead } from '../api/schemas.js';
 import { replaceFileAtomically } from '../store/durable-fs.js';
 
 export const AGENTS_FORMAT = 'cm-agents/1';
@@ -42,7 +42,13 @@ export interface CheckIn {
   hostname: string | null;
   agentVersion: string | null;
   trustedFingerprint: string;
+  /** Undefined: an agent too old to report it. */
+  lastHead?: ReportedHead | null;
+  lastRefusal?: { reason: string; time: string } | null;
 }
+
+/** An agent's time, never later than when the server heard it: a future date must not pin anything. */
+const bounded = (iso: string, now: Date): string => (Date.parse(iso) > now.getTime() ? now.toISOString() : new Date(Date.parse(iso)).toISOString());
 
 export class AgentRegistry {
   private timer: NodeJS.Timeout | null = null;
@@ -83,7 +89,7 @@ export class AgentRegistry {
   checkIn(input: CheckIn, now: Date): boolean {
     const previous = this.agents.get(input.agentId);
     if (!previous && this.agents.size >= this.maxAgents) return false;
-    this.agents.set(input.agentId, {
+    const record: AgentRecord = {
       agentId: input.agentId,
       hostname: input.hostname,
       trustedFingerprint: input.trustedFingerprint,
@@ -91,7 +97,11 @@ export class AgentRegistry {
       lastCheckIn: now.toISOString(),
       lastFailureReason: previous?.lastFailureReason ?? null,
       lastFailureAt: previous?.lastFailureAt ?? null,
-    });
+    };
+    if (input.lastHead !== undefined) record.lastHead = input.lastHead && { ...input.lastHead, verifiedAt: bounded(input.lastHead.verifiedAt, now) };
+    this.agents.set(input.agentId, record);
+    // Its newest refusal counts like an uploaded record: the admin sees it before the next upload.
+    if (input.lastRefusal) this.recordFailures(input.agentId, [input.lastRefusal], now);
     this.changed();
     return true;
   }

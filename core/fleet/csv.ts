@@ -15,7 +15,7 @@
  * appends columns in the admin's language (local times with their UTC offset, reasons in words),
  * whose headers and reason names it passes in, so the words have one source: its i18n files.
  */
-import type { AgentRecord } from '../api/schemas.js';
+import type { FleetAgent } from '../api/schemas.js';
 
 export const CLIENTS_CSV_HEADER = [
   'agent id',
@@ -25,6 +25,7 @@ export const CLIENTS_CSV_HEADER = [
   'host name',
   'agent version',
   'last failure at',
+  'state',
 ] as const;
 
 /** What Excel needs to read the file as UTF-8. */
@@ -35,8 +36,12 @@ export interface ClientsCsvLabels {
   lastCheckIn: string;
   lastFailure: string;
   lastFailureReason: string;
+  state?: string;
+  states?: Readonly<Record<string, string>>;
   reasons: Readonly<Record<string, string>>;
 }
+
+const named = (names: Readonly<Record<string, string>> | undefined, code: string | null): string => (code ? (names && Object.hasOwn(names, code) ? names[code]! : code) : '');
 
 const FORMULA_START = /^[=+\-@\t\r]/;
 const NEEDS_QUOTES = /[",;\t\r\n]|^\s|\s$/;
@@ -68,13 +73,13 @@ export function localTimeWithOffset(iso: string | null): string {
   return `${date} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())} UTC${offset}`;
 }
 
-export function clientsCsv(agents: readonly AgentRecord[], labels?: ClientsCsvLabels): string {
-  const localized = labels ? [labels.lastCheckIn, labels.lastFailure, labels.lastFailureReason] : [];
+export function clientsCsv(agents: readonly FleetAgent[], labels?: ClientsCsvLabels): string {
+  const localized = labels ? [labels.lastCheckIn, labels.lastFailure, labels.lastFailureReason, ...(labels.state ? [labels.state] : [])] : [];
   const rows = agents.map((a) => {
-    const stable = [a.agentId, a.trustedFingerprint, a.lastCheckIn, a.lastFailureReason, a.hostname, a.agentVersion, a.lastFailureAt];
+    const stable = [a.agentId, a.trustedFingerprint, a.lastCheckIn, a.lastFailureReason, a.hostname, a.agentVersion, a.lastFailureAt, a.state];
     if (!labels) return csvLine(stable);
-    const reason = a.lastFailureReason ? (Object.hasOwn(labels.reasons, a.lastFailureReason) ? labels.reasons[a.lastFailureReason] : a.lastFailureReason) : '';
-    return csvLine([...stable, localTimeWithOffset(a.lastCheckIn), localTimeWithOffset(a.lastFailureAt), reason]);
+    const words = [localTimeWithOffset(a.lastCheckIn), localTimeWithOffset(a.lastFailureAt), named(labels.reasons, a.lastFailureReason)];
+    return csvLine([...stable, ...words, ...(labels.state ? [named(labels.states, a.state)] : [])]);
   });
   return UTF8_BOM + csvLine([...CLIENTS_CSV_HEADER, ...localized]) + rows.join('');
 }

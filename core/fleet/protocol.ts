@@ -11,8 +11,8 @@
  */
 import { hash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { AuthFailureRecordSchema, IsoTime, Sha256Hex } from '../api/schemas.js';
-import { DEFAULT_MAX_MESSAGE_BYTES } from '../trust/index.js';
+import { AuthFailureRecordSchema, IsoTime, ReportedHeadSchema, Sha256Hex } from '../api/schemas.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, TRUST_FAILURE_REASONS } from '../trust/index.js';
 
 /** Everything the feed serves lives under this path of the built-in server (a mirror may use any base URL). */
 export const FEED_PREFIX = '/feed/';
@@ -32,6 +32,12 @@ export const documentPath = (seq: number) => `documents/${String(seq).padStart(1
 export const contentPath = (sha256: string) => `content/${sha256}`;
 
 export const API_PATHS = { checkIn: `${API_PREFIX}check-in`, authFailures: `${API_PREFIX}auth-failures` } as const;
+
+/**
+ * How often agents poll the feed by default (seconds, ±10 % jitter). The server judges
+ * "migrating" by it: an agent that has not polled within two intervals of a renewal is late.
+ */
+export const POLL_INTERVAL_SECONDS = 300;
 
 export const LIMITS = {
   /** A head, a document, a check-in response or an upload acknowledgement. */
@@ -60,6 +66,12 @@ export const LIMITS = {
   storedRecordsPerAgent: 20_000,
   storedRecords: 400_000,
 } as const;
+
+/**
+ * Every reason an agent records a refusal under: core/trust's, plus the ones about the exchange
+ * itself (a server too slow, an answer naming another request, a feed withheld too long).
+ */
+export const REFUSAL_REASONS = [...TRUST_FAILURE_REASONS, 'timeout', 'request-altered', 'feed-unreachable'] as const;
 
 /** Relative path inside the feed: plain segments, no `..`, no leading slash, no query. */
 export const FeedRelativePath = z
@@ -128,6 +140,12 @@ export const CheckInRequestSchema = z.strictObject({
   nonce: Nonce,
   /** The agent's clock when it sent this; refused when far from the server's (request-auth.ts). */
   sentAt: IsoTime,
+  /**
+   * Freshness, so a withheld or frozen feed shows on the server: the last head the agent
+   * verified (null: none yet) and its newest recorded refusal. Optional: older agents omit them.
+   */
+  lastHead: ReportedHeadSchema.strict().nullable().optional(),
+  lastRefusal: z.strictObject({ messageKind: z.string().max(64), reason: z.string().max(64), time: IsoTime }).nullable().optional(),
 });
 export type CheckInRequest = z.infer<typeof CheckInRequestSchema>;
 

@@ -8,11 +8,12 @@
  * (FailureFileTail), so a query at 100,000 records costs a scan, not a reload.
  */
 import { stat } from 'node:fs/promises';
-import type { AgentRecord, AuthFailurePage, AuthFailureQuery, FleetSummary } from '../api/schemas.js';
+import type { AgentRecord, AuthFailurePage, AuthFailureQuery, FleetAgent, FleetSummary } from '../api/schemas.js';
 import { replaceFileAtomically } from '../store/durable-fs.js';
 import { resolveOutputFile } from '../store/output-file.js';
 import { readStore, storePaths } from '../store/store.js';
-import { fingerprintSha256 } from '../trust/index.js';
+import { fingerprintSha256, parseRotationStatement } from '../trust/index.js';
+import { agentState, STATE_ORDER, summarize, type FleetFacts } from './agent-state.js';
 import { readAgentsFile } from './agents.js';
 import { FailureFileTail } from './auth-failures.js';
 import { clientsCsv, type ClientsCsvLabels } from './csv.js';
@@ -20,7 +21,7 @@ import { fleetPaths } from './paths.js';
 
 export interface FleetService {
   summary(): Promise<FleetSummary>;
-  clientsWithoutValidCertificate(request: { offset: number; limit: number }): Promise<{ total: number; agents: AgentRecord[] }>;
+  clientsWithoutValidCertificate(request: { offset: number; limit: number }): Promise<{ total: number; agents: FleetAgent[]; states: FleetSummary['states'] }>;
   exportClientsCsv(path: string, labels?: ClientsCsvLabels): Promise<{ path: string; count: number }>;
   queryAuthFailures(query: AuthFailureQuery): Promise<AuthFailurePage>;
 }
@@ -45,40 +46,67 @@ function cachedFile<T>(path: string, read: () => Promise<T>): () => Promise<T> {
   };
 }
 
-/** The fleet, sorted by agent id, with the current certificate's fingerprint (null: none yet). */
+/**
+ * The fleet as judged now: every agent with its state (agent-state.ts), and the ones that are
+ * not current, what needs the admin first (refusing, stale, then migrating; by agent id within).
+ */
 export interface FleetView {
   current: string | null;
-  agents: AgentRecord[];
-  without: AgentRecord[];
+  agents: FleetAgent[];
+  without: FleetAgent[];
+  summary: FleetSummary;
 }
 
-export function fleetService(dataDir: string): FleetService & { view(): Promise<FleetView> } {
-  const paths = fleetPaths(dataDir);
-  const agentsFile = cachedFile(paths.agents, async () => (await readAgentsFile(paths.agents)).sort((a, b) => (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0)));
-  const currentFile = cachedFile(storePaths(dataDir).current, async () => {
-    const snapshot = await readStore(dataDir);
-    return snapshot ? fingerprintSha256(Buffer.from(snapshot.state.current.certificateDer, 'base64')) : null;
-  });
-  const failures = new FailureFileTail(paths.authFailures);
-  let lastView: { agents: AgentRecord[]; current: string | null; view: FleetView } | null = null;
+export interface FleetServiceOptions {
+  /** The clock states are judged by (tests move it). */
+  now?: () => Date;
+}
 
+/** The current certificate's fingerprint, and the one the last renewal replaced (from its signed statement). */
+async function certificateFacts(dataDir: string): Promise<Pick<FleetFacts, 'current' | 'replaced'>> {
+  const snapshot = await readStore(dataDir);
+  if (!snapshot) return { current: null, replaced: null };
+  const current = fingerprintSha256(Buffer.from(snapshot.state.current.certificateDer, 'base64'));
+  const last = snapshot.state.rotations.at(-1);
+  let replaced: FleetFacts['replaced'] = null;
+  if (last) {
+    try {
+      const { payload } = parseRotationStatement(last);
+      if (payload.next.fingerprintSha256 === current) replaced = { fingerprintSha256: payload.previous.fingerprintSha256, at: new Date(payload.iat * 1000) };
+    } catch {
+      // a statement that cannot be read names nothing: no agent is migrating
+    }
+  }
+  return { current, replaced };
+}
+
+const byId = (a: AgentRecord, b: AgentRecord) => (a.agentId < b.agentId ? -1 : a.agentId > b.agentId ? 1 : 0);
+
+export function fleetService(dataDir: string, options: FleetServiceOptions = {}): FleetService & { view(): Promise<FleetView> } {
+  const paths = fleetPaths(dataDir);
+  const now = options.now ?? (() => new Date());
+  const agentsFile = cachedFile(paths.agents, async () => (await readAgentsFile(paths.agents)).sort(byId));
+  const certificateFile = cachedFile(storePaths(dataDir).current, () => certificateFacts(dataDir));
+  const failures = new FailureFileTail(paths.authFailures);
+
+  // States depend on the clock as well as the files, so they are judged on every call (a pass
+  // over the list; 200,000 agents take milliseconds).
   const view = async (): Promise<FleetView> => {
-    const [agents, current] = await Promise.all([agentsFile(), currentFile()]);
-    if (lastView && lastView.agents === agents && lastView.current === current) return lastView.view;
-    const result = { current, agents, without: agents.filter((a) => a.trustedFingerprint !== current) };
-    lastView = { agents, current, view: result };
-    return result;
+    const [records, facts] = await Promise.all([agentsFile(), certificateFile()]);
+    const judged = { ...facts, now: now() };
+    const agents = records.map((a): FleetAgent => ({ ...a, state: agentState(a, judged) }));
+    const without = agents.filter((a) => a.state !== 'current').sort((a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state] || byId(a, b));
+    return { current: facts.current, agents, without, summary: summarize(records, agents.map((a) => a.state), facts.current) };
   };
 
   return {
     view,
     async summary() {
-      const { agents, without } = await view();
-      return { total: agents.length, trustingCurrent: agents.length - without.length, withoutValidCertificate: without.length };
+      return (await view()).summary;
     },
     async clientsWithoutValidCertificate({ offset, limit }) {
-      const { without } = await view();
-      return { total: without.length, agents: without.slice(offset, offset + limit) };
+      const { without, summary } = await view();
+      return { total: without.length, agents: without.slice(offset, offset + limit), states: summary.states };
     },
     async exportClientsCsv(path, labels) {
       const target = await resolveOutputFile(dataDir, path, 'clients.csv');
@@ -101,11 +129,13 @@ export interface FleetWatch {
  * store's CURRENT changes (polled every `intervalMs`; file-system events are not reliable on
  * every platform and network share). The app pushes the contract's `fleetChanged` event from it.
  */
-export function watchFleet(dataDir: string, onChange: (summary: FleetSummary) => void, options: { intervalMs?: number } = {}): FleetWatch {
+export function watchFleet(dataDir: string, onChange: (summary: FleetSummary) => void, options: { intervalMs?: number; now?: () => Date } = {}): FleetWatch {
   const paths = fleetPaths(dataDir);
-  const service = fleetService(dataDir);
+  const service = fleetService(dataDir, { now: options.now });
   const watched = [paths.agents, paths.authFailures, storePaths(dataDir).current];
   let last: string | null = null;
+  let lastSummary: string | null = null;
+  let ticks = 0;
   let busy = false;
   let closed = false;
   const check = async () => {
@@ -113,7 +143,14 @@ export function watchFleet(dataDir: string, onChange: (summary: FleetSummary) =>
     busy = true;
     try {
       const key = (await Promise.all(watched.map(signature))).join('|');
-      if (last !== null && key !== last && !closed) onChange(await service.summary());
+      const filesChanged = last !== null && key !== last;
+      // States also change with time alone (migrating agents become stale): judged again every 15 ticks.
+      if ((filesChanged || ++ticks % 15 === 0) && !closed) {
+        const summary = await service.summary();
+        const text = JSON.stringify(summary);
+        if (filesChanged || (lastSummary !== null && text !== lastSummary)) onChange(summary);
+        lastSummary = text;
+      } else if (lastSummary === null && !closed) lastSummary = JSON.stringify(await service.summary());
       last = key;
     } catch {
       // a file being replaced: the next tick sees it

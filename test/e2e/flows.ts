@@ -13,6 +13,7 @@ import ja from '../../renderer/src/i18n/ja.js';
 import { generateCertificate, renewCertificate } from '../../core/ops/index.js';
 import { FleetSimulator, startFleetServer, type FleetServer } from '../../core/fleet/index.js';
 import { readStore } from '../../core/store/store.js';
+import type { FleetSummary } from '../../core/api/schemas.js';
 import { chromiumAvailable, ensureRendererBuilt, launchChromium, openApp, progressEvents, recordProgress, shot, TEST_ITERATIONS, type AppSession, type Lang } from './harness.js';
 
 const STRONG = 'Maple-Orbit-Cactus-Lantern-42';
@@ -128,11 +129,11 @@ export function defineAdminFlows(lang: Lang): void {
       });
 
       /** The UI's fleet numbers once they equal the core's (pushed by fleetChanged, no reload). */
-      async function fleetShown(): Promise<{ total: number; trustingCurrent: number; withoutValidCertificate: number }> {
-        const summary = await apiCall<{ total: number; trustingCurrent: number; withoutValidCertificate: number }>(page, 'fleetSummary');
+      async function fleetShown(): Promise<FleetSummary> {
+        const summary = await apiCall<FleetSummary>(page, 'fleetSummary');
         await poll(
           page,
-          `(function () { var t = document.querySelector('[data-testid="fleet-total"]'); var ok = document.querySelector('[data-testid="fleet-trusting"]'); return !!t && !!ok && t.textContent.replace(/\\D/g, '') === ${JSON.stringify(String(summary.total))} && ok.textContent.replace(/\\D/g, '') === ${JSON.stringify(String(summary.trustingCurrent))}; })()`,
+          `(function () { var t = document.querySelector('[data-testid="fleet-total"]'); var ok = document.querySelector('[data-testid="fleet-current"]'); return !!t && !!ok && t.textContent.replace(/\\D/g, '') === ${JSON.stringify(String(summary.total))} && ok.textContent.replace(/\\D/g, '') === ${JSON.stringify(String(summary.states.current))}; })()`,
         );
         return summary;
       }
@@ -256,7 +257,8 @@ export function defineAdminFlows(lang: Lang): void {
         await sim.runAll({ upload: 'force' });
         await server.registry.flush();
         const summary = await fleetShown();
-        expect(summary).toEqual({ total: 27, trustingCurrent: 24, withoutValidCertificate: 3 });
+        // The three never verified a head of this server and recorded why: refusing.
+        expect(summary).toEqual({ total: 27, trustingCurrent: 24, withoutValidCertificate: 3, states: { current: 24, migrating: 0, stale: 0, refusing: 3 } });
         // A large history, as the log-intake endpoint stores it: 100,000 records.
         const reasons = ['untrusted-key', 'bad-signature', 'expired', 'replayed'];
         const kinds = ['notification', 'endpoint-response', 'settings', 'hotfix'];
@@ -420,6 +422,11 @@ export function defineAdminFlows(lang: Lang): void {
         const dialog = page.locator('[data-testid="clients-dialog"]');
         await dialog.waitFor();
         await dialog.locator('[data-testid="clients-table"]').waitFor();
+        // Every row shows its state in words; the fix steps are there because some agents need them
+        // (the three set up with another server's certificate refuse this one's messages).
+        const page1 = await apiCall<{ agents: { state: string }[]; states: { stale: number; refusing: number } }>(page, 'clientsWithoutValidCertificate', { offset: 0, limit: 25 });
+        expect(page1.states.refusing).toBeGreaterThanOrEqual(3);
+        await expect.poll(() => dialog.locator('[data-testid="agent-state"]').allTextContents()).toEqual(page1.agents.map((a) => M.states[a.state as keyof typeof M.states]));
         expect(await text(dialog.locator('[data-testid="fix-command"]'))).toBe('certificatemanager agent import-cert <cer> --state <dir>');
         const cer = path.join(s.files, 'agent.cer');
         s.queueSave(cer);
@@ -435,7 +442,12 @@ export function defineAdminFlows(lang: Lang): void {
           // UTF-8 with a BOM (Excel), the stable columns, then the app's language.
           const written = await readFile(csv, 'utf8');
           expect(written.startsWith('\uFEFFagent id,fingerprint trusted,last check-in,last failure reason,host name,')).toBe(true);
-          expect(written.split('\r\n')[0]!.endsWith(`,${M.clients.csvLastCheckIn},${M.clients.csvLastFailure},${M.clients.csvReason}`)).toBe(true);
+          expect(written.split('\r\n')[0]!.endsWith(`,last failure at,state,${M.clients.csvLastCheckIn},${M.clients.csvLastFailure},${M.clients.csvReason},${M.clients.csvState}`)).toBe(true);
+          // Each row names its state, by code and in the app's language.
+          const firstRow = written.split('\r\n')[1]!;
+          const state = (await apiCall<{ agents: { state: 'migrating' | 'stale' | 'refusing' }[] }>(page, 'clientsWithoutValidCertificate', { offset: 0, limit: 1 })).agents[0]!.state;
+          expect(firstRow).toContain(`,${state},`);
+          expect(firstRow.endsWith(`,${M.states[state]}`)).toBe(true);
         } else {
           expect(await dialog.locator('[data-testid="export-csv"]').isDisabled()).toBe(true);
           await dialog.getByText(M.clients.empty).waitFor();

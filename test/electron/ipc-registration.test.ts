@@ -172,7 +172,7 @@ describe('registerContract', () => {
   });
 
   it('passes the parsed request (with the contract defaults) to the handler', async () => {
-    const spy = vi.fn(async () => ({ total: 0, agents: [] }));
+    const spy = vi.fn(async () => ({ total: 0, agents: [], states: { current: 0, migrating: 0, stale: 0, refusing: 0 } }));
     const { ipc } = setup(fakeHandlers({ clientsWithoutValidCertificate: spy }));
     await expect(ipc.invoke(channelOf('clientsWithoutValidCertificate'), trusted, {})).resolves.toMatchObject({ ok: true });
     expect(spy).toHaveBeenCalledWith({ offset: 0, limit: 100 });

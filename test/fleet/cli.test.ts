@@ -132,7 +132,7 @@ describe('certificatemanager serve / agent / -l', () => {
     const r = await cli(['-l', out, '--json'], { dataDir });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ path: out, count: expect.any(Number) });
-    expect((await readFile(out, 'utf8')).split('\r\n')[0]).toBe('\uFEFFagent id,fingerprint trusted,last check-in,last failure reason,host name,agent version,last failure at');
+    expect((await readFile(out, 'utf8')).split('\r\n')[0]).toBe('\uFEFFagent id,fingerprint trusted,last check-in,last failure reason,host name,agent version,last failure at,state');
   });
 
   it('after a crash (SIGKILL), serve and the agent start again at once: the dead owner\'s lock is taken over', async () => {

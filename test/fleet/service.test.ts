@@ -9,13 +9,14 @@ import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AGENTS_FORMAT } from '../../core/fleet/agents.js';
 import { FailureIndex, clientsCsv, csvCell, fleetPaths, fleetService, watchFleet } from '../../core/fleet/index.js';
-import type { AgentRecord, AuthFailureRecord, FleetSummary } from '../../core/api/schemas.js';
+import type { AgentState, AuthFailureRecord, FleetAgent, FleetSummary } from '../../core/api/schemas.js';
 import { readStore } from '../../core/store/store.js';
 import { fingerprintSha256 } from '../../core/trust/index.js';
 import { tempDir } from '../helpers/temp.js';
 import { makeStore, renew, waitFor } from './helpers.js';
 
-const agent = (agentId: string, trustedFingerprint: string, over: Partial<AgentRecord> = {}): AgentRecord => ({
+const agent = (agentId: string, trustedFingerprint: string, over: Partial<FleetAgent> = {}): FleetAgent => ({
+  state: 'stale' as AgentState,
   agentId,
   hostname: null,
   trustedFingerprint,
@@ -42,9 +43,9 @@ describe('CSV', () => {
     expect(csvCell('x\t=1+2')).toBe('"x\t=1+2"');
     const csv = clientsCsv([agent('=cmd|calc', 'ab'.repeat(32), { lastFailureReason: '@SUM(A1)' }), agent('pc,2', '')]);
     expect(csv).toBe(
-      '\uFEFFagent id,fingerprint trusted,last check-in,last failure reason,host name,agent version,last failure at\r\n' +
-        `'=cmd|calc,${'ab'.repeat(32)},2030-01-01T00:00:00.000Z,'@SUM(A1),,1,\r\n` +
-        '"pc,2",,2030-01-01T00:00:00.000Z,,,1,\r\n',
+      '\uFEFFagent id,fingerprint trusted,last check-in,last failure reason,host name,agent version,last failure at,state\r\n' +
+        `'=cmd|calc,${'ab'.repeat(32)},2030-01-01T00:00:00.000Z,'@SUM(A1),,1,,stale\r\n` +
+        '"pc,2",,2030-01-01T00:00:00.000Z,,,1,,stale\r\n',
     );
   });
 
@@ -63,10 +64,10 @@ describe('CSV', () => {
       expect(Buffer.from(csv, 'utf8').subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
       const lines = csv.slice(1).split('\r\n');
       expect(lines[0]).toBe(
-        'agent id,fingerprint trusted,last check-in,last failure reason,host name,agent version,last failure at,最終チェックイン (現地時刻),最後の失敗 (現地時刻),最後の失敗の理由',
+        'agent id,fingerprint trusted,last check-in,last failure reason,host name,agent version,last failure at,state,最終チェックイン (現地時刻),最後の失敗 (現地時刻),最後の失敗の理由',
       );
       expect(lines[1]).toBe(
-        `pc-1,${'ab'.repeat(32)},2030-01-01T00:00:00.000Z,untrusted-key,サーバー01.corp.example,1,2030-01-02T15:30:00.000Z,2030-01-01 09:00:00 UTC+09:00,2030-01-03 00:30:00 UTC+09:00,信頼されていないキー`,
+        `pc-1,${'ab'.repeat(32)},2030-01-01T00:00:00.000Z,untrusted-key,サーバー01.corp.example,1,2030-01-02T15:30:00.000Z,stale,2030-01-01 09:00:00 UTC+09:00,2030-01-03 00:30:00 UTC+09:00,信頼されていないキー`,
       );
       // A code the app has no words for stays the code; a hostile host name stays text.
       expect(lines[2]!.endsWith(',2030-01-03 00:30:00 UTC+09:00,new-code-from-a-newer-agent')).toBe(true);
@@ -138,25 +139,49 @@ describe('clients without a valid certificate', () => {
     await writeFile(fleetPaths(dataDir).agents, JSON.stringify({ format: AGENTS_FORMAT, agents }));
   });
 
-  it('summary, paging and CSV export agree', async () => {
+  it('summary, paging and CSV export agree; what needs the admin comes first', async () => {
     const fleet = fleetService(dataDir);
-    expect(await fleet.summary()).toEqual({ total: 13, trustingCurrent: 7, withoutValidCertificate: 6 });
+    expect(await fleet.summary()).toEqual({ total: 13, trustingCurrent: 7, withoutValidCertificate: 6, states: { current: 7, migrating: 0, stale: 1, refusing: 5 } });
     const page1 = await fleet.clientsWithoutValidCertificate({ offset: 0, limit: 4 });
     const page2 = await fleet.clientsWithoutValidCertificate({ offset: 4, limit: 4 });
     expect(page1.total).toBe(6);
-    expect([...page1.agents, ...page2.agents].map((a) => a.agentId)).toEqual(['broken', 'stale-0', 'stale-1', 'stale-2', 'stale-3', 'stale-4']);
+    expect(page1.states).toEqual({ current: 7, migrating: 0, stale: 1, refusing: 5 });
+    // Refusing (they logged untrusted-key after their last check-in), then stale (it trusts nothing).
+    expect([...page1.agents, ...page2.agents].map((a) => [a.agentId, a.state])).toEqual([
+      ['stale-0', 'refusing'],
+      ['stale-1', 'refusing'],
+      ['stale-2', 'refusing'],
+      ['stale-3', 'refusing'],
+      ['stale-4', 'refusing'],
+      ['broken', 'stale'],
+    ]);
     const out = join(await tempDir(), 'clients.csv');
     expect(await fleet.exportClientsCsv(out)).toEqual({ path: out, count: 6 });
     const lines = (await readFile(out, 'utf8')).split('\r\n');
-    expect(lines[0]).toBe('\uFEFFagent id,fingerprint trusted,last check-in,last failure reason,host name,agent version,last failure at');
+    expect(lines[0]).toBe('\uFEFFagent id,fingerprint trusted,last check-in,last failure reason,host name,agent version,last failure at,state');
+    expect(lines[1]!.endsWith(',refusing')).toBe(true);
     expect(lines).toHaveLength(8);
     await expect(fleet.exportClientsCsv(join(out, 'no', 'such', 'folder.csv'))).rejects.toMatchObject({ code: 'OUTPUT_FOLDER_MISSING' });
   });
 
-  it('after a renewal, agents still on the old certificate become clients without a valid certificate', async () => {
-    const fleet = fleetService(dataDir);
+  it('after a renewal, agents still on the old certificate are migrating for two poll intervals, then stale', async () => {
+    const before = new Date();
+    const old = current;
+    await writeFile(
+      fleetPaths(dataDir).agents,
+      JSON.stringify({ format: AGENTS_FORMAT, agents: Array.from({ length: 13 }, (_, i) => agent(`ok-${i}`, old, { lastCheckIn: new Date(before.getTime() - 60_000).toISOString() })) }),
+    );
     await renew(dataDir);
-    expect(await fleet.summary()).toEqual({ total: 13, trustingCurrent: 0, withoutValidCertificate: 13 });
+    const renewedAt = (await readStore(dataDir))!.state.rotations.length;
+    expect(renewedAt).toBeGreaterThan(0);
+    let now = new Date(Date.now() + 60_000);
+    const fleet = fleetService(dataDir, { now: () => now });
+    expect(await fleet.summary()).toEqual({ total: 13, trustingCurrent: 0, withoutValidCertificate: 0, states: { current: 0, migrating: 13, stale: 0, refusing: 0 } });
+    expect((await fleet.clientsWithoutValidCertificate({ offset: 0, limit: 1 })).agents[0]!.state).toBe('migrating');
+    // Two poll intervals (10 minutes) later, an agent that has not moved is late: stale.
+    now = new Date(Date.now() + 11 * 60_000);
+    expect(await fleet.summary()).toEqual({ total: 13, trustingCurrent: 0, withoutValidCertificate: 13, states: { current: 0, migrating: 0, stale: 13, refusing: 0 } });
+    current = fingerprintSha256(Buffer.from((await readStore(dataDir))!.state.current.certificateDer, 'base64'));
   });
 
   it('watchFleet reports changes of the agent list', async () => {

@@ -88,7 +88,13 @@ describe(`a fleet of ${AGENTS} agents`, () => {
     }
     console.log(`first cycle of ${AGENTS} agents: ${ms.toFixed(0)} ms`);
     await waitFor(async () => (await fleetService(dataDir).summary()).total === AGENTS, 'agents.json to list everyone');
-    expect(await fleetService(dataDir).summary()).toEqual({ total: AGENTS, trustingCurrent: AGENTS - TAMPERED, withoutValidCertificate: TAMPERED });
+    // The tampered ones refused the feed after their last verified head (none): refusing.
+    expect(await fleetService(dataDir).summary()).toEqual({
+      total: AGENTS,
+      trustingCurrent: AGENTS - TAMPERED,
+      withoutValidCertificate: TAMPERED,
+      states: { current: AGENTS - TAMPERED, migrating: 0, stale: 0, refusing: TAMPERED },
+    });
   });
 
   it('a renewal while serving: every agent converges', async () => {
@@ -129,12 +135,16 @@ describe(`a fleet of ${AGENTS} agents`, () => {
     const r = await cli(['-l', out], { dataDir });
     expect(r.code, r.stderr).toBe(0);
     const rows = (await readFile(out, 'utf8')).trimEnd().split('\r\n');
-    expect(rows[0]).toBe('\uFEFFagent id,fingerprint trusted,last check-in,last failure reason,host name,agent version,last failure at');
+    expect(rows[0]).toBe('\uFEFFagent id,fingerprint trusted,last check-in,last failure reason,host name,agent version,last failure at,state');
     const listed = rows.slice(1).map((row) => row.split(','));
     expect(listed.map((cells) => cells[0]).sort()).toEqual(tampered.map((a) => a.id).sort());
     for (const cells of listed) {
-      expect(cells[1]).toBe(fingerprintSha256((await tampered[0]!.storage.loadTrust())!.state.certificate));
-      expect(cells[3]).toBe('untrusted-key');
+      const agent = tampered.find((t) => t.id === cells[0])!;
+      expect(cells[1]).toBe(fingerprintSha256((await agent.storage.loadTrust())!.state.certificate));
+      // Its newest refusal: the feed's key (untrusted-key) or, after the renewals, the chain
+      // that does not lead from its certificate (chain-broken), refused in the same cycle.
+      expect(['untrusted-key', 'chain-broken']).toContain(cells[3]);
+      expect(cells[7]).toBe('refusing');
     }
     const failures = await fleetService(dataDir).queryAuthFailures({ reason: 'untrusted-key', limit: 500 });
     expect(new Set(failures.records.map((f) => f.agentId))).toEqual(new Set(tampered.map((a) => a.id)));

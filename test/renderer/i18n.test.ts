@@ -4,7 +4,8 @@ import path from 'node:path';
 import en from '../../renderer/src/i18n/en.js';
 import ja from '../../renderer/src/i18n/ja.js';
 import { createTranslator, intlLocale, languageFromLocale, resolveLanguage } from '../../renderer/src/lib/i18n-core.js';
-import { MESSAGE_KINDS, TRUST_FAILURE_REASONS } from '../../core/trust/index.js';
+import { MESSAGE_KINDS } from '../../core/trust/index.js';
+import { REFUSAL_REASONS } from '../../core/fleet/protocol.js';
 
 type Tree = { readonly [key: string]: string | Tree };
 
@@ -93,7 +94,8 @@ describe('translations', () => {
 
 describe('values agents report', () => {
   it('has a label for every auth-failure reason and message kind the core defines', () => {
-    expect(Object.keys(en.reasons).sort()).toEqual([...TRUST_FAILURE_REASONS].sort());
+    expect(Object.keys(en.reasons).sort()).toEqual([...REFUSAL_REASONS].sort());
+    expect(Object.keys(en.reasonDetails).sort()).toEqual([...REFUSAL_REASONS].sort());
     expect(Object.keys(en.messageKinds).sort()).toEqual(expect.arrayContaining([...MESSAGE_KINDS].sort()));
   });
 });

@@ -21,7 +21,7 @@ export function setLanguage(language: Language): void {
   document.documentElement.lang = language;
 }
 
-/** A translated label for a value that comes from agents (a reason or a message kind), or the value itself. */
-export function label(group: 'reasons' | 'messageKinds' | 'reasonDetails', value: string): string {
+/** A translated label for a value that comes from agents or the server (a reason, a message kind, a state), or the value itself. */
+export function label(group: 'reasons' | 'messageKinds' | 'reasonDetails' | 'states' | 'stateDetails', value: string): string {
   return translator.lookup(locale.language, `${group}.${value}`) ?? value;
 }
