@@ -33,7 +33,7 @@ export class FeedSync {
   async sync(session: TrustSession, report: CycleReport): Promise<void> {
     if (!session.state.versionKnown) {
       session.rotationTried = true;
-      await this.followChain(session, report);
+      await this.followChain(session, report, null);
     }
     const headUrl = new URL(FEED_FILES.head, this.io.feedUrl);
     const bytes = await this.io.get(headUrl, 'notification', LIMITS.messageBytes, report);
@@ -166,18 +166,46 @@ export class FeedSync {
     return true;
   }
 
-  /** GET rotations.json and walk it forward; all or nothing, persisted only after success. */
-  readonly followChain = async (session: TrustSession, report: CycleReport): Promise<ChainOutcome> => {
-    const bytes = await this.io.get(new URL(FEED_FILES.rotations, this.io.feedUrl), 'rotation', LIMITS.rotationsBytes, report);
-    if (!bytes) return 'unavailable';
-    let statements: string[];
-    try {
-      const doc = RotationsDocumentSchema.parse(JSON.parse(bytes.toString('utf8')));
-      statements = doc.statements.map((s) => JSON.stringify(s) ?? 'null');
-    } catch {
-      await this.io.refuse(report, 'rotation', 'malformed', 'rotations.json is not a rotation chain document', null);
-      return 'refused';
+  /**
+   * Fetches the statements that lead on from the trusted certificate, one file per renewal
+   * (rotations/<fingerprint>.json), until nothing leads on (404), the certificate `target` (the
+   * one the message that sent us here claims) is reached, or the chain comes back to a
+   * certificate already met. At most one more than the steps an agent follows, so an endless
+   * chain costs a bounded number of small requests. Nothing here is trusted yet: rotate() verifies.
+   */
+  private async fetchChain(from: string, target: string | null, report: CycleReport): Promise<string[] | 'unavailable' | 'refused'> {
+    const statements: string[] = [];
+    const met = new Set([from]);
+    for (let i = 0; i <= DEFAULT_MAX_ROTATION_STEPS; i++) {
+      const path = rotationPath(from);
+      const bytes = await this.io.get(new URL(path, this.io.feedUrl), 'rotation', MAX_ROTATION_STATEMENT_BYTES, report, { absent: true });
+      if (bytes === 'absent') break;
+      if (bytes === null) return 'unavailable';
+      const text = bytes.toString('utf8').trim();
+      let next: string;
+      try {
+        const { payload } = parseRotationStatement(text);
+        if (payload.previous.fingerprintSha256 !== from) {
+          await this.io.refuse(report, 'rotation', 'chain-broken', `${path} holds a statement that leads from another certificate`, payload.next.fingerprintSha256);
+          return 'refused';
+        }
+        next = payload.next.fingerprintSha256;
+      } catch {
+        await this.io.refuse(report, 'rotation', 'malformed', `${path} is not a rotation statement`, null);
+        return 'refused';
+      }
+      statements.push(text);
+      if (next === target || met.has(next)) break;
+      met.add(next);
+      from = next;
     }
+    return statements;
+  }
+
+  /** Fetches the chain from the trusted certificate and walks it forward; all or nothing, persisted only after success. */
+  readonly followChain = async (session: TrustSession, report: CycleReport, target: string | null): Promise<ChainOutcome> => {
+    const statements = await this.fetchChain(session.state.fingerprintSha256, target, report);
+    if (statements === 'unavailable' || statements === 'refused') return statements;
     // After `--trust` or import-cert, which version our certificate is: only our own key can say.
     const labelled = await session.state.learnVersionFromChain(statements);
     if (labelled !== session.state) {

@@ -152,10 +152,14 @@ export class AgentIO {
     this.emit({ type: 'offline', url: url.href, message });
   }
 
-  async get(url: URL, kind: string, maxBytes: number, report: CycleReport): Promise<Buffer | null> {
+  /** GET: the body, or null after an outage or a refusal (logged). With `absent`, a 404 is an answer, not an outage. */
+  async get(url: URL, kind: string, maxBytes: number, report: CycleReport): Promise<Buffer | null>;
+  async get(url: URL, kind: string, maxBytes: number, report: CycleReport, options: { absent: true }): Promise<Buffer | 'absent' | null>;
+  async get(url: URL, kind: string, maxBytes: number, report: CycleReport, options: { absent?: boolean } = {}): Promise<Buffer | 'absent' | null> {
     try {
       const response = await this.transport.request({ method: 'GET', url, maxBytes, ...this.requestBase() });
       if (response.status === 200) return response.body;
+      if (response.status === 404 && options.absent) return 'absent';
       this.offline(report, url, `HTTP ${response.status}`);
       return null;
     } catch (error) {

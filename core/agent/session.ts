@@ -40,7 +40,7 @@ export class TrustSession {
     private snapshot: TrustSnapshot,
     private readonly io: AgentIO,
     private readonly verifier: MessageVerifier,
-    private readonly followChain: (session: TrustSession, report: CycleReport) => Promise<ChainOutcome>,
+    private readonly followChain: (session: TrustSession, report: CycleReport, target: string | null) => Promise<ChainOutcome>,
     private readonly onSaved: (token: string) => void,
   ) {}
 
@@ -77,7 +77,8 @@ export class TrustSession {
       if (repeatIsBenign && isRepeatOfLastAccepted(error)) return 'repeat';
       if (isTrustError(error, 'untrusted-key') && !this.rotationTried) {
         this.rotationTried = true;
-        const outcome = await this.followChain(this, report);
+        // The fingerprint the message claims is where the walk may stop (it is verified after).
+        const outcome = await this.followChain(this, report, claimedFingerprint(bytes));
         if (outcome === 'refused') return null; // the chain's own refusal is the one logged
         if (outcome === 'advanced') {
           try {

@@ -5,7 +5,10 @@
  *
  *   index.jws                  the head: a signed `notification` naming the current certificate,
  *                              the notices and every signed document (path, seq, SHA-256, size)
- *   rotations.json             every rotation statement, oldest first (each self-authenticating)
+ *   rotations/<fingerprint>.json  the rotation statement leading away from that certificate
+ *                              (self-authenticating): agents fetch only the renewals they missed
+ *   rotations.json             the newest statements that fit in 4 MiB, for agents from before
+ *                              the per-certificate files
  *   certificate.cer            the current certificate, DER (informational)
  *   documents/<seq>.jws        signed `settings` and `hotfix-manifest` messages; never rewritten
  *   content/<sha256>           hotfix content, named by its hash; never rewritten
@@ -20,7 +23,7 @@ import { z } from 'zod';
 import { readSettings } from '../store/settings.js';
 import { loadPrivateKey, requireCertificate } from '../store/store.js';
 import { replaceFileAtomically, syncDirectory, tempSibling } from '../store/durable-fs.js';
-import { createContentManifest, fingerprintSha256, signMessage, DEFAULT_TTL_SECONDS, type Signer } from '../trust/index.js';
+import { createContentManifest, fingerprintSha256, parseRotationStatement, signMessage, DEFAULT_TTL_SECONDS, MAX_ROTATION_STATEMENT_BYTES, type Signer } from '../trust/index.js';
 import { badInput } from '../errors.js';
 import { fleetPaths } from './paths.js';
 import { SequenceCounter } from './sequence.js';
@@ -32,6 +35,7 @@ import {
   LIMITS,
   contentPath,
   documentPath,
+  rotationPath,
   type FeedDocumentRef,
   type FeedHead,
   type FeedSettings,
@@ -222,8 +226,8 @@ export async function buildFeed(input: BuildFeedInput): Promise<FeedSnapshot> {
   };
   const headSeq = await counter.take();
   files.set(FEED_FILES.head, memoryFile(Buffer.from(await signMessage(signer, { kind: 'notification', seq: headSeq, payload: head, now, ttlSeconds }), 'ascii'), JOSE, NO_CACHE));
-  const rotations = { format: ROTATIONS_FORMAT, statements: identity.rotations.map((s) => JSON.parse(s) as unknown) };
-  files.set(FEED_FILES.rotations, memoryFile(Buffer.from(JSON.stringify(rotations) + '\n', 'utf8'), 'application/json', NO_CACHE));
+  for (const [path, body] of rotationFiles(identity.rotations)) files.set(path, memoryFile(body, 'application/json', NO_CACHE));
+  files.set(FEED_FILES.rotations, memoryFile(boundedRotationsJson(identity.rotations), 'application/json', NO_CACHE));
   files.set(FEED_FILES.certificate, memoryFile(identity.certificate, 'application/pkix-cert', NO_CACHE));
   return {
     files,
@@ -235,6 +239,37 @@ export async function buildFeed(input: BuildFeedInput): Promise<FeedSnapshot> {
     version: identity.version,
     fingerprintSha256: identity.fingerprintSha256,
   };
+}
+
+/**
+ * Each statement as its own file, named by the certificate it leads away from. A statement
+ * larger than agents read, or that cannot be read, is left out: the chain then ends there for
+ * agents (they see a 404 and go stale), which the admin sees, instead of a feed that fails whole.
+ */
+export function rotationFiles(statements: readonly string[]): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  for (const text of statements) {
+    const body = Buffer.from(text, 'utf8');
+    if (body.length > MAX_ROTATION_STATEMENT_BYTES) continue;
+    try {
+      files.set(rotationPath(parseRotationStatement(text).payload.previous.fingerprintSha256), body);
+    } catch {
+      // unreadable: left out (see above)
+    }
+  }
+  return files;
+}
+
+/** rotations.json with the newest statements that fit in LIMITS.rotationsBytes, oldest first. */
+export function boundedRotationsJson(statements: readonly string[]): Buffer {
+  const kept: string[] = [];
+  let size = 64; // the wrapper
+  for (let i = statements.length - 1; i >= 0; i--) {
+    size += Buffer.byteLength(statements[i]!, 'utf8') + 1;
+    if (size > LIMITS.rotationsBytes) break;
+    kept.unshift(statements[i]!);
+  }
+  return Buffer.from(`{"format":"${ROTATIONS_FORMAT}","statements":[${kept.join(',')}]}\n`, 'utf8');
 }
 
 async function exists(path: string, size: number): Promise<boolean> {
@@ -287,7 +322,16 @@ export async function writeFeed(snapshot: FeedSnapshot, outDir: string): Promise
   const now = new Date();
   await mkdir(root, { recursive: true });
   const mutable = [FEED_FILES.rotations, FEED_FILES.certificate, FEED_FILES.head] as string[];
-  for (const [path, file] of snapshot.files) if (!mutable.includes(path)) await writeImmutable(join(root, path), file, now);
+  for (const [path, file] of snapshot.files) if (!mutable.includes(path) && !path.startsWith('rotations/')) await writeImmutable(join(root, path), file, now);
+  // Statements: written when new or different (a store set up again may have another chain).
+  for (const [path, file] of snapshot.files) {
+    if (!path.startsWith('rotations/')) continue;
+    const target = join(root, path);
+    const existing = await readFile(target).catch(() => null);
+    if (existing?.equals(file.body!)) continue;
+    await mkdir(dirname(target), { recursive: true });
+    await replaceFileAtomically(target, file.body!, 0o644);
+  }
   for (const path of mutable) await replaceFileAtomically(join(root, path), snapshot.files.get(path)!.body!, 0o644);
   const lifetimeMs = snapshot.expiresAt.getTime() - snapshot.publishedAt.getTime();
   for (const folder of ['documents', 'content']) {

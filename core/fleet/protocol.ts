@@ -22,12 +22,21 @@ export const API_PREFIX = '/api/v1/';
 export const FEED_FILES = {
   /** Signed `notification` message: the head of the feed. Fetched on every poll. */
   head: 'index.jws',
-  /** `{format, statements}`: every rotation statement, oldest first. Self-authenticating, unsigned wrapper. */
+  /**
+   * `{format, statements}`: the newest rotation statements that fit in LIMITS.rotationsBytes,
+   * oldest first, for agents from before rotationPath. Self-authenticating, unsigned wrapper.
+   */
   rotations: 'rotations.json',
   /** The current certificate, DER. Informational (what `-e` exports); agents never trust it from here. */
   certificate: 'certificate.cer',
 } as const;
 
+/**
+ * One rotation statement, named by the fingerprint of the certificate it leads away from: an
+ * agent follows the chain from the certificate it trusts, one small file per renewal it missed,
+ * whatever the length of the whole history (a 404 means: nothing leads on from here).
+ */
+export const rotationPath = (previousFingerprintSha256: string) => `rotations/${previousFingerprintSha256}.json`;
 export const documentPath = (seq: number) => `documents/${String(seq).padStart(12, '0')}.jws`;
 export const contentPath = (sha256: string) => `content/${sha256}`;
 
@@ -42,7 +51,10 @@ export const POLL_INTERVAL_SECONDS = 300;
 export const LIMITS = {
   /** A head, a document, a check-in response or an upload acknowledgement. */
   messageBytes: DEFAULT_MAX_MESSAGE_BYTES,
-  /** rotations.json: about 4 KiB per statement, so room for a thousand renewals. */
+  /**
+   * rotations.json: about 4 KiB per statement, so room for about a thousand renewals; the server
+   * leaves the oldest out beyond this (rotationPath serves every one of them).
+   */
   rotationsBytes: 4 * 1024 * 1024,
   /** Hotfix content an agent downloads at most (the reference agent holds it in memory). */
   hotfixBytes: 64 * 1024 * 1024,

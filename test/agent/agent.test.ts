@@ -20,6 +20,7 @@ import {
   type Transport,
 } from '../../core/agent/index.js';
 import { API_PATHS, fleetService, type FleetServer } from '../../core/fleet/index.js';
+import { rotationPath } from '../../core/fleet/protocol.js';
 import { AGENT_AUTH_HEADERS } from '../../core/fleet/request-auth.js';
 import { createTrustState, fingerprintSha256 } from '../../core/trust/index.js';
 import { updateSettings } from '../../core/store/settings.js';
@@ -377,7 +378,9 @@ describe('trust state problems and the manual fix', () => {
     await renew(dir);
     await waitFor(() => srv.snapshot().version === 3, 'version 3');
     const mirror = await startHostile();
-    serveSnapshot(mirror, srv.snapshot(), { 'rotations.json': '{"format":"cm-rotations/1","statements":[]}' });
+    // The statement leading on from v2 withheld (404): as far as this mirror says, nothing leads on.
+    serveSnapshot(mirror, srv.snapshot());
+    mirror.set(rotationPath(fingerprintSha256(v2.certificate)), null);
     const storage = new MemoryAgentStorage();
     await importTrustedCertificate(storage, v2.certificate);
     const a = new Agent({ serverUrl: srv.url, feedUrl: mirror.feedUrl, storage, timeoutMs: 2_000 });

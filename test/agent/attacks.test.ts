@@ -9,15 +9,16 @@ import { createPrivateKey, randomUUID } from 'node:crypto';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Agent, FileAgentStorage } from '../../core/agent/index.js';
-import { API_PATHS, newNonce, requestSha256 } from '../../core/fleet/protocol.js';
+import { API_PATHS, newNonce, requestSha256, rotationPath } from '../../core/fleet/protocol.js';
 import { AgentKey, generateAgentKey } from '../../core/fleet/request-auth.js';
 import { tempDir } from '../helpers/temp.js';
 import { HttpTransport, type CycleReport, type Transport } from '../../core/agent/index.js';
 import { fleetService, type FleetServer } from '../../core/fleet/index.js';
 import { updateSettings } from '../../core/store/settings.js';
+import { readStore } from '../../core/store/store.js';
 import { fingerprintSha256, signMessage } from '../../core/trust/index.js';
 import { currentSigner, makeStore, renew, startHostile, startServer, waitFor, type HostileServer } from '../fleet/helpers.js';
-import { craftStatement, head, highCounter, makeIdentity, rotationsJson, serveSnapshot, signedFeed, testAgent, type TestAgent } from './kit.js';
+import { craftStatement, head, highCounter, makeIdentity, chainFiles, serveSnapshot, signedFeed, testAgent, type TestAgent } from './kit.js';
 
 let dataDir: string;
 let server: FleetServer;
@@ -163,7 +164,7 @@ describe('attacks on the rotation chain', () => {
       { kind: 'rotation', version: 2, previous: { fingerprintSha256: fingerprintSha256(v1.certificate), version: 1 }, next: { certificate: attacker.certificate.toString('base64'), fingerprintSha256: attacker.fingerprintSha256 }, iat: 1 },
       [attacker.privateKey].map((key) => ({ key, certificate: attacker.certificate })),
     );
-    serveSnapshot(hostile, await signedFeed(attacker, { version: 2 }), { 'rotations.json': rotationsJson([statement]) });
+    serveSnapshot(hostile, await signedFeed(attacker, { version: 2 }), chainFiles([statement]));
     const a = attacked();
     const report = await cycle(a);
     await expectRefusedAndReported(a, report, 'rotation-not-cross-signed', 'rotation');
@@ -180,7 +181,8 @@ describe('attacks on the rotation chain', () => {
         { key: attacker.privateKey, certificate: attacker.certificate },
       ],
     );
-    serveSnapshot(hostile, await signedFeed(attacker, { version: 2 }), { 'rotations.json': rotationsJson([statement]) });
+    // Served where the agent looks for what leads on from its own certificate.
+    serveSnapshot(hostile, await signedFeed(attacker, { version: 2 }), { [rotationPath(fingerprintSha256(v1.certificate))]: statement });
     const a = attacked();
     const report = await cycle(a);
     await expectRefusedAndReported(a, report, 'chain-broken', 'rotation');
@@ -226,7 +228,7 @@ describe('after a real renewal (the agent followed it to version 2)', () => {
 
   it('a rollback to an older certificate through the chain', async () => {
     // An attacker holding both old keys names version 1's certificate as version 3.
-    const real = JSON.parse(server.snapshot().files.get('rotations.json')!.body!.toString()).statements.map((s: unknown) => JSON.stringify(s));
+    const real = (await readStore(dataDir))!.state.rotations;
     const back = craftStatement(
       { kind: 'rotation', version: 3, previous: { fingerprintSha256: fingerprintSha256(v2.certificate), version: 2 }, next: { certificate: v1.certificate.toString('base64'), fingerprintSha256: fingerprintSha256(v1.certificate) }, iat: 2 },
       [
@@ -235,7 +237,7 @@ describe('after a real renewal (the agent followed it to version 2)', () => {
       ],
     );
     // The head is signed by a key the agent does not know, so that it looks for a chain.
-    serveSnapshot(hostile, await signedFeed(makeIdentity(), { version: 3, counter: await highCounter(2_000_000_000) }), { 'rotations.json': rotationsJson([...real, back]) });
+    serveSnapshot(hostile, await signedFeed(makeIdentity(), { version: 3, counter: await highCounter(2_000_000_000) }), chainFiles([...real, back]));
     const report = await cycle(a);
     await expectRefusedAndReported(a, report, 'rollback', 'rotation');
     expect((await trusted(a)).version).toBe(2);

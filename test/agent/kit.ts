@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentKey, generateAgentKey } from '../../core/fleet/request-auth.js';
 import { Agent, MemoryAgentStorage, newAgentMeta, type AgentOptions } from '../../core/agent/index.js';
+import { rotationPath } from '../../core/fleet/protocol.js';
 import { SequenceCounter, buildFeed, sequenceTimeFloor, type FeedContent, type FeedSnapshot } from '../../core/fleet/index.js';
 import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
 import { createTrustState, fingerprintSha256, thumbprintB64url, type Signer } from '../../core/trust/index.js';
@@ -53,10 +54,22 @@ export async function signedFeed(
   });
 }
 
-/** Serves every file of a snapshot from the hostile server (optionally with changes). */
+const served = new WeakMap<HostileServer, Set<string>>();
+
+/**
+ * Serves every file of a snapshot from the hostile server (optionally with changes), and
+ * nothing an earlier snapshot served there: a chain file left by one test must not lead the
+ * next test's agent anywhere.
+ */
 export function serveSnapshot(hostile: HostileServer, snapshot: FeedSnapshot, override: Record<string, Buffer | string> = {}): void {
-  for (const [path, file] of snapshot.files) if (file.body) hostile.set(path, { body: file.body });
-  for (const [path, body] of Object.entries(override)) hostile.set(path, { body });
+  const paths = new Set<string>();
+  const files: [string, Buffer | string][] = [...snapshot.files].flatMap(([path, file]) => (file.body ? [[path, file.body] as [string, Buffer]] : []));
+  for (const [path, body] of [...files, ...Object.entries(override)]) {
+    hostile.set(path, { body });
+    paths.add(path);
+  }
+  for (const old of served.get(hostile) ?? []) if (!paths.has(old)) hostile.set(old, null);
+  served.set(hostile, paths);
 }
 
 export const head = (snapshot: FeedSnapshot): string => snapshot.files.get('index.jws')!.body!.toString('ascii');
@@ -75,8 +88,9 @@ export function craftStatement(payload: unknown, signers: { key: KeyObject; cert
   });
 }
 
-export function rotationsJson(statements: string[]): string {
-  return JSON.stringify({ format: 'cm-rotations/1', statements: statements.map((s) => JSON.parse(s) as unknown) });
+/** The files a feed serves the chain as (rotations/<fingerprint>.json), for serveSnapshot's overrides. */
+export function chainFiles(statements: string[]): Record<string, string> {
+  return Object.fromEntries(statements.map((s) => [rotationPath(JSON.parse(Buffer.from((JSON.parse(s) as { payload: string }).payload, 'base64url').toString()).previous.fingerprintSha256), s]));
 }
 
 export interface TestAgent {
