@@ -28,8 +28,7 @@ function cpuMs(n, fn) {
 
 export async function benchVerification() {
   const { createSelfSignedCertificate } = await import(dist('pki/certificate.js'));
-  const { signMessage, createTrustState, verifyMessage } = await import(dist('trust/index.js'));
-  const { MessageVerifier } = await import(dist('agent/verifier.js'));
+  const { signMessage, createTrustState, verifyMessage, MessageVerifier } = await import(dist('trust/index.js'));
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 3072 });
   const certificate = createSelfSignedCertificate({ privateKey, commonName: 'bench', validityDays: 30, now: new Date() });
   // A typical feed head, as agents fetch it on every poll.

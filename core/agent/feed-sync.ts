@@ -68,6 +68,8 @@ export class FeedSync {
     // Committed last: while a document keeps failing, the head is taken again and the document retried.
     if (!complete) return;
     await session.save(session.state.acceptHead(message, this.io.now()));
+    // Evidence, not trust: a copy of the server's signed commitment to its audit log.
+    await this.io.storage.saveHead(bytes);
     this.lastHead = { sha256: digest, fingerprint: session.state.fingerprintSha256, expiresAt: message.exp * 1000 };
   }
 

@@ -81,6 +81,12 @@ export interface AgentStorage {
   readSpool(): Promise<AuthFailureRecord[]>;
   removeFromSpool(ids: ReadonlySet<string>): Promise<void>;
   saveHotfix(manifest: ContentManifest, content: Buffer): Promise<void>;
+  /**
+   * Keeps the last feed head accepted in full, byte for byte (head.jws): it commits to the
+   * server's audit log, so every agent holds signed evidence of what the log said
+   * (`certificatemanager audit --verify --head`).
+   */
+  saveHead(jws: Buffer): Promise<void>;
 }
 
 /** In memory: for the simulator and tests. Survives a "restart" if the same object is reused. */
@@ -151,6 +157,11 @@ export class MemoryAgentStorage implements AgentStorage {
   async saveHotfix(manifest: ContentManifest, content: Buffer): Promise<void> {
     this.hotfixes.set(manifest.sha256, content);
   }
+
+  head: Buffer | null = null;
+  async saveHead(jws: Buffer): Promise<void> {
+    this.head = jws;
+  }
 }
 
 const readText = async (path: string): Promise<string | null> => {
@@ -164,12 +175,12 @@ const readText = async (path: string): Promise<string | null> => {
 
 /** On disk, in one folder per agent. */
 export class FileAgentStorage implements AgentStorage {
-  readonly paths: { trust: string; meta: string; spool: string; hotfixes: string; lock: string; key: string };
+  readonly paths: { trust: string; meta: string; spool: string; hotfixes: string; lock: string; key: string; head: string };
   /** Records in spool.ndjson, once counted. */
   private spoolCount: number | null = null;
 
   constructor(readonly dir: string) {
-    this.paths = { trust: join(dir, 'trust.json'), meta: join(dir, 'agent.json'), spool: join(dir, 'spool.ndjson'), hotfixes: join(dir, 'hotfixes'), lock: join(dir, 'trust.lock'), key: join(dir, 'agent-key.pem') };
+    this.paths = { trust: join(dir, 'trust.json'), meta: join(dir, 'agent.json'), spool: join(dir, 'spool.ndjson'), hotfixes: join(dir, 'hotfixes'), lock: join(dir, 'trust.lock'), key: join(dir, 'agent-key.pem'), head: join(dir, 'head.jws') };
   }
 
   private async ensureDir(): Promise<void> {
@@ -326,6 +337,10 @@ export class FileAgentStorage implements AgentStorage {
   async saveHotfix(manifest: ContentManifest, content: Buffer): Promise<void> {
     await mkdir(this.paths.hotfixes, { recursive: true, mode: 0o700 });
     await replaceFileAtomically(join(this.paths.hotfixes, manifest.sha256), content, 0o600);
+  }
+
+  async saveHead(jws: Buffer): Promise<void> {
+    await replaceFileAtomically(this.paths.head, jws, 0o644);
   }
 
   /** True when a state folder holds an agent (used by the CLI's messages). */

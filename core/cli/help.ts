@@ -15,10 +15,13 @@ Usage:
                                                    Windows Server 2016 and older
   certificatemanager -l <clients.csv>              List clients without a valid certificate
   certificatemanager status [--json]               Show the current certificate
-  certificatemanager audit [--verify] [--json]     Who did what to the certificate, and when;
+  certificatemanager audit [--verify [--head <index.jws>]] [--json]
+                                                   Who did what to the certificate, and when;
                                                    --verify checks that no entry was changed,
                                                    removed or reordered (exit 4 with the first
-                                                   broken entry)
+                                                   broken entry); --head also checks the log
+                                                   against a signed feed head (from a mirror
+                                                   or an agent), which commits to the log
   certificatemanager verify-backup <password> <backup>
                                                    Check a backup completely; change nothing
   certificatemanager serve [--host H] [--port N] [--publish <folder>]
@@ -72,6 +75,7 @@ Examples:
   certificatemanager -c NewPassw0rd-2026
   certificatemanager status --json
   certificatemanager audit --verify
+  certificatemanager audit --verify --head \\\\mirror\\feed\\index.jws
   echo %PASSWORD%| certificatemanager verify-backup - D:\\backups\\a.zip
       (no space before "|": cmd.exe would send it as part of the password)
 

@@ -234,7 +234,21 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         const { STORE_MARKER } = await import('../store/store.js');
         // Only in our own folder: a mistyped --data-dir gets no lock folder from us.
         if (existsSync(`${dataDir}/${STORE_MARKER}`)) await settleAuditLog(dataDir);
-        const trail = await readAuditTrail(dataDir);
+        let trail = await readAuditTrail(dataDir);
+        let against: string | null = null;
+        if (command.headPath) {
+          const { readSignedHead, checkAgainstHead, HeadNotUsable } = await import('../audit/signed-head.js');
+          const { readFile } = await import('node:fs/promises');
+          try {
+            const head = await readSignedHead(dataDir, (await readFile(command.headPath, 'utf8')).trim());
+            trail = checkAgainstHead(trail, head);
+            against = head.committed ? ` and against the feed head signed at ${head.signedAt} (entry ${head.committed.seq})` : null;
+          } catch (error) {
+            if (!(error instanceof HeadNotUsable) && (error as NodeJS.ErrnoException).code === undefined) throw error;
+            io.stderr.write(`certificatemanager: ${command.headPath} cannot be used: ${(error as Error).message}. Take index.jws from the feed folder or a mirror of this server.\n`);
+            return EXIT_CODES['bad-input'];
+          }
+        }
         if (json) print({ entries: trail.entries, verified: trail.broken === null, broken: trail.broken }, '');
         else
           out(
@@ -253,7 +267,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
           io.stderr.write(`certificatemanager: The audit log does not verify${where}: ${trail.broken.reason}. Keep the file as evidence and compare it with the Windows Event Log.\n`);
           return EXIT_CODES['bad-input'];
         }
-        if (command.verify && !json) out(`Verified ${trail.entries.length} entr${trail.entries.length === 1 ? 'y' : 'ies'}: nothing was changed, removed or reordered.`);
+        if (command.verify && !json) out(`Verified ${trail.entries.length} entr${trail.entries.length === 1 ? 'y' : 'ies'}${against ?? ''}: nothing was changed, removed or reordered.`);
         return 0;
       }
       case 'verify-backup': {

@@ -16,7 +16,7 @@ export type Command =
   | { name: 'export-pfx'; password: string; outPath: string; compat: 'modern' | 'legacy' }
   | { name: 'list-clients'; outPath: string }
   | { name: 'status' }
-  | { name: 'audit'; verify: boolean }
+  | { name: 'audit'; verify: boolean; headPath?: string }
   | { name: 'verify-backup'; password: string; path: string }
   | { name: 'serve'; host: string; port: number; publishDir?: string }
   | { name: 'agent'; server?: string; state: string; trust?: string; once: boolean; uploadIntervalMinutes?: number; action: 'run' | 'import-cert'; certPath?: string };
@@ -28,7 +28,7 @@ export interface Invocation {
 }
 
 /** Options that take a value, wherever they stand on the line. */
-const VALUE_OPTIONS = new Set(['--data-dir', '--key-size', '--days', '--subject', '--host', '--port', '--publish', '--server', '--state', '--trust', '--upload-interval', '--compat']);
+const VALUE_OPTIONS = new Set(['--data-dir', '--key-size', '--days', '--subject', '--host', '--port', '--publish', '--server', '--state', '--trust', '--upload-interval', '--compat', '--head']);
 const FLAG_OPTIONS = new Set(['--json', '--help', '-h', '--version', '--once', '--verify']);
 /** Verbs whose first argument is a password. */
 const PASSWORD_VERBS = new Set(['-g', '-b', '-r', '-re', '-c', 'verify-backup', 'export-pfx']);
@@ -124,8 +124,9 @@ export function parseArguments(argv: readonly string[]): Invocation {
       expect(0, 'status [--json]');
       return done({ name: 'status' });
     case 'audit':
-      expect(0, 'audit [--verify] [--json]');
-      return done({ name: 'audit', verify: flags.has('--verify') });
+      expect(0, 'audit [--verify [--head <index.jws>]] [--json]');
+      // A head to check against only makes sense when verifying.
+      return done({ name: 'audit', verify: flags.has('--verify') || options.has('--head'), headPath: options.get('--head') });
     case 'verify-backup':
       expect(2, 'verify-backup <password> <backup .zip or .pfx>');
       return done({ name: 'verify-backup', password: rest[0]!, path: rest[1]! });

@@ -25,6 +25,7 @@ import { loadPrivateKey, requireCertificate } from '../store/store.js';
 import { replaceFileAtomically, syncDirectory, tempSibling } from '../store/durable-fs.js';
 import { createContentManifest, fingerprintSha256, parseRotationStatement, signMessage, DEFAULT_TTL_SECONDS, MAX_ROTATION_STATEMENT_BYTES, type Signer } from '../trust/index.js';
 import { badInput } from '../errors.js';
+import { auditHead } from '../audit/log.js';
 import { fleetPaths } from './paths.js';
 import { SequenceCounter } from './sequence.js';
 import {
@@ -189,6 +190,8 @@ export interface BuildFeedInput {
   counter: SequenceCounter;
   now?: Date;
   ttlSeconds?: number;
+  /** The audit log's head now (core/audit/log.ts auditHead), committed to in the signed head. */
+  auditHead?: { seq: number; hash: string } | null;
 }
 
 /** Signs a complete feed with the identity's key. Documents take their numbers first, the head last. */
@@ -223,6 +226,7 @@ export async function buildFeed(input: BuildFeedInput): Promise<FeedSnapshot> {
     certificate: { version: identity.version, fingerprintSha256: identity.fingerprintSha256 },
     documents,
     notices: content.notices,
+    audit: input.auditHead ?? null,
   };
   const headSeq = await counter.take();
   files.set(FEED_FILES.head, memoryFile(Buffer.from(await signMessage(signer, { kind: 'notification', seq: headSeq, payload: head, now, ttlSeconds }), 'ascii'), JOSE, NO_CACHE));
@@ -311,6 +315,9 @@ async function writeImmutable(path: string, file: FeedFile, now: Date): Promise<
   await syncDirectory(dirname(path));
 }
 
+/** The audit log's head for a new feed head; a log that cannot be read (locked too long, damaged) commits to nothing. */
+export const auditHeadOrNull = (dataDir: string) => auditHead(dataDir).catch(() => null);
+
 /**
  * Writes a snapshot into a folder for a static web server or a CDN: immutable files first,
  * then rotations.json and certificate.cer, the head last. Documents and content this snapshot
@@ -357,7 +364,7 @@ export interface PublishOptions {
 export async function publishFeed(dataDir: string, outDir: string, options: PublishOptions = {}): Promise<FeedSnapshot> {
   const identity = await loadFeedIdentity(dataDir);
   const content = await loadFeedContent(dataDir);
-  const snapshot = await buildFeed({ identity, content, counter: new SequenceCounter(fleetPaths(dataDir).sequence), ...options });
+  const snapshot = await buildFeed({ identity, content, counter: new SequenceCounter(fleetPaths(dataDir).sequence), auditHead: await auditHeadOrNull(dataDir), ...options });
   await writeFeed(snapshot, outDir);
   return snapshot;
 }

@@ -125,6 +125,13 @@ export const FeedHeadSchema = z.object({
     )
     .max(LIMITS.documents),
   notices: z.array(NoticeSchema).max(LIMITS.notices),
+  /**
+   * The audit log's head when this was signed (core/audit): every agent and mirror then holds a
+   * signed copy of the log's latest hash, so a later edit, deletion or truncation of the log
+   * is detected by `certificatemanager audit --verify --head <index.jws>`. Null: no log yet.
+   * Optional: heads signed before it have none.
+   */
+  audit: z.object({ seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), hash: Sha256Hex }).nullable().optional(),
 });
 export type FeedHead = z.infer<typeof FeedHeadSchema>;
 export type FeedDocumentRef = FeedHead['documents'][number];

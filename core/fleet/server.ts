@@ -17,7 +17,7 @@ import type { AuthFailureRecord } from '../api/schemas.js';
 import { storePaths } from '../store/store.js';
 import { AgentRegistry } from './agents.js';
 import { AuthFailureLog } from './auth-failures.js';
-import { buildFeed, loadFeedContent, loadFeedIdentity, signerOf, writeFeed, type FeedContent, type FeedIdentity, type FeedSnapshot } from './feed.js';
+import { auditHeadOrNull, buildFeed, loadFeedContent, loadFeedIdentity, signerOf, writeFeed, type FeedContent, type FeedIdentity, type FeedSnapshot } from './feed.js';
 import { fleetPaths } from './paths.js';
 import { SequenceCounter } from './sequence.js';
 import { MessageSigner } from './signer.js';
@@ -136,7 +136,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     let pointer = await readPointer(dataDir);
     let inputs = await inputsKey(dataDir);
     let content: FeedContent = await loadFeedContent(dataDir, (w) => log(`warning: ${w}`));
-    let snapshot = await buildFeed({ identity, content, counter, now: clock(), ttlSeconds });
+    let snapshot = await buildFeed({ identity, content, counter, now: clock(), ttlSeconds, auditHead: await auditHeadOrNull(dataDir) });
     // The identity the served feed was signed with: API answers use it too, so an agent never
     // gets an answer signed by a key whose rotation statement the feed does not serve yet.
     let served: FeedIdentity = identity;
@@ -152,7 +152,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     const republish = (reason = 'requested') =>
       serialized(async () => {
         const signing = identity;
-        const next = await buildFeed({ identity: signing, content, counter, now: clock(), ttlSeconds });
+        const next = await buildFeed({ identity: signing, content, counter, now: clock(), ttlSeconds, auditHead: await auditHeadOrNull(dataDir) });
         snapshot = next;
         served = signing;
         if (options.publishDir) {
