@@ -88,7 +88,7 @@ static void fail(const wchar_t *what, DWORD error) {
 
 /* Opens the child's stop pipe and writes the request; returns the pipe (to be closed after the
  * grace period, so the request is read even if the child is slow) or INVALID_HANDLE_VALUE. */
-static HANDLE ask_child_to_stop(DWORD pid) {
+static HANDLE open_stop_pipe(DWORD pid) {
   wchar_t name[64], digits[16];
   int n = 0;
   do digits[n++] = (wchar_t)(L'0' + pid % 10); while ((pid /= 10) != 0 && n < 15);
@@ -96,14 +96,12 @@ static HANDLE ask_child_to_stop(DWORD pid) {
   int len = lstrlenW(name);
   while (n > 0) name[len++] = digits[--n];
   name[len] = 0;
-  HANDLE pipe = CreateFileW(name, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
-  if (pipe == INVALID_HANDLE_VALUE) return INVALID_HANDLE_VALUE;
+  return CreateFileW(name, GENERIC_READ | GENERIC_WRITE, 0, NULL, OPEN_EXISTING, 0, NULL);
+}
+
+static BOOL send_stop_request(HANDLE pipe) {
   DWORD written = 0;
-  if (!WriteFile(pipe, STOP_REQUEST, sizeof STOP_REQUEST - 1, &written, NULL) || written != sizeof STOP_REQUEST - 1) {
-    CloseHandle(pipe);
-    return INVALID_HANDLE_VALUE;
-  }
-  return pipe;
+  return WriteFile(pipe, STOP_REQUEST, sizeof STOP_REQUEST - 1, &written, NULL) && written == sizeof STOP_REQUEST - 1;
 }
 
 /* Ctrl+C, Ctrl+Break, closing the console, logoff, shutdown. The first one asks the child to stop
@@ -115,10 +113,17 @@ static BOOL WINAPI on_console_event(DWORD event) {
   HANDLE child = g_child;
   if (child == NULL) return TRUE;
   if (InterlockedExchange(&g_stop_asked, 1) == 0) {
-    HANDLE pipe = ask_child_to_stop(g_child_pid);
+    HANDLE pipe = open_stop_pipe(g_child_pid);
     if (pipe != INVALID_HANDLE_VALUE) {
+      /* Said before the request is sent: a child that stops at once ends main() at once, and a
+       * line written after that could be lost with the process (it was, under Wine on a busy CPU). */
       if (event == CTRL_C_EVENT || event == CTRL_BREAK_EVENT)
         write_stderr(L"certificatemanager: stopping (press Ctrl+C again to end it at once)\r\n");
+      if (!send_stop_request(pipe)) {
+        CloseHandle(pipe);
+        TerminateProcess(child, EXIT_INTERRUPTED);
+        return TRUE;
+      }
       DWORD grace = (event == CTRL_C_EVENT || event == CTRL_BREAK_EVENT) ? STOP_GRACE_MS : CLOSE_GRACE_MS;
       DWORD waited = WaitForSingleObject(child, grace);
       CloseHandle(pipe);
