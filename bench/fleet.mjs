@@ -130,7 +130,8 @@ const until = async (probe, what, timeoutMs = 600_000) => {
 async function benchFleetConvergence(count) {
   const { generateCertificate, renewCertificate } = await import(dist('ops/index.js'));
   const { readStore } = await import(dist('store/store.js'));
-  const { FleetSimulator, fleetService } = await import(dist('fleet/index.js'));
+  const { fleetService } = await import(dist('fleet/index.js'));
+  const { FleetSimulator } = await import(dist('simulator/fleet-simulator.js'));
   const { claimedFingerprint } = await import(dist('agent/index.js'));
   const { fingerprintSha256 } = await import(dist('trust/index.js'));
   const root = mkdtempSync(join(tmpdir(), 'cm-bench-fleet-'));

@@ -2,7 +2,7 @@
  * Check-in: POST the agent id and the certificate it trusts; verify the signed response, which
  * must answer this request (nonce) and name what the server received (requestSha256).
  */
-import { API_PATHS, CheckInResponseSchema, newNonce, requestSha256 } from '../fleet/protocol.js';
+import { API_PATHS, CheckInResponseSchema, newNonce, requestSha256 } from '../protocol/wire.js';
 import type { AgentIO } from './io.js';
 import type { TrustSession } from './session.js';
 import type { CycleReport } from './types.js';

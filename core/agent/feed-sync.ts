@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ContentCheck, DEFAULT_MAX_ROTATION_STEPS, DEFAULT_TTL_SECONDS, MAX_ROTATION_STATEMENT_BYTES, TrustError, parseRotationStatement, type ContentManifest } from '../trust/index.js';
-import { FEED_FILES, FeedHeadSchema, FeedSettingsSchema, LIMITS, rotationPath, type FeedDocumentRef } from '../fleet/protocol.js';
+import { FEED_FILES, FeedHeadSchema, FeedSettingsSchema, LIMITS, rotationPath, type FeedDocumentRef } from '../protocol/wire.js';
 import { TransportError } from './transport.js';
 import type { AgentIO } from './io.js';
 import { claimedFingerprint, type ChainOutcome, type TrustSession } from './session.js';

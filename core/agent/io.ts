@@ -5,10 +5,10 @@
  * through session.ts.
  */
 import { createPrivateKey, randomUUID } from 'node:crypto';
-import type { AuthFailureRecord } from '../api/schemas.js';
+import type { AuthFailureRecord } from '../schemas.js';
 import { TrustError } from '../trust/index.js';
-import { FEED_PREFIX, LIMITS } from '../fleet/protocol.js';
-import { AgentKey, generateAgentKey } from '../fleet/request-auth.js';
+import { FEED_PREFIX, LIMITS } from '../protocol/wire.js';
+import { AgentKey, generateAgentKey } from '../protocol/request-auth.js';
 import { HttpTransport, TransportError, type Transport } from './transport.js';
 import { newAgentMeta, type AgentMeta, type AgentStorage } from './storage.js';
 import type { AgentEvent, AgentOptions, CycleReport } from './types.js';

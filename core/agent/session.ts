@@ -7,7 +7,7 @@
  */
 import { isRepeatOfLastAccepted, isTrustError, type MessageKind, type TrustState, type VerifiedMessage } from '../trust/index.js';
 import type { MessageVerifier } from '../trust/verifier.js';
-import { LIMITS } from '../fleet/protocol.js';
+import { LIMITS } from '../protocol/wire.js';
 import type { AgentIO } from './io.js';
 import type { TrustSnapshot } from './storage.js';
 import type { CycleReport } from './types.js';

@@ -18,11 +18,11 @@ import { link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lockOwned } from '../store/owned-lock.js';
 import { z } from 'zod';
-import { AuthFailureRecordSchema, IsoTime, type AuthFailureRecord } from '../api/schemas.js';
+import { AuthFailureRecordSchema, IsoTime, type AuthFailureRecord } from '../schemas.js';
 import { CertManagerError } from '../errors.js';
 import { replaceFileAtomically } from '../store/durable-fs.js';
 import { parseTrustState, serializeTrustState, type ContentManifest, type TrustState } from '../trust/index.js';
-import { FeedSettingsSchema, LIMITS } from '../fleet/protocol.js';
+import { FeedSettingsSchema, LIMITS } from '../protocol/wire.js';
 
 export const AGENT_META_FORMAT = 'cm-agent/1';
 

@@ -1,8 +1,8 @@
 /** What the agent's parts share: options, events, the cycle report, timers and defaults. */
-import type { AuthFailureRecord } from '../api/schemas.js';
+import type { AuthFailureRecord } from '../schemas.js';
 import type { ContentManifest } from '../trust/index.js';
 import type { MessageVerifier } from '../trust/verifier.js';
-import { POLL_INTERVAL_SECONDS, type FeedSettings, type Notice } from '../fleet/protocol.js';
+import { POLL_INTERVAL_SECONDS, type FeedSettings, type Notice } from '../protocol/wire.js';
 import type { Transport } from './transport.js';
 import type { RotationCache } from './rotation-cache.js';
 import type { AgentStorage } from './storage.js';

@@ -4,8 +4,8 @@
  * content. A failed upload is retried with exponential back-off; the schedule survives restarts.
  */
 import { randomUUID } from 'node:crypto';
-import type { AuthFailureRecord } from '../api/schemas.js';
-import { API_PATHS, LIMITS, UploadAckSchema, newNonce, recordSha256, requestSha256 } from '../fleet/protocol.js';
+import type { AuthFailureRecord } from '../schemas.js';
+import { API_PATHS, LIMITS, UploadAckSchema, newNonce, recordSha256, requestSha256 } from '../protocol/wire.js';
 import type { AgentIO } from './io.js';
 import type { TrustSession } from './session.js';
 import { DEFAULT_BACKOFF, DEFAULT_UPLOAD_INTERVAL_MINUTES, type CycleReport } from './types.js';

@@ -21,7 +21,7 @@ import {
   SettingsSchema,
   Sha256Hex,
   StoreStatusSchema,
-} from './schemas.js';
+} from '../schemas.js';
 
 /** Passwords: bounded so a hostile renderer cannot make main hash megabytes. Never logged. */
 const Password = z.string().min(1).max(1024);
@@ -31,7 +31,7 @@ const KeySize = z.union([z.literal(2048), z.literal(3072), z.literal(4096)]);
 const Empty = z.object({}).strict();
 /** A column header or reason name the app passes in its own language (bounded: a renderer is not trusted). */
 const CsvLabel = z.string().min(1).max(200);
-/** The CSV's columns in the admin's language (core/fleet/csv.ts). */
+/** The CSV's columns in the admin's language (core/fleet/clients-csv.ts). */
 const ClientsCsvLabelsSchema = z
   .object({
     lastCheckIn: CsvLabel,

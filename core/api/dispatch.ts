@@ -9,7 +9,7 @@
  * Nothing here logs request arguments: passwords travel in them.
  */
 import type { z } from 'zod';
-import { contract, type ApiHandlers, type ErrorPayload, type OperationKey, type Result } from '../../core/api/contract.js';
+import { contract, type ApiHandlers, type ErrorPayload, type OperationKey, type Result } from './contract.js';
 
 export type Logger = (message: string) => void;
 

@@ -1,9 +1,9 @@
 /**
  * The app's History dialog and its CSV: the audit trail newest first, filtered by operation and
- * result, with whether it verifies. CSV conventions as the clients export (core/fleet/csv.ts):
+ * result, with whether it verifies. CSV conventions as the clients export (core/csv.ts):
  * UTF-8 with a BOM, stable English columns first, then columns in the admin's language.
  */
-import { csvLine, localTimeWithOffset, UTF8_BOM } from '../fleet/csv.js';
+import { csvLine, localTimeWithOffset, UTF8_BOM } from '../csv.js';
 import type { AuditEntry, AuditOperation } from './entry.js';
 import { readAuditTrail, settleAuditLog, type AuditTrail } from './log.js';
 

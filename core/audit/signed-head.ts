@@ -1,6 +1,6 @@
 /**
  * The log checked against a signed feed head. Every head the server signs commits to the audit
- * log's head at that moment (`audit: {seq, hash}` in its body, core/fleet/protocol.ts), and
+ * log's head at that moment (`audit: {seq, hash}` in its body, core/protocol/wire.ts), and
  * copies of it sit on every mirror and every agent. Someone who can write the data folder can
  * rewrite the log and the generations' records together, but not re-sign a head already handed
  * out without the key: the log must still contain, at that seq, the entry with that hash.

@@ -11,7 +11,7 @@
  * PKCS#12, where the key stretching is.
  */
 import { z } from 'zod';
-import { IsoTime, Sha256Hex } from '../api/schemas.js';
+import { IsoTime, Sha256Hex } from '../schemas.js';
 
 export const BACKUP_FORMAT = 'certificatemanager-backup';
 export const BACKUP_FORMAT_VERSION = 1;

@@ -19,7 +19,7 @@ import { HttpTransport } from '../agent/transport.js';
 import { importTrustedCertificate, readCertificateFile, type ImportResult } from '../agent/provision.js';
 import { fingerprintSha256, isTrustError } from '../trust/index.js';
 import type { Command } from './parse.js';
-import { packageVersion, type CliIo } from './main.js';
+import { packageVersion, type CliIo } from './io.js';
 
 export interface FleetCommandContext {
   dataDir: string;

@@ -9,12 +9,15 @@
  * serve/agent/-l). Keep new imports here type-only or inside the command that needs them.
  */
 import type { Readable, Writable } from 'node:stream';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { CertManagerError, EXIT_CODES, toCertManagerError, usageError } from '../errors.js';
 import { resolveDataDir } from '../store/paths.js';
 import type { OperationContext } from '../ops/context.js';
-import type { ProgressEvent } from '../api/schemas.js';
+import type { ProgressEvent } from '../schemas.js';
 import { parseArguments, type Command } from './parse.js';
+import { packageVersion, type CliIo } from './io.js';
+
+export { packageVersion, type CliIo } from './io.js';
 // Small and needed on every error path: what the OS threw, and no password in any message.
 import { fileSystemError } from './fs-errors.js';
 import { withoutPasswords } from './redact.js';
@@ -25,28 +28,6 @@ async function keySizeOf(bits: number | undefined) {
   if (!bits) return undefined;
   const { assertKeySize } = await import('../pki/keys.js');
   return assertKeySize(bits);
-}
-
-export interface CliIo {
-  stdin: Readable;
-  stdout: Writable;
-  stderr: Writable;
-  env: Record<string, string | undefined>;
-}
-
-/** This module runs as dist/core/cli/main.js (the app) or bundled as dist/cli/main.js (bin/). */
-const PACKAGE_JSON_CANDIDATES = ['../../../package.json', '../../package.json'];
-
-export function packageVersion(): string {
-  for (const candidate of PACKAGE_JSON_CANDIDATES) {
-    try {
-      const manifest = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as { name?: string; version: string };
-      if (manifest.name === 'certificatemanager') return manifest.version;
-    } catch {
-      // not this one
-    }
-  }
-  return 'unknown';
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Which of the four states an agent is in (AGENT_STATES in core/api/schemas.ts), judged from
+ * Which of the four states an agent is in (AGENT_STATES in core/schemas.ts), judged from
  * what it last reported and what the server knows about its own certificate. One pure function,
  * so the app's dashboard, "clients without a valid certificate" and `-l` cannot disagree.
  *
@@ -15,9 +15,9 @@
  * Agents too old to report their last head are judged by their last check-in instead; an agent
  * that reports none verified yet has no fresh head (stale, or refusing when it logged why).
  */
-import type { AgentRecord, AgentState, FleetSummary } from '../api/schemas.js';
+import type { AgentRecord, AgentState, FleetSummary } from '../schemas.js';
 import { DEFAULT_TTL_SECONDS } from '../trust/index.js';
-import { POLL_INTERVAL_SECONDS } from './protocol.js';
+import { POLL_INTERVAL_SECONDS } from '../protocol/wire.js';
 
 /** What the server knows about its own certificate when it judges its agents. */
 export interface FleetFacts {

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { AgentRecordSchema, type AgentRecord, type ReportedHead } from '../api/schemas.js';
+import { AgentRecordSchema, type AgentRecord, type ReportedHead } from '../schemas.js';
 import { replaceFileAtomically } from '../store/durable-fs.js';
 
 export const AGENTS_FORMAT = 'cm-agents/1';

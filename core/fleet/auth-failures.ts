@@ -13,7 +13,7 @@
 import { open, stat, truncate, type FileHandle } from 'node:fs/promises';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { AuthFailureQuerySchema, type AuthFailurePage, type AuthFailureQuery, type AuthFailureRecord } from '../api/schemas.js';
+import { AuthFailureQuerySchema, type AuthFailurePage, type AuthFailureQuery, type AuthFailureRecord } from '../schemas.js';
 
 interface Entry {
   record: AuthFailureRecord;

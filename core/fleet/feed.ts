@@ -41,7 +41,7 @@ import {
   type FeedHead,
   type FeedSettings,
   type Notice,
-} from './protocol.js';
+} from '../protocol/wire.js';
 
 /** What the server signs with: the store's current generation. */
 export interface FeedIdentity {

@@ -5,8 +5,8 @@ export { fleetService, watchFleet, type FleetService, type FleetView, type Fleet
 export { AgentRegistry, readAgentsFile } from './agents.js';
 export { AuthFailureLog, FailureFileTail, FailureIndex } from './auth-failures.js';
 export { SequenceCounter, sequenceTimeFloor } from './sequence.js';
-export { clientsCsv, csvCell, localTimeWithOffset, CLIENTS_CSV_HEADER, UTF8_BOM, type ClientsCsvLabels } from './csv.js';
+export { clientsCsv, CLIENTS_CSV_HEADER, type ClientsCsvLabels } from './clients-csv.js';
+export { csvCell, localTimeWithOffset, UTF8_BOM } from '../csv.js';
 export { fleetPaths } from './paths.js';
-export { FleetSimulator, type FleetSimulatorOptions, type SimulatedAgent } from './simulator.js';
-export * from './protocol.js';
+export * from '../protocol/wire.js';
 export { MessageSigner } from './signer.js';

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { lockOwned, type LockOwnerProbe } from '../store/owned-lock.js';
 import { wrongState } from '../errors.js';
-import type { AuthFailureRecord } from '../api/schemas.js';
+import type { AuthFailureRecord } from '../schemas.js';
 import { storePaths } from '../store/store.js';
 import { AgentRegistry } from './agents.js';
 import { AuthFailureLog } from './auth-failures.js';
@@ -21,7 +21,7 @@ import { auditHeadOrNull, buildFeed, loadFeedContent, loadFeedIdentity, signerOf
 import { fleetPaths } from './paths.js';
 import { SequenceCounter } from './sequence.js';
 import { MessageSigner } from './signer.js';
-import { RequestAuthenticator } from './request-auth.js';
+import { RequestAuthenticator } from '../protocol/request-auth.js';
 import { nestsWithin } from './json-depth.js';
 import {
   API_PATHS,
@@ -34,7 +34,7 @@ import {
   type ApiError,
   type CheckInResponse,
   type UploadAck,
-} from './protocol.js';
+} from '../protocol/wire.js';
 
 /** Signed API responses live this long: enough for a slow network, short for a replay. */
 export const RESPONSE_TTL_SECONDS = 300;

@@ -8,7 +8,7 @@
  * (FailureFileTail), so a query at 100,000 records costs a scan, not a reload.
  */
 import { stat } from 'node:fs/promises';
-import type { AgentRecord, AuthFailurePage, AuthFailureQuery, FleetAgent, FleetSummary } from '../api/schemas.js';
+import type { AgentRecord, AuthFailurePage, AuthFailureQuery, FleetAgent, FleetSummary } from '../schemas.js';
 import { replaceFileAtomically } from '../store/durable-fs.js';
 import { resolveOutputFile } from '../store/output-file.js';
 import { readStore, storePaths } from '../store/store.js';
@@ -16,7 +16,7 @@ import { fingerprintSha256, parseRotationStatement } from '../trust/index.js';
 import { agentState, STATE_ORDER, summarize, type FleetFacts } from './agent-state.js';
 import { readAgentsFile } from './agents.js';
 import { FailureFileTail } from './auth-failures.js';
-import { clientsCsv, type ClientsCsvLabels } from './csv.js';
+import { clientsCsv, type ClientsCsvLabels } from './clients-csv.js';
 import { fleetPaths } from './paths.js';
 
 export interface FleetService {

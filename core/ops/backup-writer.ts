@@ -3,7 +3,7 @@ import type { KeyObject } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { encodePkcs12, type Pkcs12Input } from '../pki/pkcs12/index.js';
-import type { CertificateInfo } from '../api/schemas.js';
+import type { CertificateInfo } from '../schemas.js';
 import { describeCertificate, friendlyNameFor } from '../pki/inspect.js';
 import { buildBackupZip } from '../backup/write.js';
 import type { History } from '../backup/format.js';

@@ -1,5 +1,5 @@
 /** What every operation is given: where the store is, and how to report progress. */
-import type { OperationName, ProgressListener, ProgressStep } from '../api/schemas.js';
+import type { OperationName, ProgressListener, ProgressStep } from '../schemas.js';
 import { usageError } from '../errors.js';
 
 export interface OperationContext {

@@ -1,5 +1,5 @@
 /** 「新しい証明書を生成する」 / "Generate a new certificate": the first certificate of a store. */
-import type { StoreStatus } from '../api/schemas.js';
+import type { StoreStatus } from '../schemas.js';
 import { wrongState } from '../errors.js';
 import { DEFAULT_KEY_SIZE, generateRsaKeyPair, type KeySize } from '../pki/keys.js';
 import { createSelfSignedCertificate, DEFAULT_VALIDITY_DAYS } from '../pki/certificate.js';

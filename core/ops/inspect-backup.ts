@@ -1,5 +1,5 @@
 /** `verify-backup` and the wizard's preview: open a backup completely, change nothing. */
-import type { BackupInspection } from '../api/schemas.js';
+import type { BackupInspection } from '../schemas.js';
 import { openBackup, readBackupFile } from '../backup/read.js';
 import { describeCertificate } from '../pki/inspect.js';
 import { readStore } from '../store/store.js';

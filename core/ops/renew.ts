@@ -3,7 +3,7 @@
  * password protects an automatic backup of them in the data folder; the replaced certificate
  * is kept; a rotation statement signed by both keys lets every agent follow.
  */
-import type { StoreStatus } from '../api/schemas.js';
+import type { StoreStatus } from '../schemas.js';
 import { DEFAULT_KEY_SIZE, generateRsaKeyPair, type KeySize } from '../pki/keys.js';
 import { commonNameOf, createSelfSignedCertificate, DEFAULT_VALIDITY_DAYS } from '../pki/certificate.js';
 import { fingerprintSha256, parseCertificate } from '../pki/inspect.js';

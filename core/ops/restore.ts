@@ -18,7 +18,7 @@
  *   certificate for a key it retired (compared by SPKI), even one made anew for that key.
  */
 import { X509Certificate, type KeyObject } from 'node:crypto';
-import type { StoreStatus } from '../api/schemas.js';
+import type { StoreStatus } from '../schemas.js';
 import { badInput, CertManagerError, wrongState } from '../errors.js';
 import { fingerprintSha256 } from '../pki/inspect.js';
 import { spkiDer } from '../pki/keys.js';

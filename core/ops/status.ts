@@ -1,4 +1,4 @@
-import type { StoreStatus } from '../api/schemas.js';
+import type { StoreStatus } from '../schemas.js';
 import { describeCertificate } from '../pki/inspect.js';
 import { readStore } from '../store/store.js';
 

@@ -6,7 +6,7 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { fingerprintSha256 } from '../trust/certificate.js';
 import { badInput } from '../errors.js';
-import type { CertificateInfo } from '../api/schemas.js';
+import type { CertificateInfo } from '../schemas.js';
 import { MIN_RSA_BITS, spkiDer } from './keys.js';
 
 export function parseCertificate(der: Buffer): X509Certificate {

@@ -11,7 +11,7 @@
  */
 import { hash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { AuthFailureRecordSchema, IsoTime, ReportedHeadSchema, Sha256Hex } from '../api/schemas.js';
+import { AuthFailureRecordSchema, IsoTime, ReportedHeadSchema, Sha256Hex } from '../schemas.js';
 import { DEFAULT_MAX_MESSAGE_BYTES, TRUST_FAILURE_REASONS } from '../trust/index.js';
 
 /** Everything the feed serves lives under this path of the built-in server (a mirror may use any base URL). */

@@ -6,7 +6,7 @@
  */
 import { createPrivateKey } from 'node:crypto';
 import http from 'node:http';
-import { AgentKey, generateAgentKey } from './request-auth.js';
+import { AgentKey, generateAgentKey } from '../protocol/request-auth.js';
 import { Agent, type CycleReport, type RunOptions } from '../agent/agent.js';
 import { MemoryAgentStorage, newAgentMeta } from '../agent/storage.js';
 import { HttpTransport } from '../agent/transport.js';
@@ -15,7 +15,7 @@ import { RotationCache } from '../agent/rotation-cache.js';
 import { createTrustState, type TrustState } from '../trust/index.js';
 
 export interface SimulatedAgent {
-  /** The agent id: the hash of the agent's own key (core/fleet/request-auth.ts). */
+  /** The agent id: the hash of the agent's own key (core/protocol/request-auth.ts). */
   readonly id: string;
   /** The name it was added under; also its hostname in check-ins. */
   readonly name: string;

@@ -1,6 +1,6 @@
 /** The admin's settings (settings.json in the data folder), validated on read and write. */
 import { readFile } from 'node:fs/promises';
-import { DEFAULT_SETTINGS, SettingsSchema, type Settings } from '../api/schemas.js';
+import { DEFAULT_SETTINGS, SettingsSchema, type Settings } from '../schemas.js';
 import { replaceFileAtomically } from './durable-fs.js';
 import { ensureDataDir, storePaths } from './store.js';
 

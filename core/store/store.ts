@@ -21,7 +21,7 @@ import { dirname, join } from 'node:path';
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { CertManagerError, usageError, wrongState } from '../errors.js';
-import { IsoTime } from '../api/schemas.js';
+import { IsoTime } from '../schemas.js';
 import { privateKeyFromPem } from '../pki/keys.js';
 import { pathIdentity, renameWithRetry, syncDirectory, tempSibling, writeFileDurable, removeStaleTemporaries } from './durable-fs.js';
 import { restrictToAdministrators } from './permissions.js';

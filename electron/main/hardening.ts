@@ -6,7 +6,7 @@
 import { shell, type Session, type WebContents } from 'electron';
 import { BLOCKED_REQUEST_PATTERNS, isAllowedExternalUrl, isAllowedNavigation, isAllowedPermission } from './navigation.js';
 import { describeOrigin } from './ipc-registration.js';
-import type { Logger } from './dispatch.js';
+import type { Logger } from '../../core/api/dispatch.js';
 
 /** Deny every permission (but clipboard writes by the app), device, download and network request. */
 export function hardenSession(ses: Session, log: Logger): void {

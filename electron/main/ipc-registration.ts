@@ -13,7 +13,7 @@
  * This file imports no Electron value (types only), so the tests drive it with a stand-in ipcMain.
  */
 import { EVENT_KEYS, OPERATION_KEYS, channelOf, eventChannelOf, events, type ApiHandlers, type EventKey, type EventOf, type Result } from '../../core/api/contract.js';
-import { dispatch, type Logger } from './dispatch.js';
+import { dispatch, type Logger } from '../../core/api/dispatch.js';
 import { APP_HOST, APP_SCHEME } from './app-protocol.js';
 
 /** The part of a WebFrameMain the sender check reads. */

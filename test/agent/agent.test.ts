@@ -20,8 +20,8 @@ import {
   type Transport,
 } from '../../core/agent/index.js';
 import { API_PATHS, fleetService, type FleetServer } from '../../core/fleet/index.js';
-import { rotationPath } from '../../core/fleet/protocol.js';
-import { AGENT_AUTH_HEADERS } from '../../core/fleet/request-auth.js';
+import { rotationPath } from '../../core/protocol/wire.js';
+import { AGENT_AUTH_HEADERS } from '../../core/protocol/request-auth.js';
 import { createTrustState, fingerprintSha256 } from '../../core/trust/index.js';
 import { updateSettings } from '../../core/store/settings.js';
 import { tempDir } from '../helpers/temp.js';

@@ -10,7 +10,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildFeed, writeFeed, type FeedSnapshot } from '../../core/fleet/feed.js';
-import { FEED_FILES, LIMITS, RotationsDocumentSchema, rotationPath } from '../../core/fleet/protocol.js';
+import { FEED_FILES, LIMITS, RotationsDocumentSchema, rotationPath } from '../../core/protocol/wire.js';
 import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
 import { createRotationStatement, fingerprintSha256, parseRotationStatement, type Signer } from '../../core/trust/index.js';
 import { tempDir } from '../helpers/temp.js';

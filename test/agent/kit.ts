@@ -6,9 +6,9 @@
 import { constants, createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AgentKey, generateAgentKey } from '../../core/fleet/request-auth.js';
+import { AgentKey, generateAgentKey } from '../../core/protocol/request-auth.js';
 import { Agent, MemoryAgentStorage, newAgentMeta, type AgentOptions } from '../../core/agent/index.js';
-import { rotationPath } from '../../core/fleet/protocol.js';
+import { rotationPath } from '../../core/protocol/wire.js';
 import { SequenceCounter, buildFeed, sequenceTimeFloor, type FeedContent, type FeedSnapshot } from '../../core/fleet/index.js';
 import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
 import { createTrustState, fingerprintSha256, thumbprintB64url, type Signer } from '../../core/trust/index.js';
@@ -101,7 +101,7 @@ export interface TestAgent {
 
 /** An agent trusting `certificate` (at `version`), uploading to `serverUrl`, reading the feed at `feedUrl`. */
 export function testAgent(options: { serverUrl: string; feedUrl?: string; certificate: Buffer; version?: number; storage?: MemoryAgentStorage } & Partial<AgentOptions>): TestAgent {
-  // Every test agent has its own key, and its id is the key's (core/fleet/request-auth.ts).
+  // Every test agent has its own key, and its id is the key's (core/protocol/request-auth.ts).
   const agentKey = options.storage?.agentKey ?? generateAgentKey();
   const id = new AgentKey(createPrivateKey(agentKey)).agentId;
   const storage = options.storage ?? new MemoryAgentStorage({ trust: createTrustState(options.certificate, { version: options.version ?? 1 }), meta: newAgentMeta(id, new Date()) });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { chainEntry, type AuditEntry } from '../../core/audit/entry.js';
 import { auditHead } from '../../core/audit/log.js';
 import { Agent, FileAgentStorage, importTrustedCertificate } from '../../core/agent/index.js';
-import { FeedHeadSchema } from '../../core/fleet/protocol.js';
+import { FeedHeadSchema } from '../../core/protocol/wire.js';
 import { cli, messageLines } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 import { currentSigner, makeStore, renew, startServer, waitFor } from '../fleet/helpers.js';

@@ -23,7 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EVENT_KEYS, OPERATION_KEYS, events as eventSchemas, type ApiHandlers, type EventKey, type EventOf } from '../../core/api/contract.js';
 import { createApiHandlers, startFleetEvents } from '../../core/api/service.js';
-import { dispatch, isOperationKey } from '../../electron/main/dispatch.js';
+import { dispatch, isOperationKey } from '../../core/api/dispatch.js';
 import { buildCsp, contentTypeFor, resolveRendererFile, securityHeaders } from '../../electron/main/app-protocol.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -14,7 +14,7 @@ import { AGENTS_FORMAT } from '../../core/fleet/agents.js';
 import { fleetPaths } from '../../core/fleet/paths.js';
 import { readStore } from '../../core/store/store.js';
 import { fingerprintSha256 } from '../../core/trust/index.js';
-import type { AgentRecord } from '../../core/api/schemas.js';
+import type { AgentRecord } from '../../core/schemas.js';
 import en from '../../renderer/src/i18n/en.js';
 import ja from '../../renderer/src/i18n/ja.js';
 import { chromiumAvailable, ensureRendererBuilt, launchChromium, openApp, shot, TEST_ITERATIONS, type Lang } from './harness.js';

@@ -11,9 +11,10 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import en from '../../renderer/src/i18n/en.js';
 import ja from '../../renderer/src/i18n/ja.js';
 import { generateCertificate, renewCertificate } from '../../core/ops/index.js';
-import { FleetSimulator, startFleetServer, type FleetServer } from '../../core/fleet/index.js';
+import { startFleetServer, type FleetServer } from '../../core/fleet/index.js';
+import { FleetSimulator } from '../../core/simulator/fleet-simulator.js';
 import { readStore } from '../../core/store/store.js';
-import type { FleetSummary } from '../../core/api/schemas.js';
+import type { FleetSummary } from '../../core/schemas.js';
 import { chromiumAvailable, ensureRendererBuilt, launchChromium, openApp, progressEvents, recordProgress, shot, TEST_ITERATIONS, type AppSession, type Lang } from './harness.js';
 
 const STRONG = 'Maple-Orbit-Cactus-Lantern-42';

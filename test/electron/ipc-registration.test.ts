@@ -9,7 +9,7 @@ import {
   type InvokeEventLike,
   type IpcMainLike,
 } from '../../electron/main/ipc-registration.js';
-import { GENERIC_INTERNAL_MESSAGE, dispatch, toErrorPayload } from '../../electron/main/dispatch.js';
+import { GENERIC_INTERNAL_MESSAGE, dispatch, toErrorPayload } from '../../core/api/dispatch.js';
 
 type Listener = (event: InvokeEventLike, ...args: unknown[]) => unknown;
 

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { agentState, type FleetFacts } from '../../core/fleet/agent-state.js';
-import type { AgentRecord } from '../../core/api/schemas.js';
+import type { AgentRecord } from '../../core/schemas.js';
 
 const CURRENT = 'aa'.repeat(32);
 const OLD = 'bb'.repeat(32);

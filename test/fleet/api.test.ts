@@ -7,10 +7,10 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { appendFile, readFile } from 'node:fs/promises';
 import { createHash, createPrivateKey, randomUUID } from 'node:crypto';
 import { API_PATHS, CheckInResponseSchema, LIMITS, UploadAckSchema, fleetPaths, fleetService, newNonce, startFleetServer, type FleetServer } from '../../core/fleet/index.js';
-import { recordSha256 } from '../../core/fleet/protocol.js';
+import { recordSha256 } from '../../core/protocol/wire.js';
 import { createTrustState, verifyMessage, fingerprintSha256 } from '../../core/trust/index.js';
 import { readStore } from '../../core/store/store.js';
-import { AgentKey, generateAgentKey } from '../../core/fleet/request-auth.js';
+import { AgentKey, generateAgentKey } from '../../core/protocol/request-auth.js';
 import { makeStore, startServer, waitFor } from './helpers.js';
 
 let dataDir: string;
@@ -23,7 +23,7 @@ beforeAll(async () => {
   server = await startServer(dataDir);
 });
 
-/** One key per agent name used in these tests; the agent id is the key's (core/fleet/request-auth.ts). */
+/** One key per agent name used in these tests; the agent id is the key's (core/protocol/request-auth.ts). */
 const keys = new Map<string, AgentKey>();
 const keyOf = (name: string) => keys.get(name) ?? keys.set(name, new AgentKey(createPrivateKey(generateAgentKey()))).get(name)!;
 const id = (name: string) => keyOf(name).agentId;

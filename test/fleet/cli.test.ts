@@ -2,7 +2,7 @@
  * serve, agent and -l through the real `certificatemanager` command (separate processes).
  */
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { AGENT_AUTH_HEADERS } from '../../core/fleet/request-auth.js';
+import { AGENT_AUTH_HEADERS } from '../../core/protocol/request-auth.js';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import http from 'node:http';

@@ -1,11 +1,11 @@
 /**
- * The server's request check (core/fleet/request-auth.ts) with real Ed25519 keys: one agent's
+ * The server's request check (core/protocol/request-auth.ts) with real Ed25519 keys: one agent's
  * flood is limited to that agent, and the limit lifts when its requests leave the window.
  */
 import { describe, expect, it } from 'vitest';
 import { createPrivateKey } from 'node:crypto';
-import { AgentKey, MAX_CLOCK_SKEW_MS, RequestAuthenticator, generateAgentKey } from '../../core/fleet/request-auth.js';
-import { newNonce, requestSha256 } from '../../core/fleet/protocol.js';
+import { AgentKey, MAX_CLOCK_SKEW_MS, RequestAuthenticator, generateAgentKey } from '../../core/protocol/request-auth.js';
+import { newNonce, requestSha256 } from '../../core/protocol/wire.js';
 
 const PATH = '/api/v1/check-in';
 

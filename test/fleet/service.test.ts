@@ -9,7 +9,7 @@ import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AGENTS_FORMAT } from '../../core/fleet/agents.js';
 import { FailureIndex, clientsCsv, csvCell, fleetPaths, fleetService, watchFleet } from '../../core/fleet/index.js';
-import type { AgentState, AuthFailureRecord, FleetAgent, FleetSummary } from '../../core/api/schemas.js';
+import type { AgentState, AuthFailureRecord, FleetAgent, FleetSummary } from '../../core/schemas.js';
 import { readStore } from '../../core/store/store.js';
 import { fingerprintSha256 } from '../../core/trust/index.js';
 import { tempDir } from '../helpers/temp.js';

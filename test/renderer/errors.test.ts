@@ -71,7 +71,7 @@ describe('what the UI says about an error', () => {
     visit(path.resolve('core/api/service.ts'));
     visit(path.resolve('core/errors.ts'));
     // The IPC layer's own refusals.
-    visit(path.resolve('electron/main/dispatch.ts'));
+    visit(path.resolve('core/api/dispatch.ts'));
     visit(path.resolve('electron/main/ipc-registration.ts'));
     expect(files.size).toBeGreaterThan(10);
     const codes = new Set<string>();

@@ -5,7 +5,7 @@ import en from '../../renderer/src/i18n/en.js';
 import ja from '../../renderer/src/i18n/ja.js';
 import { createTranslator, intlLocale, languageFromLocale, resolveLanguage } from '../../renderer/src/lib/i18n-core.js';
 import { MESSAGE_KINDS } from '../../core/trust/index.js';
-import { REFUSAL_REASONS } from '../../core/fleet/protocol.js';
+import { REFUSAL_REASONS } from '../../core/protocol/wire.js';
 
 type Tree = { readonly [key: string]: string | Tree };
 

@@ -3,7 +3,7 @@
  * kept fresh by the push events of the contract.
  */
 import type { EventOf } from '../../../core/api/contract.js';
-import type { FleetSummary, Settings, StoreStatus } from '../../../core/api/schemas.js';
+import type { FleetSummary, Settings, StoreStatus } from '../../../core/schemas.js';
 import { getApi, toUiError, type UiError } from './api.js';
 import { resolveLanguage } from './i18n-core.js';
 import { setLanguage } from './i18n.svelte.js';

@@ -1,5 +1,5 @@
 /** Form logic of the logs filter and the settings page. Pure; no DOM. */
-import type { AuthFailureQuery, Settings } from '../../../core/api/schemas.js';
+import type { AuthFailureQuery, Settings } from '../../../core/schemas.js';
 import type { Language } from '../../../core/api/language.js';
 
 export interface LogFilters {

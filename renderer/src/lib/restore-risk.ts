@@ -2,7 +2,7 @@
  * What a restore would change beyond "a different certificate": the differences an admin must
  * read in words and confirm, because the side-by-side view alone is easy to skim. Pure; no DOM.
  */
-import type { CertificateInfo, CurrentCertificate, ReplacedCertificate } from '../../../core/api/schemas.js';
+import type { CertificateInfo, CurrentCertificate, ReplacedCertificate } from '../../../core/schemas.js';
 import { commonName } from './format.js';
 
 export type RestoreRisk =
