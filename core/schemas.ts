@@ -8,7 +8,7 @@ import { z } from 'zod';
 export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256');
 export const IsoTime = z.string().datetime({ offset: true });
 
-export const CertificateInfoSchema = z.object({
+const CertificateInfoSchema = z.object({
   subject: z.string(),
   issuer: z.string(),
   /** Lowercase hex, no separators. */
@@ -21,7 +21,7 @@ export const CertificateInfoSchema = z.object({
 });
 export type CertificateInfo = z.infer<typeof CertificateInfoSchema>;
 
-export const CurrentCertificateSchema = CertificateInfoSchema.extend({
+const CurrentCertificateSchema = CertificateInfoSchema.extend({
   /** False after a restore with -re: the key can never be backed up from this store. */
   exportable: z.boolean(),
   /** Rotation version: 1 for the first certificate, +1 at every renew or restore of another key. */
@@ -31,7 +31,7 @@ export const CurrentCertificateSchema = CertificateInfoSchema.extend({
 });
 export type CurrentCertificate = z.infer<typeof CurrentCertificateSchema>;
 
-export const ReplacedCertificateSchema = CertificateInfoSchema.extend({
+const ReplacedCertificateSchema = CertificateInfoSchema.extend({
   version: z.number().int().positive(),
   replacedAt: IsoTime,
 });
@@ -59,7 +59,7 @@ export type BackupInspection = z.infer<typeof BackupInspectionSchema>;
 export const OperationName = z.enum(['generate', 'import', 'backup', 'verify-backup', 'restore', 'renew', 'export', 'export-pfx']);
 export type OperationName = z.infer<typeof OperationName>;
 
-export const ProgressStepSchema = z.enum([
+const ProgressStepSchema = z.enum([
   'checking',
   'generating-key',
   'signing-certificate',
@@ -123,7 +123,7 @@ export type AgentRecord = z.infer<typeof AgentRecordSchema>;
  * - refusing: it recorded a refusal since the last head it verified.
  */
 export const AGENT_STATES = ['current', 'migrating', 'stale', 'refusing'] as const;
-export const AgentStateSchema = z.enum(AGENT_STATES);
+const AgentStateSchema = z.enum(AGENT_STATES);
 export type AgentState = z.infer<typeof AgentStateSchema>;
 
 /** An agent as the app and `-l` show it: its record and its state. */

@@ -24,9 +24,9 @@ import { replaceFileAtomically } from '../store/durable-fs.js';
 import { parseTrustState, serializeTrustState, type ContentManifest, type TrustState } from '../trust/index.js';
 import { FeedSettingsSchema, LIMITS } from '../protocol/wire.js';
 
-export const AGENT_META_FORMAT = 'cm-agent/1';
+const AGENT_META_FORMAT = 'cm-agent/1';
 
-export const AgentMetaSchema = z.object({
+const AgentMetaSchema = z.object({
   format: z.literal(AGENT_META_FORMAT),
   agentId: z.string().regex(/^[\x21-\x7e]{1,128}$/),
   createdAt: IsoTime,

@@ -146,11 +146,11 @@ export const contract = {
   ),
 } as const;
 
-export type Contract = typeof contract;
+type Contract = typeof contract;
 export type OperationKey = keyof Contract;
-export type RequestOf<K extends OperationKey> = z.input<Contract[K]['request']>;
-export type ParsedRequestOf<K extends OperationKey> = z.output<Contract[K]['request']>;
-export type ResponseOf<K extends OperationKey> = z.output<Contract[K]['response']>;
+type RequestOf<K extends OperationKey> = z.input<Contract[K]['request']>;
+type ParsedRequestOf<K extends OperationKey> = z.output<Contract[K]['request']>;
+type ResponseOf<K extends OperationKey> = z.output<Contract[K]['response']>;
 
 /** The typed object the preload exposes (and the test bridge client imitates). */
 export type CertificateManagerApi = {
@@ -178,11 +178,10 @@ export const channelOf = (key: OperationKey) => `cm:op:${key}`;
 export const eventChannelOf = (key: EventKey) => `cm:event:${key}`;
 
 /** Errors cross the boundary as data, never as thrown Error objects (which lose their fields). */
-export const ErrorPayloadSchema = z.object({
-  kind: z.enum(['usage', 'wrong-password', 'bad-input', 'wrong-state', 'internal']),
-  code: z.string(),
-  message: z.string(),
-  details: z.record(z.string(), z.union([z.string(), z.number()])),
-});
-export type ErrorPayload = z.infer<typeof ErrorPayloadSchema>;
+export interface ErrorPayload {
+  kind: 'usage' | 'wrong-password' | 'bad-input' | 'wrong-state' | 'internal';
+  code: string;
+  message: string;
+  details: Record<string, string | number>;
+}
 export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorPayload };

@@ -18,7 +18,7 @@ function configure(): void {
   configured = true;
 }
 
-export interface PasswordStrength {
+interface PasswordStrength {
   score: number;
   warning: string | null;
   suggestions: string[];

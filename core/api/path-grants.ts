@@ -14,7 +14,7 @@
  */
 import { usageError } from '../errors.js';
 
-export type PathPurpose = 'open-backup' | 'save-backup' | 'save-agent-certificate' | 'save-clients-csv' | 'save-history-csv' | 'save-pfx';
+type PathPurpose = 'open-backup' | 'save-backup' | 'save-agent-certificate' | 'save-clients-csv' | 'save-history-csv' | 'save-pfx';
 
 const KEPT_PER_PURPOSE = 8;
 

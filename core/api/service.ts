@@ -25,7 +25,7 @@ function loadFleet(): Promise<FleetModule> {
   }));
 }
 
-export interface ServiceEnvironment {
+interface ServiceEnvironment {
   dataDir: string;
   emit: <E extends EventKey>(event: E, payload: EventOf<E>) => void;
   dialogs: {

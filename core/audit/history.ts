@@ -7,14 +7,14 @@ import { csvLine, localTimeWithOffset, UTF8_BOM } from '../csv.js';
 import type { AuditEntry, AuditOperation } from './entry.js';
 import { readAuditTrail, settleAuditLog, type AuditTrail } from './log.js';
 
-export interface HistoryQuery {
+interface HistoryQuery {
   operation?: AuditOperation;
   result?: 'ok' | 'refused';
   offset: number;
   limit: number;
 }
 
-export interface HistoryPage {
+interface HistoryPage {
   total: number;
   offset: number;
   entries: AuditEntry[];
@@ -37,9 +37,9 @@ export async function queryHistory(dataDir: string, query: HistoryQuery): Promis
   return { total: selected.length, offset, entries: selected.slice(offset, offset + query.limit), verified: t.broken === null, broken: t.broken };
 }
 
-export const HISTORY_CSV_HEADER = ['seq', 'time', 'operation', 'result', 'code', 'fingerprint before', 'fingerprint after', 'account', 'machine', 'via', 'hash'] as const;
+const HISTORY_CSV_HEADER = ['seq', 'time', 'operation', 'result', 'code', 'fingerprint before', 'fingerprint after', 'account', 'machine', 'via', 'hash'] as const;
 
-export interface HistoryCsvLabels {
+interface HistoryCsvLabels {
   time: string;
   operation: string;
   result: string;

@@ -20,15 +20,15 @@ import { writeToEventLog, type EventLogOptions } from '../platform/event-log.js'
 import { storePaths } from '../store/store.js';
 import { AuditEntrySchema, AuditFieldsSchema, chainEntry, entryHash, type AuditEntry, type AuditFields } from './entry.js';
 
-export const auditPaths = (dataDir: string) => ({
+const auditPaths = (dataDir: string) => ({
   log: storePaths(dataDir).audit,
   lock: join(dataDir, 'audit.lock'),
   /** The record a generation keeps of the change that made it. */
   generationRecord: (generationDir: string) => join(generationDir, 'audit.json'),
 });
 
-export const GenerationAuditSchema = z.object({ entry: AuditFieldsSchema, logHead: z.object({ seq: z.number().int().positive(), hash: z.string() }).nullable() }).strict();
-export type GenerationAudit = z.infer<typeof GenerationAuditSchema>;
+const GenerationAuditSchema = z.object({ entry: AuditFieldsSchema, logHead: z.object({ seq: z.number().int().positive(), hash: z.string() }).nullable() }).strict();
+type GenerationAudit = z.infer<typeof GenerationAuditSchema>;
 
 export interface AuditTrail {
   entries: AuditEntry[];

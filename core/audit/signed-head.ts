@@ -15,7 +15,7 @@ import type { AuditTrail } from './log.js';
 
 const HeadBodySchema = z.object({ audit: z.object({ seq: z.number().int().min(1), hash: z.string().regex(/^[0-9a-f]{64}$/) }).nullable().optional() });
 
-export interface HeadCheck {
+interface HeadCheck {
   /** When the head was signed, and the log head it commits to (null: it commits to none). */
   signedAt: string;
   committed: { seq: number; hash: string } | null;

@@ -8,7 +8,7 @@ import { badInput } from '../errors.js';
 import { fingerprintSha256 } from '../pki/inspect.js';
 import { createTrustState, followRotations, isTrustError } from '../trust/index.js';
 
-export interface ChainHistory {
+interface ChainHistory {
   replaced: { certificateDer: string; version: number; replacedAt: string }[];
   rotations: string[];
   currentVersion: number;

@@ -15,7 +15,7 @@ import { precheckZip } from './zip-precheck.js';
 import { verifyHistory } from './history.js';
 import { ENTRY_LIMITS, ENTRY_NAMES, HistorySchema, ManifestSchema, MAX_BACKUP_FILE_BYTES, type EntryName, type History, type Manifest } from './format.js';
 
-export type BackupFile =
+type BackupFile =
   | { format: 'backup-zip'; manifest: Manifest; pkcs12: Buffer; certificateDer: Buffer; history: History }
   | { format: 'pkcs12'; pkcs12: Buffer };
 

@@ -30,7 +30,7 @@ export async function resolveBackupDestination(dataDir: string, path: string): P
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
-export interface BackupContents {
+interface BackupContents {
   pkcs12: Buffer;
   certificateDer: Buffer;
   history: History;

@@ -20,7 +20,7 @@ const MAX_COMMENT = 0xffff;
 
 const hostile = (message: string) => badInput('BACKUP_DAMAGED', `${message} Use another backup.`);
 
-export interface CentralEntry {
+interface CentralEntry {
   name: string;
   localHeaderOffset: number;
 }

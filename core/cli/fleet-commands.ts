@@ -21,7 +21,7 @@ import { fingerprintSha256, isTrustError } from '../trust/index.js';
 import type { Command } from './parse.js';
 import { packageVersion, type CliIo } from './io.js';
 
-export interface FleetCommandContext {
+interface FleetCommandContext {
   dataDir: string;
   json: boolean;
   io: CliIo;

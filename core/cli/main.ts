@@ -62,7 +62,7 @@ async function readPasswordFromStdin(stdin: Readable, stderr: Writable, newFor?:
  * PowerShell 5's Out-File) or write UTF-16: those are decoded, never taken as part of the
  * password; anything else with NUL bytes is refused rather than guessed at.
  */
-export function passwordFromBytes(bytes: Buffer): string {
+function passwordFromBytes(bytes: Buffer): string {
   let text: string;
   if (bytes[0] === 0xff && bytes[1] === 0xfe) text = bytes.subarray(2).toString('utf16le');
   else if (bytes[0] === 0xfe && bytes[1] === 0xff) text = Buffer.from(bytes.subarray(2)).swap16().toString('utf16le');

@@ -6,7 +6,7 @@
 import { usageError } from '../errors.js';
 
 export type Command =
-  | { name: 'help'; topic?: string }
+  | { name: 'help' }
   | { name: 'version' }
   | { name: 'generate'; password: string; keySize?: number; validityDays?: number; commonName?: string }
   | { name: 'backup'; password: string; outPath: string }
@@ -21,7 +21,7 @@ export type Command =
   | { name: 'serve'; host: string; port: number; publishDir?: string }
   | { name: 'agent'; server?: string; state: string; trust?: string; once: boolean; uploadIntervalMinutes?: number; action: 'run' | 'import-cert'; certPath?: string };
 
-export interface Invocation {
+interface Invocation {
   command: Command;
   dataDir?: string;
   json: boolean;
@@ -83,7 +83,7 @@ export function parseArguments(argv: readonly string[]): Invocation {
   // help: printing help and exiting 0 would tell a script that the backup was made.
   if ((flags.has('--help') || flags.has('-h')) && words.length > 1 && PASSWORD_VERBS.has(words[0]!.toLowerCase()))
     throw usageError('HELP_IN_COMMAND', `-h/--help cannot be part of ${words[0]!.toLowerCase()}; nothing was done. Run certificatemanager --help on its own, or give the file as ./-h.`);
-  if (flags.has('--help') || flags.has('-h') || words[0] === 'help' || words[0] === '/?') return done({ name: 'help', topic: words[0] === 'help' ? words[1] : words[0] });
+  if (flags.has('--help') || flags.has('-h') || words[0] === 'help' || words[0] === '/?') return done({ name: 'help' });
   if (words.length === 0) return done({ name: 'help' });
 
   const [verb, ...rest] = words as [string, ...string[]];

@@ -28,7 +28,7 @@ function pathsMadeOf(password: string, cwd: string): string[] {
  * check for every short run of the password would hide ordinary messages whenever the
  * password contains an everyday word such as "password" or "store".
  */
-export function revealsPassword(text: string, password: string, cwd = process.cwd()): boolean {
+function revealsPassword(text: string, password: string, cwd = process.cwd()): boolean {
   if (password === '') return false;
   return text.includes(password) || pathsMadeOf(password, cwd).some((p) => text.includes(p));
 }

@@ -37,7 +37,7 @@ export async function readAgentsFile(file: string): Promise<AgentRecord[]> {
   return agents;
 }
 
-export interface CheckIn {
+interface CheckIn {
   agentId: string;
   hostname: string | null;
   agentVersion: string | null;

@@ -27,7 +27,7 @@ const isString = (v: unknown): v is string => typeof v === 'string';
 const MAX_DISTINCT_REASONS = 128;
 
 /** A light check of a stored line (the server validated it with zod before writing it). */
-export function toStoredRecord(value: unknown): AuthFailureRecord | null {
+function toStoredRecord(value: unknown): AuthFailureRecord | null {
   if (typeof value !== 'object' || value === null) return null;
   const v = value as Record<string, unknown>;
   if (!isString(v.id) || !isString(v.agentId) || !isString(v.time) || !isString(v.messageKind) || !isString(v.reason)) return null;
@@ -167,7 +167,7 @@ const NEWLINE = 0x0a;
  * Reads the complete lines of `file` from byte `offset` to its current end and returns the
  * offset just after the last newline read: a line still being written is left for next time.
  */
-export async function readLines(file: string, offset: number, onLine: (line: string) => void): Promise<{ offset: number; size: number }> {
+async function readLines(file: string, offset: number, onLine: (line: string) => void): Promise<{ offset: number; size: number }> {
   let handle: FileHandle;
   try {
     handle = await open(file, 'r');

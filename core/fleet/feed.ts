@@ -108,7 +108,7 @@ async function readJsonFile(path: string): Promise<unknown> {
   }
 }
 
-export async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
+async function hashFile(path: string): Promise<{ sha256: string; size: number }> {
   const hash = createHash('sha256');
   let size = 0;
   for await (const chunk of createReadStream(path)) {
@@ -184,7 +184,7 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 const sha256Of = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 const memoryFile = (body: Buffer, contentType: string, cacheControl: string): FeedFile => ({ contentType, cacheControl, body, file: null, size: body.length, sha256: sha256Of(body) });
 
-export interface BuildFeedInput {
+interface BuildFeedInput {
   identity: FeedIdentity;
   content: FeedContent;
   counter: SequenceCounter;
@@ -250,7 +250,7 @@ export async function buildFeed(input: BuildFeedInput): Promise<FeedSnapshot> {
  * larger than agents read, or that cannot be read, is left out: the chain then ends there for
  * agents (they see a 404 and go stale), which the admin sees, instead of a feed that fails whole.
  */
-export function rotationFiles(statements: readonly string[]): Map<string, Buffer> {
+function rotationFiles(statements: readonly string[]): Map<string, Buffer> {
   const files = new Map<string, Buffer>();
   for (const text of statements) {
     const body = Buffer.from(text, 'utf8');
@@ -265,7 +265,7 @@ export function rotationFiles(statements: readonly string[]): Map<string, Buffer
 }
 
 /** rotations.json with the newest statements that fit in LIMITS.rotationsBytes, oldest first. */
-export function boundedRotationsJson(statements: readonly string[]): Buffer {
+function boundedRotationsJson(statements: readonly string[]): Buffer {
   const kept: string[] = [];
   let size = 64; // the wrapper
   for (let i = statements.length - 1; i >= 0; i--) {

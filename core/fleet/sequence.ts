@@ -27,7 +27,7 @@ import { replaceFileAtomically } from '../store/durable-fs.js';
 
 const FileSchema = z.object({ format: z.literal('cm-sequence/1'), reservedUpTo: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) });
 
-export const DEFAULT_SEQUENCE_BLOCK = 1000;
+const DEFAULT_SEQUENCE_BLOCK = 1000;
 
 /** The lowest number a block reserved at `nowMs` may start with. */
 export const sequenceTimeFloor = (nowMs: number): number => Math.floor(nowMs) * 1000;

@@ -57,7 +57,7 @@ export interface FleetView {
   summary: FleetSummary;
 }
 
-export interface FleetServiceOptions {
+interface FleetServiceOptions {
   /** The clock states are judged by (tests move it). */
   now?: () => Date;
 }

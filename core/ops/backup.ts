@@ -5,7 +5,7 @@ import { replaceFileAtomically } from '../store/durable-fs.js';
 import { loadPrivateKey, requireCertificate } from '../store/store.js';
 import { recordChange } from './audit-trail.js';
 import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
-import { buildBackup } from './backup-writer.js';
+import { buildBackup } from './backup-of-store.js';
 
 export async function backupCertificate(context: OperationContext, request: { password: string; outPath: string }): Promise<{ path: string; fingerprintSha256: string }> {
   const report = reporter(context, 'backup');

@@ -13,7 +13,7 @@ export interface OperationContext {
   via?: 'app' | 'cli';
 }
 
-export type Reporter = (step: ProgressStep, fraction: number) => void;
+type Reporter = (step: ProgressStep, fraction: number) => void;
 
 export function reporter(context: OperationContext, operation: OperationName): Reporter {
   let last = 0;
@@ -34,7 +34,7 @@ export const MAX_NEW_PASSWORD_LENGTH = 1024;
  * Lengths are counted in characters as a person counts them (code points): "パスワード" is 5,
  * and an emoji is 1, not the 2 UTF-16 units JavaScript's .length would say.
  */
-export const passwordLength = (password: string) => Array.from(password).length;
+const passwordLength = (password: string) => Array.from(password).length;
 
 export function assertNewPassword(password: string): void {
   if (passwordLength(password) < MIN_NEW_PASSWORD_LENGTH)

@@ -14,17 +14,17 @@ import { resolveOutputFile } from '../store/output-file.js';
 import { loadPrivateKey, requireCertificate } from '../store/store.js';
 import { recordChange } from './audit-trail.js';
 import { assertNewPassword, reporter, type OperationContext } from './context.js';
-import { pkcs12InputOf } from './backup-writer.js';
+import { pkcs12InputOf } from './backup-of-store.js';
 
-export type PfxCompat = 'modern' | 'legacy';
+type PfxCompat = 'modern' | 'legacy';
 
-export interface ExportPfxRequest {
+interface ExportPfxRequest {
   password: string;
   outPath: string;
   compat?: PfxCompat;
 }
 
-export interface ExportPfxResult {
+interface ExportPfxResult {
   path: string;
   fingerprintSha256: string;
   compat: PfxCompat;

@@ -6,12 +6,12 @@
 import type { StoreStatus } from '../schemas.js';
 import { DEFAULT_KEY_SIZE, generateRsaKeyPair, type KeySize } from '../pki/keys.js';
 import { commonNameOf, createSelfSignedCertificate, DEFAULT_VALIDITY_DAYS } from '../pki/certificate.js';
-import { fingerprintSha256, parseCertificate } from '../pki/inspect.js';
+import { fingerprintSha256, readStoredCertificate } from '../pki/inspect.js';
 import { withStoreLock } from '../store/lock.js';
 import { commitStore, loadPrivateKey, requireCertificate, type StoreState } from '../store/store.js';
 import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
-import { buildBackup, publishAutomaticBackup, tidyAutomaticBackups, withoutBackup, writeAutomaticBackup } from './backup-writer.js';
-import { rotationStatementFor } from './rotation-hook.js';
+import { buildBackup, publishAutomaticBackup, tidyAutomaticBackups, withoutBackup, writeAutomaticBackup } from './backup-of-store.js';
+import { rotationStatementFor } from './rotation-statement.js';
 import { getStatus } from './status.js';
 import { auditRefusals, currentFingerprint, prepareCommitAudit } from './audit-trail.js';
 import { checkGeneration } from './validate-generation.js';
@@ -35,7 +35,7 @@ export async function renewCertificate(context: OperationContext, request: Renew
     const oldDer = Buffer.from(base.state.current.certificateDer, 'base64');
     await tidyAutomaticBackups(dataDir, fingerprintSha256(oldDer));
     const now = nowOf(context);
-    const oldCert = parseCertificate(oldDer);
+    const oldCert = readStoredCertificate(oldDer);
     const commonName = commonNameOf(oldDer);
     const oldBits = oldCert.publicKey.asymmetricKeyDetails?.modulusLength ?? DEFAULT_KEY_SIZE;
     report('generating-key', 0.05);

@@ -27,7 +27,7 @@ import { chainFingerprints } from '../backup/history.js';
 import { withStoreLock } from '../store/lock.js';
 import { commitStore, loadPrivateKey, readStoreForRepair, type StoreSnapshot, type StoreState } from '../store/store.js';
 import { nowOf, reporter, type OperationContext } from './context.js';
-import { rotationStatementFor } from './rotation-hook.js';
+import { rotationStatementFor } from './rotation-statement.js';
 import { getStatus } from './status.js';
 import { checkGeneration } from './validate-generation.js';
 import { auditRefusals, currentFingerprint, prepareCommitAudit } from './audit-trail.js';

@@ -16,7 +16,7 @@ import { describeCertificate, keyMatchesCertificate, parseChainCertificate } fro
 import { privateKeyToPem } from '../pki/keys.js';
 import { openBackup, parseBackupBytes } from '../backup/read.js';
 import type { CheckedGeneration, StoreState } from '../store/store.js';
-import { buildBackup } from './backup-writer.js';
+import { buildBackup } from './backup-of-store.js';
 
 /** Not a secret: the probe backup lives in memory only and is dropped at once. */
 const PROBE_PASSWORD = 'generation-check';

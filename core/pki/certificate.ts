@@ -12,7 +12,7 @@ import forge from 'node-forge';
 export const DEFAULT_VALIDITY_DAYS = 3 * 365;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-export interface CertificateRequest {
+interface CertificateRequest {
   privateKey: KeyObject;
   /** Common name; the host name by default, so admins can tell servers apart. */
   commonName?: string;
@@ -27,7 +27,7 @@ function randomSerialHex(): string {
   return bytes.toString('hex');
 }
 
-export function defaultCommonName(): string {
+function defaultCommonName(): string {
   return hostname() || 'certificatemanager';
 }
 

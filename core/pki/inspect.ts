@@ -9,7 +9,8 @@ import { badInput } from '../errors.js';
 import type { CertificateInfo } from '../schemas.js';
 import { MIN_RSA_BITS, spkiDer } from './keys.js';
 
-export function parseCertificate(der: Buffer): X509Certificate {
+/** A certificate the store or a backup holds; unreadable means the file is damaged. (Certificates from a .pfx: pkcs12/match.ts readPfxCertificate; agents' trust: core/trust parseCertificate.) */
+export function readStoredCertificate(der: Buffer): X509Certificate {
   try {
     return new X509Certificate(der);
   } catch (cause) {
@@ -24,12 +25,12 @@ export { fingerprintSha256 };
  * "CN=a\nO=b" (Node's form) as the one-line "CN=a, O=b" admins know. An empty subject (legal
  * in RFC 5280 when a critical subjectAltName names the server) is undefined in Node: "".
  */
-export function oneLineName(name: string | undefined): string {
+function oneLineName(name: string | undefined): string {
   return (name ?? '').split('\n').filter(Boolean).join(', ');
 }
 
 export function describeCertificate(der: Buffer): CertificateInfo {
-  const x = parseCertificate(der);
+  const x = readStoredCertificate(der);
   const details = x.publicKey.asymmetricKeyDetails;
   return {
     subject: oneLineName(x.subject),
@@ -69,7 +70,7 @@ export function friendlyNameFor(subject: string): string {
 }
 
 export function keyMatchesCertificate(privateKey: KeyObject, der: Buffer): boolean {
-  return spkiDer(privateKey).equals(spkiDer(parseCertificate(der).publicKey));
+  return spkiDer(privateKey).equals(spkiDer(readStoredCertificate(der).publicKey));
 }
 
 /**
@@ -78,7 +79,7 @@ export function keyMatchesCertificate(privateKey: KeyObject, der: Buffer): boole
  * issuer found among `chain`).
  */
 export function assertUsableCertificate(der: Buffer, options: { now?: Date; chain?: Buffer[] } = {}): void {
-  const x = parseCertificate(der);
+  const x = readStoredCertificate(der);
   const now = options.now ?? new Date();
   if (x.publicKey.asymmetricKeyType !== 'rsa')
     throw badInput('KEY_NOT_RSA', `The certificate's key is ${x.publicKey.asymmetricKeyType ?? 'unknown'}, not RSA. Use an RSA certificate.`);

@@ -6,14 +6,14 @@ import { generateKeyPair, createPrivateKey, createPublicKey, type KeyObject } fr
 import { promisify } from 'node:util';
 import { badInput, usageError } from '../errors.js';
 
-export const SUPPORTED_KEY_SIZES = [2048, 3072, 4096] as const;
+const SUPPORTED_KEY_SIZES = [2048, 3072, 4096] as const;
 export type KeySize = (typeof SUPPORTED_KEY_SIZES)[number];
 export const DEFAULT_KEY_SIZE: KeySize = 3072;
 export const MIN_RSA_BITS = 2048;
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
-export interface RsaKeyPair {
+interface RsaKeyPair {
   privateKey: KeyObject;
   publicKey: KeyObject;
 }

@@ -16,7 +16,7 @@ import { createReadStream } from 'node:fs';
 import type { Readable } from 'node:stream';
 import tty from 'node:tty';
 
-export interface ConsoleInputDeps {
+interface ConsoleInputDeps {
   platform: NodeJS.Platform;
   /** The host's `process.stdin` (Electron's ending stream on win32). */
   processStdin: Readable;

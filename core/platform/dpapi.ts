@@ -18,7 +18,7 @@ import { execFile } from 'node:child_process';
 /** Runs `file` with `args`, writes `stdin` to it, and resolves with what it printed. */
 export type StdinRunner = (file: string, args: string[], stdin: string) => Promise<string>;
 
-export interface DpapiOptions {
+interface DpapiOptions {
   platform?: NodeJS.Platform;
   run?: StdinRunner;
   /** %SystemRoot%; default from the environment, else C:\Windows. */
@@ -26,7 +26,7 @@ export interface DpapiOptions {
 }
 
 /** Binds a blob to this product: another program calling Unprotect without it gets nothing. */
-export const DPAPI_ENTROPY = 'CertificateManager private key at rest v1';
+const DPAPI_ENTROPY = 'CertificateManager private key at rest v1';
 
 const PEM_LABEL = 'CERTIFICATEMANAGER DPAPI PROTECTED KEY';
 const BEGIN = `-----BEGIN ${PEM_LABEL}-----`;
@@ -76,7 +76,7 @@ export async function protectKeyAtRest(privateKeyPem: string, options: DpapiOpti
 }
 
 /** Whether key.pem holds a DPAPI blob (written on Windows) rather than a plain PEM key. */
-export const isProtectedAtRest = (text: string) => text.trimStart().startsWith(BEGIN);
+const isProtectedAtRest = (text: string) => text.trimStart().startsWith(BEGIN);
 
 /**
  * The PEM key from what key.pem holds. A plain key (a store from before, or from Linux) is

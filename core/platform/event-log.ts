@@ -22,10 +22,10 @@ export interface EventLogOptions {
   systemRoot?: string;
 }
 
-export const EVENT_SOURCE = 'CertificateManager';
+const EVENT_SOURCE = 'CertificateManager';
 
 /** Event ids: 1000 + the operation for a change; 2000 + the operation for a refusal. */
-export const EVENT_IDS = {
+const EVENT_IDS = {
   generate: 1,
   import: 2,
   restore: 3,

@@ -26,7 +26,7 @@ export function stopPipeName(pid: number, platform: NodeJS.Platform = process.pl
   return platform === 'win32' ? `\\\\.\\pipe\\certificatemanager-stop-${pid}` : path.join(tmpDir, `certificatemanager-stop-${pid}.sock`);
 }
 
-export interface StopListener {
+interface StopListener {
   close(): Promise<void>;
 }
 

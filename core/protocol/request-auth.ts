@@ -21,13 +21,13 @@ export const AGENT_AUTH_HEADERS = {
   signature: 'x-cm-agent-signature',
 } as const;
 
-export const AGENT_REQUEST_FORMAT = 'cm-agent-request/1';
+const AGENT_REQUEST_FORMAT = 'cm-agent-request/1';
 
 /** How far an agent's `sentAt` may be from the server's clock (also how long nonces are remembered). */
 export const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 
 /** The agent id of a public key: lowercase hex SHA-256 of its SPKI DER. */
-export const agentIdOfSpki = (spki: Buffer): string => createHash('sha256').update(spki).digest('hex');
+const agentIdOfSpki = (spki: Buffer): string => createHash('sha256').update(spki).digest('hex');
 
 export const signingInput = (method: string, path: string, bodySha256: string): Buffer =>
   Buffer.from(`${AGENT_REQUEST_FORMAT}\n${method}\n${path}\n${bodySha256}`, 'utf8');
@@ -58,7 +58,7 @@ export class AgentKey {
   }
 }
 
-export type AuthRefusal = { code: 'UNAUTHENTICATED' | 'WRONG_AGENT' | 'CLOCK_SKEW' | 'REPLAYED' | 'AGENT_TOO_BUSY'; message: string };
+type AuthRefusal = { code: 'UNAUTHENTICATED' | 'WRONG_AGENT' | 'CLOCK_SKEW' | 'REPLAYED' | 'AGENT_TOO_BUSY'; message: string };
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
 const MAX_KEYS_CACHED = 50_000;
@@ -68,7 +68,7 @@ const MAX_NONCES = 1_000_000;
  * reference agent makes a few an hour; the cap keeps one key's flood from filling the shared
  * nonce table, so it limits that agent and no other.
  */
-export const MAX_REQUESTS_PER_AGENT_WINDOW = 2_000;
+const MAX_REQUESTS_PER_AGENT_WINDOW = 2_000;
 
 /**
  * The server's side: checks a request's signature, that the key is the agent's (id = hash of

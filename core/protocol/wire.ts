@@ -17,7 +17,7 @@ import { DEFAULT_MAX_MESSAGE_BYTES, TRUST_FAILURE_REASONS } from '../trust/index
 /** Everything the feed serves lives under this path of the built-in server (a mirror may use any base URL). */
 export const FEED_PREFIX = '/feed/';
 /** The agent API (check-ins and auth-failure uploads): never mirrored, always the server itself. */
-export const API_PREFIX = '/api/v1/';
+const API_PREFIX = '/api/v1/';
 
 export const FEED_FILES = {
   /** Signed `notification` message: the head of the feed. Fetched on every poll. */
@@ -86,16 +86,16 @@ export const LIMITS = {
 export const REFUSAL_REASONS = [...TRUST_FAILURE_REASONS, 'timeout', 'request-altered', 'feed-unreachable'] as const;
 
 /** Relative path inside the feed: plain segments, no `..`, no leading slash, no query. */
-export const FeedRelativePath = z
+const FeedRelativePath = z
   .string()
   .min(1)
   .max(200)
   .regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]*(\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$/, 'a relative feed path');
 
 /** Agent ids: printable ASCII without spaces; today's agents use the hex SHA-256 of their public key (request-auth.ts). */
-export const AgentId = z.string().regex(/^[\x21-\x7e]{1,128}$/, '1 to 128 printable ASCII characters');
+const AgentId = z.string().regex(/^[\x21-\x7e]{1,128}$/, '1 to 128 printable ASCII characters');
 /** Request nonces, echoed in the signed response so it answers this request and no other. */
-export const Nonce = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, '16 to 64 base64url characters');
+const Nonce = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, '16 to 64 base64url characters');
 
 /** A fresh request nonce: 16 random bytes, base64url. */
 export const newNonce = (): string => randomBytes(16).toString('base64url');
@@ -145,7 +145,6 @@ export const RotationsDocumentSchema = z.object({
   format: z.literal(ROTATIONS_FORMAT),
   statements: z.array(z.unknown()).max(4096),
 });
-export type RotationsDocument = z.infer<typeof RotationsDocumentSchema>;
 
 /** POST /api/v1/check-in */
 export const CheckInRequestSchema = z.strictObject({
@@ -166,7 +165,6 @@ export const CheckInRequestSchema = z.strictObject({
   lastHead: ReportedHeadSchema.strict().nullable().optional(),
   lastRefusal: z.strictObject({ messageKind: z.string().max(64), reason: z.string().max(64), time: IsoTime }).nullable().optional(),
 });
-export type CheckInRequest = z.infer<typeof CheckInRequestSchema>;
 
 /** Body of the signed response (kind `endpoint-response`). */
 export const CheckInResponseSchema = z.object({
@@ -182,8 +180,7 @@ export const CheckInResponseSchema = z.object({
 export type CheckInResponse = z.infer<typeof CheckInResponseSchema>;
 
 /** One record as the agent uploads it (`agentId` may be left out: the upload names the agent). */
-export const UploadedFailureSchema = z.strictObject({ ...AuthFailureRecordSchema.shape, agentId: AgentId.optional() });
-export type UploadedFailure = z.infer<typeof UploadedFailureSchema>;
+const UploadedFailureSchema = z.strictObject({ ...AuthFailureRecordSchema.shape, agentId: AgentId.optional() });
 
 /** POST /api/v1/auth-failures */
 export const UploadRequestSchema = z.strictObject({
@@ -192,7 +189,6 @@ export const UploadRequestSchema = z.strictObject({
   sentAt: IsoTime,
   records: z.array(UploadedFailureSchema).min(1).max(LIMITS.uploadBatchRecords),
 });
-export type UploadRequest = z.infer<typeof UploadRequestSchema>;
 
 /** Body of the signed acknowledgement (kind `endpoint-response`). */
 export const UploadAckSchema = z.object({

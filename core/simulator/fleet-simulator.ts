@@ -25,7 +25,7 @@ export interface SimulatedAgent {
   online: boolean;
 }
 
-export interface FleetSimulatorOptions {
+interface FleetSimulatorOptions {
   serverUrl: string;
   feedUrl?: string;
   count: number;

@@ -15,10 +15,10 @@ import { pathIdentity } from './durable-fs.js';
 
 const STALE_MS = 5_000;
 const UPDATE_MS = 1_000;
-export const LOCK_NAME = 'store.lock';
+const LOCK_NAME = 'store.lock';
 
 /** Throws when the lock was lost (taken over as stale, or its folder removed) while held. */
-export type LockGuard = () => void;
+type LockGuard = () => void;
 
 export async function withStoreLock<T>(dataDir: string, work: (guard: LockGuard) => Promise<T>): Promise<T> {
   let release: () => Promise<void>;

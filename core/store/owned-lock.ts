@@ -28,7 +28,7 @@ export interface LockOwnerProbe {
 }
 
 /** process.kill(pid, 0) sends nothing: ESRCH means no such process; EPERM means one we may not signal. */
-export const processIsAlive = (pid: number): boolean => {
+const processIsAlive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;
@@ -37,7 +37,7 @@ export const processIsAlive = (pid: number): boolean => {
   }
 };
 
-export const thisProcess: LockOwnerProbe = { pid: process.pid, hostname: hostname(), isAlive: processIsAlive };
+const thisProcess: LockOwnerProbe = { pid: process.pid, hostname: hostname(), isAlive: processIsAlive };
 
 interface OwnerNote {
   pid: number;

@@ -5,7 +5,7 @@
 import { homedir } from 'node:os';
 import { join, resolve, win32 } from 'node:path';
 
-export const DATA_DIR_ENV = 'CERTIFICATEMANAGER_DATA_DIR';
+const DATA_DIR_ENV = 'CERTIFICATEMANAGER_DATA_DIR';
 
 export interface PlatformFacts {
   platform: NodeJS.Platform;

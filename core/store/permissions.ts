@@ -13,15 +13,15 @@ import { chmod } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { CertManagerError } from '../errors.js';
 
-export type CommandRunner = (file: string, args: string[]) => Promise<void>;
+type CommandRunner = (file: string, args: string[]) => Promise<void>;
 
 const execFileAsync = promisify(execFile);
 const defaultRunner: CommandRunner = async (file, args) => {
   await execFileAsync(file, args, { windowsHide: true });
 };
 
-export const ADMINISTRATORS_SID = 'S-1-5-32-544';
-export const SYSTEM_SID = 'S-1-5-18';
+const ADMINISTRATORS_SID = 'S-1-5-32-544';
+const SYSTEM_SID = 'S-1-5-18';
 
 /** The icacls arguments that leave `path` to Administrators and SYSTEM alone. */
 export function windowsAclArguments(path: string, kind: 'file' | 'directory'): string[] {
@@ -35,11 +35,11 @@ export function windowsAclArguments(path: string, kind: 'file' | 'directory'): s
  * non-administrator would stay theirs (owners keep the right to change the ACL). Taking
  * ownership for Administrators closes that.
  */
-export function windowsOwnerArguments(path: string): string[] {
+function windowsOwnerArguments(path: string): string[] {
   return [path, '/setowner', `*${ADMINISTRATORS_SID}`];
 }
 
-export interface PermissionOptions {
+interface PermissionOptions {
   platform?: NodeJS.Platform;
   run?: CommandRunner;
   /** Where icacls lives; %SystemRoot%\System32\icacls.exe, never a PATH lookup. */

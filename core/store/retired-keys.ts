@@ -19,7 +19,7 @@ import { open, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { syncDirectory } from './durable-fs.js';
 
-export const KEY_FILE = 'key.pem';
+const KEY_FILE = 'key.pem';
 
 interface CommittedChain {
   generation: number;

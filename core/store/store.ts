@@ -30,7 +30,7 @@ import { openKeyAtRest, protectKeyAtRest } from '../platform/dpapi.js';
 
 const Base64 = z.string().regex(/^[A-Za-z0-9+/]+={0,2}$/);
 
-export const StoreStateSchema = z.object({
+const StoreStateSchema = z.object({
   formatVersion: z.literal(1),
   current: z.object({
     certificateDer: Base64,

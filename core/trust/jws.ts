@@ -8,7 +8,7 @@ import { checkShape } from './codec.js';
 import { JWS_ALG } from './profile.js';
 
 /** Only these header parameters exist in our profile; `crit`, `jku`, `jwk`, `x5u`, `b64`... are refused. */
-export const headerSchema = z.strictObject({
+const headerSchema = z.strictObject({
   alg: z.string(),
   typ: z.string(),
   'x5t#S256': z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'expected a base64url SHA-256 thumbprint'),

@@ -22,7 +22,7 @@ import { JWS_ALG, MAX_ROTATION_STATEMENT_BYTES, ROTATION_TYP } from './profile.j
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'expected 64 lowercase hex digits');
 const version = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
-export const rotationPayloadSchema = z.strictObject({
+const rotationPayloadSchema = z.strictObject({
   kind: z.literal('rotation'),
   version: version.min(2),
   previous: z.strictObject({ fingerprintSha256: hex64, version }),

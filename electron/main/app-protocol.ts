@@ -21,7 +21,7 @@ export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
  * Only the app's own scripts, styles, images and fonts; no network at all (the renderer talks to
  * main through the preload, never over the network); no <base>, forms, frames or embedding.
  */
-export const CSP_DIRECTIVES: Readonly<Record<string, string>> = {
+const CSP_DIRECTIVES: Readonly<Record<string, string>> = {
   'default-src': "'none'",
   'script-src': "'self'",
   'style-src': "'self'",
@@ -107,7 +107,7 @@ export function resolveRendererFile(rootDir: string, requestPath: string): strin
   return resolved;
 }
 
-export interface ProtocolHandlerOptions {
+interface ProtocolHandlerOptions {
   rootDir: string;
   readFile?: (file: string) => Promise<Uint8Array>;
   realpath?: (file: string) => Promise<string>;

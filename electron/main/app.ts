@@ -15,7 +15,7 @@ import { isSameDataDir, requestedDataDir, secondInstanceData } from './second-in
 import { mainWindowOptions } from './window-options.js';
 import { dataDirForApp } from './data-dir.js';
 
-export interface StartAppOptions {
+interface StartAppOptions {
   /** The user's arguments (cli-args.ts userArgsFrom). */
   args: string[];
   /** Absolute path of dist/electron/preload.cjs. */

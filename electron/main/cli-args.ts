@@ -112,7 +112,7 @@ export function unsafeSwitchIn(args: readonly string[]): string | null {
   return found ? found.split('=')[0]! : null;
 }
 
-export type LaunchDecision =
+type LaunchDecision =
   | { kind: 'refuse'; message: string }
   | { kind: 'cli'; args: string[] }
   | { kind: 'window'; args: string[] };

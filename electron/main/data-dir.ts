@@ -5,7 +5,7 @@
  */
 import { currentPlatform, resolveDataDir, type PlatformFacts } from '../../core/store/paths.js';
 
-export const DATA_DIR_FLAG = '--data-dir';
+const DATA_DIR_FLAG = '--data-dir';
 
 /** `--data-dir X` or `--data-dir=X`; the last one wins; null when absent or empty. */
 export function dataDirFromArgs(args: readonly string[]): string | null {

@@ -6,8 +6,8 @@
 import path from 'node:path';
 import { NATIVE_STRINGS, type NativeLanguage, type NativeStrings } from './native-strings.js';
 
-export type OpenPurpose = 'backup';
-export type SavePurpose = 'backup' | 'agent-certificate' | 'clients-csv' | 'history-csv' | 'pfx';
+type OpenPurpose = 'backup';
+type SavePurpose = 'backup' | 'agent-certificate' | 'clients-csv' | 'history-csv' | 'pfx';
 
 interface Filter {
   name: string;

@@ -45,7 +45,7 @@ export interface IpcMainLike {
   removeHandler(channel: string): void;
 }
 
-export interface RegisterContractOptions {
+interface RegisterContractOptions {
   isTrustedSender: (event: InvokeEventLike) => boolean;
   /** See DispatchOptions.validateResponses: `!app.isPackaged` in the app. */
   validateResponses?: boolean;
@@ -140,12 +140,12 @@ export function registerContract(ipc: IpcMainLike, handlers: ApiHandlers, option
 }
 
 /** The part of a WebContents the event sender uses. */
-export interface WebContentsLike {
+interface WebContentsLike {
   send(channel: string, ...args: unknown[]): void;
   isDestroyed(): boolean;
 }
 
-export type EventSender = <E extends EventKey>(event: E, payload: EventOf<E>) => boolean;
+type EventSender = <E extends EventKey>(event: E, payload: EventOf<E>) => boolean;
 
 /**
  * Pushes contract events to the renderer on eventChannelOf(key), after checking the payload

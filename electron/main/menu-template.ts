@@ -6,7 +6,7 @@
 import type { MenuItemConstructorOptions } from 'electron';
 import { NATIVE_STRINGS, type NativeLanguage } from './native-strings.js';
 
-export interface MenuContext {
+interface MenuContext {
   platform: NodeJS.Platform;
   isPackaged: boolean;
   appName: string;

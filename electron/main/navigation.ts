@@ -9,7 +9,7 @@ import { isAppUrl } from './ipc-registration.js';
  * compared exactly by parsed origin. Empty: the app opens no external link at all. Add an origin
  * only for documentation the app really links to.
  */
-export const EXTERNAL_LINK_ALLOW_LIST: readonly string[] = [];
+const EXTERNAL_LINK_ALLOW_LIST: readonly string[] = [];
 
 /** True when `url` may be handed to shell.openExternal: https, no credentials, allow-listed origin. */
 export function isAllowedExternalUrl(url: string, allowList: readonly string[] = EXTERNAL_LINK_ALLOW_LIST): boolean {

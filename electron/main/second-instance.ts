@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 
-export interface SecondInstanceData {
+interface SecondInstanceData {
   dataDir: string;
 }
 

@@ -47,7 +47,7 @@ export const eventChannel = (key: string) => `cm:event:${key}`;
  * What a failed call rejects with. A plain object, not an Error: contextBridge copies only the
  * message of an Error across worlds, while a plain object keeps kind, code and details.
  */
-export interface RendererCertManagerError extends ErrorPayload {
+interface RendererCertManagerError extends ErrorPayload {
   name: 'CertManagerError';
 }
 

@@ -1,5 +1,5 @@
 /**
- * Review of issue 2: hostile and unusual input (zip structure, PKCS#12 contents, standard input,
+ * Hostile and unusual input (zip structure, PKCS#12 contents, standard input,
  * command line), errors after the commit point, and the status --json format.
  * Backups are built in-process at 1,000 iterations; the CLI runs as a real process.
  */

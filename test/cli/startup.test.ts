@@ -69,7 +69,7 @@ describe('start-up loads only what the command needs', () => {
     // zod is bundled in: ~80 small modules found and linked one by one cost more than status itself.
     expect(loaded.packages).toContain('zod');
     expect(loaded.fromNodeModules).not.toContain('zod');
-    for (const name of ['fleet-commands', 'generate', 'backup', 'backup-writer', 'restore', 'renew', 'read', 'pkcs12']) expect(loaded.ours).not.toContain(name);
+    for (const name of ['fleet-commands', 'generate', 'backup', 'backup-of-store', 'restore', 'renew', 'read', 'pkcs12']) expect(loaded.ours).not.toContain(name);
   });
 
   it('-b loads the zip writer but not the server, the agent or the zip reader', () => {
@@ -79,7 +79,7 @@ describe('start-up loads only what the command needs', () => {
     // ...bundled: its tree loaded file by file cost more than the backup's own start-up.
     expect(loaded.fromNodeModules).not.toContain('archiver');
     for (const name of ['fastify', 'jose', 'unzipper']) expect(loaded.packages).not.toContain(name);
-    expect(loaded.ours).toContain('backup-writer');
+    expect(loaded.ours).toContain('backup-of-store');
     expect(loaded.ours).not.toContain('fleet-commands');
   });
 });

@@ -1,5 +1,5 @@
 /**
- * Review of issue 2: "subject naming the server (host name by default)", through -g and -c.
+ * The certificate subject names the server (its host name by default), through -g and -c.
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { join } from 'node:path';

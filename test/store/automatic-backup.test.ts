@@ -8,7 +8,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateCertificate, getStatus, renewCertificate } from '../../core/ops/index.js';
-import { buildBackup, writeAutomaticBackup } from '../../core/ops/backup-writer.js';
+import { buildBackup, writeAutomaticBackup } from '../../core/ops/backup-of-store.js';
 import { readStore, storePaths } from '../../core/store/store.js';
 import { loadPrivateKey } from '../../core/store/store.js';
 import { tempDir } from '../helpers/temp.js';

@@ -1,5 +1,5 @@
 /**
- * Review of issue 2: two writers at once. Real processes for the CLI; in-process for the
+ * Two writers at once. Real processes for the CLI; in-process for the
  * store's own "lock bypass" defence (commitStore's compare-and-switch).
  */
 import { describe, expect, it, beforeAll } from 'vitest';

@@ -12,7 +12,7 @@ import { backupCertificate, generateCertificate, getStatus, inspectBackup, renew
 import { commitStore, loadPrivateKey, readStore, storePaths } from '../../core/store/store.js';
 import { checkGeneration } from '../../core/ops/validate-generation.js';
 import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
-import { rotationStatementFor } from '../../core/ops/rotation-hook.js';
+import { rotationStatementFor } from '../../core/ops/rotation-statement.js';
 import { destroyReplacedKeys } from '../../core/store/retired-keys.js';
 import { dpapiCommand, openKeyAtRest, protectKeyAtRest, type StdinRunner } from '../../core/platform/dpapi.js';
 import { tempDir } from '../helpers/temp.js';

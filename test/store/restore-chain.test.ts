@@ -1,5 +1,5 @@
 /**
- * Review of issue 2: restore semantics and the version / rotation chain the store keeps.
+ * Restore semantics and the version / rotation chain the store keeps.
  *
  * The invariant checked everywhere (core/store/store.ts documents it: "statement i moves trust
  * from version i+1 to i+2"): a store at version N holds exactly N-1 rotation statements, the

@@ -1,5 +1,5 @@
 /**
- * Review of issue 2: the Windows-specific store logic with the platform injected.
+ * The Windows-specific store logic with the platform injected.
  * node:fs/promises.rename and the ACL module are mocked so Windows' behaviour (a rename that
  * fails for a moment with EPERM while an antivirus scanner holds a freshly written file; icacls
  * calls) can be reproduced on Linux.

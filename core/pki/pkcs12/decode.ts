@@ -14,7 +14,7 @@ import { badInput, wrongPassword } from '../../errors.js';
 import * as A from './asn1.js';
 import { CODES, hostileIterations, malformed, tooManyItems, unsupported } from './failures.js';
 import { bmpPassword, KDF_ID_MAC, pkcs12Kdf } from './kdf.js';
-import { certificatePublicKeyDer, keyMismatch, parseCertificate, publicKeyDerOf } from './match.js';
+import { certificatePublicKeyDer, keyMismatch, readPfxCertificate, publicKeyDerOf } from './match.js';
 import { describeOid, DIGESTS, OID, type Digest } from './oids.js';
 import { LIMITS } from './limits.js';
 import { parsePbe, type Passwords, type Pbe } from './pbe.js';
@@ -261,7 +261,7 @@ export async function decodePfx(data: Buffer, password: string, maxIterations: n
     throw badInput(CODES.noCertificate, 'The file holds a private key but no certificate. Export the certificate together with its private key and retry.');
   const keySpki = publicKeyDerOf(privateKey);
   const matching = reader.certs.filter((c, i) => {
-    const spki = certificatePublicKeyDer(parseCertificate(c.der, `certificate number ${i + 1} in the file`));
+    const spki = certificatePublicKeyDer(readPfxCertificate(c.der, `certificate number ${i + 1} in the file`));
     return !!spki && spki.equals(keySpki);
   });
   if (matching.length === 0) throw keyMismatch('None of the certificates in the file belongs to its private key.');

@@ -15,7 +15,7 @@ import { bmpPassword, KDF_ID_MAC, pkcs12Kdf } from './kdf.js';
 import { OID, SHA256 } from './oids.js';
 import { aes256CbcEncrypt, deriveAes256Key, pbes2AlgorithmId } from './pbes2.js';
 
-export interface BagAttributes {
+interface BagAttributes {
   friendlyName?: string | undefined;
   localKeyId?: Buffer | undefined;
 }
@@ -27,7 +27,7 @@ export interface PfxSpec {
   certs: Array<{ der: Buffer } & BagAttributes>;
 }
 
-export interface PfxParams {
+interface PfxParams {
   /** PBKDF2-HMAC-SHA256 count for both encrypted parts. */
   iterations: number;
   /** PKCS#12-KDF (SHA-256) count for the MAC key. */

@@ -2,7 +2,7 @@
  * The PKCS#12 module's error vocabulary. Every problem with a file becomes a bad-input
  * CertManagerError with a stable code; nothing from node-forge or node:crypto escapes raw.
  */
-import { badInput, CertManagerError, usageError } from '../../errors.js';
+import { badInput, usageError } from '../../errors.js';
 
 export const CODES = {
   malformed: 'PKCS12_MALFORMED',
@@ -39,7 +39,7 @@ export const unsupported = (what: string) =>
     { what },
   );
 
-export interface HostileWork {
+interface HostileWork {
   /** Which part of the file asked, e.g. 'integrity check (MAC)', 'part 2', 'whole file'. */
   where: string;
   /** The scheme, e.g. 'HMAC-SHA1' or 'pbeWithSHA1And3-KeyTripleDES-CBC'. */
@@ -73,9 +73,6 @@ export const tooManyItems = (what: string, max: number) =>
     what,
     max,
   });
-
-/** True for errors this module raised on purpose. */
-export const isOurs = (e: unknown): e is CertManagerError => e instanceof CertManagerError;
 
 export const badOption = (name: string, message: string) => usageError(CODES.badOption, message, { option: name });
 

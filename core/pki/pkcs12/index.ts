@@ -33,7 +33,7 @@ import { buildPfx } from './encode.js';
 import { decodePfx, type DecodedPfx } from './decode.js';
 import { badOption, CODES, malformed } from './failures.js';
 import { LIMITS } from './limits.js';
-import { certificatePublicKeyDer, keyMismatch, parseCertificate, publicKeyDerOf } from './match.js';
+import { certificatePublicKeyDer, keyMismatch, readPfxCertificate, publicKeyDerOf } from './match.js';
 
 export const DEFAULT_ITERATIONS = 600_000;
 
@@ -46,7 +46,7 @@ export interface Pkcs12Input {
   friendlyName?: string;
 }
 
-export interface EncodeOptions {
+interface EncodeOptions {
   /** PBKDF2 count, default 600000. Lower counts break the security rule: tests and interop checks only. */
   iterations?: number;
   /** PKCS#12-KDF count for the MAC; default 2 × iterations (see the comment at the top). */
@@ -104,10 +104,10 @@ export async function encodePkcs12(input: Pkcs12Input, password: string, options
     throw usageError(CODES.badArgument, `The friendly name must be text of at most ${MAX_FRIENDLY_NAME} characters.`);
 
   const leafDer = asBuffer(certificate);
-  const leaf = parseCertificate(leafDer, 'certificate');
+  const leaf = readPfxCertificate(leafDer, 'certificate');
   const chainDer = chain.map((c, i) => {
     const der = asBuffer(c);
-    parseCertificate(der, `chain certificate number ${i + 1}`);
+    readPfxCertificate(der, `chain certificate number ${i + 1}`);
     return der;
   });
   const spki = certificatePublicKeyDer(leaf);

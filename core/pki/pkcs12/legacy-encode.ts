@@ -16,7 +16,7 @@ import * as A from './asn1.js';
 import { certBag, safeBag } from './encode.js';
 import { CODES } from './failures.js';
 import { bmpPassword, KDF_ID_IV, KDF_ID_KEY, KDF_ID_MAC, pkcs12Kdf } from './kdf.js';
-import { certificatePublicKeyDer, keyMismatch, parseCertificate, publicKeyDerOf } from './match.js';
+import { certificatePublicKeyDer, keyMismatch, readPfxCertificate, publicKeyDerOf } from './match.js';
 import { OID, SHA1 } from './oids.js';
 import type { Pkcs12Input } from './index.js';
 
@@ -24,14 +24,14 @@ import type { Pkcs12Input } from './index.js';
  * OpenSSL's PKCS12_DEFAULT_ITER, what `openssl pkcs12 -export -legacy` writes (Windows' own
  * export writes 2000). Higher counts are allowed, but some appliances refuse them.
  */
-export const LEGACY_DEFAULT_ITERATIONS = 2048;
+const LEGACY_DEFAULT_ITERATIONS = 2048;
 const MAX_LEGACY_ITERATIONS = 100_000;
 const SALT_BYTES = 8; // what older importers expect (OpenSSL's PKCS5_SALT_LEN)
 const MAX_CHAIN = 16;
 const MAX_FRIENDLY_NAME = 256;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-export interface LegacyEncodeOptions {
+interface LegacyEncodeOptions {
   /** SHA-1 PKCS#12-KDF count for the key, the certificates and the MAC (default 2048). */
   iterations?: number;
 }
@@ -65,8 +65,8 @@ export async function encodeLegacyPkcs12(input: Pkcs12Input, password: string, o
   if (chain.length > MAX_CHAIN) throw usageError(CODES.badArgument, `The chain has more than ${MAX_CHAIN} certificates. Pass only the issuing chain.`);
   if (friendlyName !== undefined && (typeof friendlyName !== 'string' || friendlyName.length > MAX_FRIENDLY_NAME || LONE_SURROGATE.test(friendlyName)))
     throw usageError(CODES.badArgument, `The friendly name must be text of at most ${MAX_FRIENDLY_NAME} characters.`);
-  const leaf = parseCertificate(certificate, 'certificate');
-  chain.forEach((der, i) => parseCertificate(der, `chain certificate number ${i + 1}`));
+  const leaf = readPfxCertificate(certificate, 'certificate');
+  chain.forEach((der, i) => readPfxCertificate(der, `chain certificate number ${i + 1}`));
   const spki = certificatePublicKeyDer(leaf);
   if (!spki || !spki.equals(publicKeyDerOf(privateKey))) throw keyMismatch('The certificate does not belong to the private key.');
 

@@ -9,7 +9,7 @@ export function publicKeyDerOf(privateKey: KeyObject): Buffer {
 }
 
 /** Parses a DER certificate; `which` says which one, for the message. */
-export function parseCertificate(der: Buffer, which: string): X509Certificate {
+export function readPfxCertificate(der: Buffer, which: string): X509Certificate {
   try {
     return new X509Certificate(der);
   } catch (e) {

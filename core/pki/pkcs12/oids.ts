@@ -91,7 +91,7 @@ export const PBES2_CIPHERS: Readonly<Record<string, Pbes2Cipher>> = {
 };
 
 /** Names people know for algorithms we recognise but do not support, for error messages. */
-export const KNOWN_UNSUPPORTED: Readonly<Record<string, string>> = {
+const KNOWN_UNSUPPORTED: Readonly<Record<string, string>> = {
   [OID.pbeWithSHAAnd128BitRC4]: 'RC4-128 encryption (pbeWithSHAAnd128BitRC4)',
   [OID.pbeWithSHAAnd40BitRC4]: 'RC4-40 encryption (pbeWithSHAAnd40BitRC4)',
   '1.2.840.113549.1.5.3': 'DES encryption (pbeWithMD5AndDES-CBC)',

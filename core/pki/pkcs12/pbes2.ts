@@ -17,7 +17,7 @@ import type { Passwords, Pbe } from './pbe.js';
 
 const pbkdf2Async = promisify(pbkdf2);
 
-export interface Pbes2Params {
+interface Pbes2Params {
   salt: Buffer;
   iterations: number;
   prf: Digest;
@@ -26,7 +26,7 @@ export interface Pbes2Params {
 }
 
 /** Reads the parameters of a PBES2 AlgorithmIdentifier (its OID has been checked by the caller). */
-export function parsePbes2(params: A.Node | undefined, where: string): Pbes2Params {
+function parsePbes2(params: A.Node | undefined, where: string): Pbes2Params {
   const [kdf, enc] = A.sequence(params, `${where} PBES2 parameters`, 2, 2);
   const [kdfOidNode, kdfParams] = A.sequence(kdf, `${where} key derivation`, 1, 2);
   const kdfOid = A.oid(kdfOidNode, `${where} key derivation`);
@@ -62,11 +62,11 @@ export function parsePbes2(params: A.Node | undefined, where: string): Pbes2Para
   return { salt, iterations, prf, cipher, iv };
 }
 
-export function describePbes2(p: Pbes2Params): string {
+function describePbes2(p: Pbes2Params): string {
   return `PBES2/PBKDF2-HMAC-${p.prf.label}/${p.cipher.label}/${p.iterations}`;
 }
 
-export function deriveKey(password: Buffer, p: Pick<Pbes2Params, 'salt' | 'iterations' | 'prf' | 'cipher'>): Promise<Buffer> {
+function deriveKey(password: Buffer, p: Pick<Pbes2Params, 'salt' | 'iterations' | 'prf' | 'cipher'>): Promise<Buffer> {
   return pbkdf2Async(password, p.salt, p.iterations, p.cipher.keyBytes, p.prf.name);
 }
 

@@ -551,7 +551,7 @@ const en = {
 } as const;
 
 /** Same keys as `en`, any string values. */
-export type MessageShape<T> = { readonly [K in keyof T]: T[K] extends string ? string : MessageShape<T[K]> };
+type MessageShape<T> = { readonly [K in keyof T]: T[K] extends string ? string : MessageShape<T[K]> };
 export type Messages = MessageShape<typeof en>;
 
 export default en;

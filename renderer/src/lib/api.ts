@@ -5,7 +5,7 @@
  */
 import type { CertificateManagerApi, ErrorPayload } from '../../../core/api/contract.js';
 
-export type Api = CertificateManagerApi;
+type Api = CertificateManagerApi;
 export type ErrorKind = ErrorPayload['kind'];
 
 /** An error as the UI handles it: the core's payload, whatever shape it arrived in. */

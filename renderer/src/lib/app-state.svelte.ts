@@ -8,7 +8,7 @@ import { getApi, toUiError, type UiError } from './api.js';
 import { resolveLanguage } from './i18n-core.js';
 import { setLanguage } from './i18n.svelte.js';
 
-export interface AppInfo {
+interface AppInfo {
   version: string;
   locale: string;
   platform: string;
@@ -42,7 +42,7 @@ export const app = $state<{
 
 let subscribed = false;
 
-export function applyLanguage(): void {
+function applyLanguage(): void {
   setLanguage(resolveLanguage(app.settings.language, app.info?.locale ?? navigator.language));
 }
 

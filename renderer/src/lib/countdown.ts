@@ -1,8 +1,8 @@
 /** Validity and expiry math for the dashboard's countdown and warning. Pure; no DOM. */
 
-export type ExpiryStatus = 'not-yet-valid' | 'valid' | 'expiring' | 'expired';
+type ExpiryStatus = 'not-yet-valid' | 'valid' | 'expiring' | 'expired';
 
-export interface Remaining {
+interface Remaining {
   /** Whole days, hours, minutes and seconds left (all zero once expired). */
   days: number;
   hours: number;

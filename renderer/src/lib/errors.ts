@@ -5,7 +5,7 @@
 import type { UiError } from './api.js';
 import type { Language, Translator } from './i18n-core.js';
 
-export interface ErrorView {
+interface ErrorView {
   title: string;
   message: string;
   /** Shown when the message itself does not already tell what to do. */

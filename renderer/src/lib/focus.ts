@@ -16,11 +16,6 @@ export function focusStart(root: HTMLElement | null | undefined, prefer: 'field'
   target?.focus();
 }
 
-/** Svelte action: focus the node once mounted. */
-export function focusOnMount(node: HTMLElement): void {
-  queueMicrotask(() => node.focus());
-}
-
 /** Elements Tab can reach inside `root`, in order (visible, enabled, not tabindex=-1). */
 export function focusables(root: HTMLElement): HTMLElement[] {
   return [...root.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => el.tabIndex >= 0 && !el.hasAttribute('inert') && el.getClientRects().length > 0);

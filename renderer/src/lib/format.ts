@@ -62,13 +62,6 @@ export function formatDateTime(iso: string | null | undefined, language: Languag
   return dateTimeFormat(language, withSeconds).format(date);
 }
 
-export function formatDate(iso: string | null | undefined, language: Language): string {
-  if (!iso) return '';
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(intlLocale(language), { dateStyle: 'long' }).format(date);
-}
-
 export function formatNumber(value: number, language: Language): string {
   return new Intl.NumberFormat(intlLocale(language)).format(value);
 }

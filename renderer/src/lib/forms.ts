@@ -52,7 +52,7 @@ export function parseFilterTime(text: string, language: Language, edge: 'start' 
   return `${pad(year, 4)}-${pad(month)}-${pad(day)}T${pad(hour)}:${pad(minute)}`;
 }
 
-export type LogQueryResult = { ok: true; query: AuthFailureQuery } | { ok: false; problem: 'range' } | { ok: false; problem: 'format'; field: 'from' | 'to' };
+type LogQueryResult = { ok: true; query: AuthFailureQuery } | { ok: false; problem: 'range' } | { ok: false; problem: 'format'; field: 'from' | 'to' };
 
 export function buildLogQuery(filters: LogFilters, offset: number, limit: number, language: Language = 'en'): LogQueryResult {
   const query: AuthFailureQuery = { offset, limit };
@@ -85,7 +85,7 @@ export interface SettingsForm {
   language: Settings['language'];
 }
 
-export type SettingsValidation =
+type SettingsValidation =
   | { ok: true; settings: Settings }
   | { ok: false; invalid: (keyof typeof SETTINGS_LIMITS)[] };
 

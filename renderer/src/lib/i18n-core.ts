@@ -8,7 +8,6 @@ import ja from '../i18n/ja.js';
 
 import type { Language } from '../../../core/api/language.js';
 export { languageFromLocale, resolveLanguage, type Language, type LanguageSetting } from '../../../core/api/language.js';
-export const LANGUAGES: readonly Language[] = ['en', 'ja'];
 
 /** Every dot path to a string leaf of the English messages, e.g. "wizard.method.heading". */
 type Leaves<T, P extends string = ''> = {

@@ -1,6 +1,6 @@
 /** Server-side paging arithmetic for the clients and logs tables. Pure. */
 
-export interface PageInfo {
+interface PageInfo {
   /** 1-based page number and count (at least 1). */
   page: number;
   pages: number;

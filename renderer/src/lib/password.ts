@@ -2,7 +2,7 @@
 
 export const MIN_PASSWORD_LENGTH = 10;
 /** Without a strength estimate (main could not answer), require this length instead. */
-export const MIN_PASSWORD_LENGTH_UNSCORED = 14;
+const MIN_PASSWORD_LENGTH_UNSCORED = 14;
 /** zxcvbn score needed: 3 = "safely unguessable" (~10^10 guesses). */
 export const MIN_SCORE = 3;
 
@@ -19,9 +19,9 @@ export type StrengthState =
   | { state: 'scored'; result: StrengthResult }
   | { state: 'unavailable' };
 
-export type PasswordProblem = 'required' | 'too-short' | 'weak' | 'mismatch' | 'checking';
+type PasswordProblem = 'required' | 'too-short' | 'weak' | 'mismatch' | 'checking';
 
-export interface PasswordCheck {
+interface PasswordCheck {
   ok: boolean;
   /** The first problem to show next to the fields, if any. */
   problems: PasswordProblem[];

@@ -5,7 +5,7 @@
 import type { CertificateInfo, CurrentCertificate, ReplacedCertificate } from '../../../core/schemas.js';
 import { commonName } from './format.js';
 
-export type RestoreRisk =
+type RestoreRisk =
   /** The backup holds a certificate this store used before and replaced (version `version`). */
   | { kind: 'older'; version: number; currentVersion: number }
   /** The backup's certificate was issued before the one in use (made elsewhere, or an old copy). */

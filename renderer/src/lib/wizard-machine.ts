@@ -45,7 +45,7 @@ export function canGoBack(state: WizardState): boolean {
 }
 
 /** Plain navigation: pages whose Next needs no work (the view starts work on the others). */
-export function canGoNextDirectly(state: WizardState): boolean {
+function canGoNextDirectly(state: WizardState): boolean {
   if (state.busy) return false;
   if (state.step === 'welcome') return true;
   if (state.step === 'method') return state.method !== null;

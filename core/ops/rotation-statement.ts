@@ -6,7 +6,7 @@
 import type { KeyObject } from 'node:crypto';
 import { createRotationStatement } from '../trust/index.js';
 
-export interface SigningIdentity {
+interface SigningIdentity {
   privateKey: KeyObject;
   certificateDer: Buffer;
   version: number;

@@ -11,7 +11,7 @@ import type { StoreState } from '../store/store.js';
 import { storePaths } from '../store/store.js';
 import { renameWithRetry, replaceFileAtomically, syncDirectory } from '../store/durable-fs.js';
 
-export interface BackupMaterial {
+interface BackupMaterial {
   privateKey: KeyObject;
   state: StoreState;
 }
@@ -43,7 +43,7 @@ export async function buildBackup(material: BackupMaterial, password: string, op
  * its real name (publishAutomaticBackup). A kill in between leaves a file no admin can take for
  * the backup of the installed certificate; the next change sorts it out (tidyAutomaticBackups).
  */
-export const UNCOMMITTED = '.uncommitted';
+const UNCOMMITTED = '.uncommitted';
 
 export async function writeAutomaticBackup(dataDir: string, zip: Buffer, fingerprintSha256: string, now: Date, reason: 'generated' | 'renewed'): Promise<string> {
   const folder = storePaths(dataDir).backups;
