@@ -4,6 +4,7 @@
  * so the app, the CLI's --json output and the test bridge cannot drift apart.
  */
 import { z } from 'zod';
+import { DEFAULT_SETTINGS as LIMIT_DEFAULT_SETTINGS, SETTINGS_LIMITS } from './limits.js';
 
 export const Sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'lowercase hex SHA-256');
 export const IsoTime = z.string().datetime({ offset: true });
@@ -82,14 +83,12 @@ export type ProgressEvent = z.infer<typeof ProgressEventSchema>;
 export type ProgressListener = (event: ProgressEvent) => void;
 
 export const SettingsSchema = z.object({
-  /** How often agents upload their auth-failure logs (the original: every 60 minutes). */
-  logUploadIntervalMinutes: z.number().int().min(5).max(24 * 60),
-  /** The dashboard warns this many days before the certificate expires. */
-  expiryWarningDays: z.number().int().min(1).max(365),
+  logUploadIntervalMinutes: z.number().int().min(SETTINGS_LIMITS.logUploadIntervalMinutes.min).max(SETTINGS_LIMITS.logUploadIntervalMinutes.max),
+  expiryWarningDays: z.number().int().min(SETTINGS_LIMITS.expiryWarningDays.min).max(SETTINGS_LIMITS.expiryWarningDays.max),
   language: z.enum(['auto', 'ja', 'en']),
 });
 export type Settings = z.infer<typeof SettingsSchema>;
-export const DEFAULT_SETTINGS: Settings = { logUploadIntervalMinutes: 60, expiryWarningDays: 30, language: 'auto' };
+export const DEFAULT_SETTINGS: Settings = LIMIT_DEFAULT_SETTINGS;
 
 /** The last feed head an agent verified, as it reported at check-in (times bounded by the server's clock). */
 export const ReportedHeadSchema = z.object({

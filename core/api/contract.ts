@@ -10,6 +10,7 @@
  * Nothing here imports Electron or Node built-ins: the renderer bundles this module.
  */
 import { z } from 'zod';
+import { KEY_SIZES, NEW_PASSWORD_LENGTH, VALIDITY_DAYS } from '../limits.js';
 import { AUDIT_OPERATIONS, AuditEntrySchema } from '../audit/schema.js';
 import {
   AuthFailurePageSchema,
@@ -24,10 +25,11 @@ import {
 } from '../schemas.js';
 
 /** Passwords: bounded so a hostile renderer cannot make main hash megabytes. Never logged. */
-const Password = z.string().min(1).max(1024);
+const Password = z.string().min(1).max(NEW_PASSWORD_LENGTH.max);
 /** A file-system path chosen by the admin through a native dialog (main refuses any other: path-grants.ts). */
 const FilePath = z.string().min(1).max(4096);
-const KeySize = z.union([z.literal(2048), z.literal(3072), z.literal(4096)]);
+const KeySize = z.literal(KEY_SIZES);
+const ValidityDays = z.number().int().min(VALIDITY_DAYS.min).max(VALIDITY_DAYS.max);
 const Empty = z.object({}).strict();
 /** A column header or reason name the app passes in its own language (bounded: a renderer is not trusted). */
 const CsvLabel = z.string().min(1).max(200);
@@ -55,7 +57,7 @@ export const contract = {
   ),
   /** 「新しい証明書を生成する」: first certificate; refuses when one exists. */
   generate: op(
-    z.object({ password: Password, subject: z.string().min(1).max(200).optional(), keySize: KeySize.optional(), validityDays: z.number().int().min(1).max(3650).optional() }).strict(),
+    z.object({ password: Password, subject: z.string().min(1).max(200).optional(), keySize: KeySize.optional(), validityDays: ValidityDays.optional() }).strict(),
     z.object({ status: StoreStatusSchema, backupPath: FilePath }),
   ),
   /** Reads a backup zip or PKCS#12 completely and says what it holds; changes nothing. */
@@ -72,7 +74,7 @@ export const contract = {
   ),
   backup: op(z.object({ path: FilePath, password: Password }).strict(), z.object({ path: FilePath, fingerprintSha256: Sha256Hex })),
   renew: op(
-    z.object({ password: Password, keySize: KeySize.optional(), validityDays: z.number().int().min(1).max(3650).optional() }).strict(),
+    z.object({ password: Password, keySize: KeySize.optional(), validityDays: ValidityDays.optional() }).strict(),
     z.object({ status: StoreStatusSchema, backupPath: FilePath }),
   ),
   /** The public certificate agents need (DER .cer), for the manual fix of an agent. */
@@ -84,7 +86,7 @@ export const contract = {
   ),
   /** Strength is estimated in main so the renderer bundle stays small. */
   passwordStrength: op(
-    z.object({ password: z.string().max(1024), userInputs: z.array(z.string().max(200)).max(10).optional() }).strict(),
+    z.object({ password: z.string().max(NEW_PASSWORD_LENGTH.max), userInputs: z.array(z.string().max(200)).max(10).optional() }).strict(),
     z.object({ score: z.number().int().min(0).max(4), warning: z.string().nullable(), suggestions: z.array(z.string()), guessesLog10: z.number() }),
   ),
   fleetSummary: op(Empty, FleetSummarySchema),

@@ -1,4 +1,8 @@
-/** The --help text: every command with an example, the exit codes scripts can rely on. */
+import { DEFAULT_KEY_SIZE, KEY_SIZES, NEW_PASSWORD_LENGTH, VALIDITY_DAYS } from '../limits.js';
+
+const keySizes = KEY_SIZES.map((k) => (k === DEFAULT_KEY_SIZE ? `${k} (default)` : String(k)));
+
+/** The --help text: every command with an example, the exit codes scripts can rely on. Limits come from core/limits.ts. */
 export const HELP = `certificatemanager - manage the server authentication certificate
 
 Usage:
@@ -39,13 +43,13 @@ Options (anywhere on the line):
   --data-dir <folder>   The certificate store (default: %ProgramData%\\CertificateManager on
                         Windows; env CERTIFICATEMANAGER_DATA_DIR)
   --json                Print the result as JSON on standard output
-  --key-size <bits>     2048, 3072 (default) or 4096, with -g and -c
-  --days <n>            Validity in days (default 1095, three years), with -g and -c
+  --key-size <bits>     ${keySizes.slice(0, -1).join(', ')} or ${keySizes.at(-1)}, with -g and -c
+  --days <n>            Validity in days, ${VALIDITY_DAYS.min} to ${VALIDITY_DAYS.max} (default ${VALIDITY_DAYS.default}, three years), with -g and -c
   --subject <name>      Common name for -g (default: this computer's host name)
   -h, --help            This text
   --version             The version
 
-Passwords for new backups (-g, -c, -b) are 8 to 1024 characters long, counted as
+Passwords for new backups (-g, -c, -b) are ${NEW_PASSWORD_LENGTH.min} to ${NEW_PASSWORD_LENGTH.max} characters long, counted as
 characters (パスワード is 5). A password of "-" is read from standard input, so it stays out
 of process lists and logs; at a console it is asked for without echo, and a new one (-g, -c)
 is asked twice.

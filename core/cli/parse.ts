@@ -4,6 +4,7 @@
  * flags take positional values; the grammar is small and fully tested.
  */
 import { usageError } from '../errors.js';
+import { KEY_SIZES, VALIDITY_DAYS } from '../limits.js';
 
 export type Command =
   | { name: 'help' }
@@ -90,8 +91,8 @@ export function parseArguments(argv: readonly string[]): Invocation {
   const expect = (count: number, usage: string) => {
     if (rest.length !== count) throw usageError('BAD_ARGUMENTS', `Usage: certificatemanager ${usage}`);
   };
-  const keySize = intOption(options.get('--key-size'), '--key-size', 2048, 4096);
-  const validityDays = intOption(options.get('--days'), '--days', 1, 3650);
+  const keySize = intOption(options.get('--key-size'), '--key-size', KEY_SIZES[0], KEY_SIZES.at(-1)!);
+  const validityDays = intOption(options.get('--days'), '--days', VALIDITY_DAYS.min, VALIDITY_DAYS.max);
   switch (verb.toLowerCase()) {
     case '-g':
       expect(1, '-g <password>');

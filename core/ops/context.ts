@@ -1,6 +1,7 @@
 /** What every operation is given: where the store is, and how to report progress. */
 import type { OperationName, ProgressListener, ProgressStep } from '../schemas.js';
 import { usageError } from '../errors.js';
+import { NEW_PASSWORD_LENGTH } from '../limits.js';
 
 export interface OperationContext {
   dataDir: string;
@@ -25,10 +26,10 @@ export function reporter(context: OperationContext, operation: OperationName): R
 
 export const nowOf = (context: OperationContext) => (context.now ? context.now() : new Date());
 
-export const MIN_NEW_PASSWORD_LENGTH = 8;
+export const MIN_NEW_PASSWORD_LENGTH = NEW_PASSWORD_LENGTH.min;
 
 /** A password that will protect a new backup: long enough to be worth stretching. */
-export const MAX_NEW_PASSWORD_LENGTH = 1024;
+export const MAX_NEW_PASSWORD_LENGTH = NEW_PASSWORD_LENGTH.max;
 
 /**
  * Lengths are counted in characters as a person counts them (code points): "パスワード" is 5,

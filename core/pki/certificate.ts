@@ -5,11 +5,12 @@
  * Node's crypto (OpenSSL), and the result is checked with Node's X509Certificate before use.
  */
 import { X509Certificate, createPublicKey, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { VALIDITY_DAYS } from '../limits.js';
 import { hostname } from 'node:os';
 import { domainToASCII } from 'node:url';
 import forge from 'node-forge';
 
-export const DEFAULT_VALIDITY_DAYS = 3 * 365;
+export const DEFAULT_VALIDITY_DAYS = VALIDITY_DAYS.default;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 interface CertificateRequest {
@@ -34,7 +35,7 @@ function defaultCommonName(): string {
 export function createSelfSignedCertificate(request: CertificateRequest): Buffer {
   const { privateKey } = request;
   const now = request.now ?? new Date();
-  const validityDays = request.validityDays ?? 3 * 365;
+  const validityDays = request.validityDays ?? DEFAULT_VALIDITY_DAYS;
   const commonName = request.commonName ?? defaultCommonName();
 
   const publicPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();

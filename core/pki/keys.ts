@@ -5,11 +5,10 @@
 import { generateKeyPair, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { badInput, usageError } from '../errors.js';
+import { DEFAULT_KEY_SIZE, KEY_SIZES, type KeySize } from '../limits.js';
 
-const SUPPORTED_KEY_SIZES = [2048, 3072, 4096] as const;
-export type KeySize = (typeof SUPPORTED_KEY_SIZES)[number];
-export const DEFAULT_KEY_SIZE: KeySize = 3072;
-export const MIN_RSA_BITS = 2048;
+export { DEFAULT_KEY_SIZE, type KeySize };
+export const MIN_RSA_BITS = KEY_SIZES[0];
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -19,8 +18,8 @@ interface RsaKeyPair {
 }
 
 export function assertKeySize(bits: number): KeySize {
-  if (!(SUPPORTED_KEY_SIZES as readonly number[]).includes(bits))
-    throw usageError('BAD_KEY_SIZE', `Key size ${bits} is not supported. Use 2048, 3072 or 4096.`);
+  if (!(KEY_SIZES as readonly number[]).includes(bits))
+    throw usageError('BAD_KEY_SIZE', `Key size ${bits} is not supported. Use ${KEY_SIZES.slice(0, -1).join(', ')} or ${KEY_SIZES.at(-1)}.`);
   return bits as KeySize;
 }
 

@@ -3,6 +3,7 @@
  * kept fresh by the push events of the contract.
  */
 import type { EventOf } from '../../../core/api/contract.js';
+import { DEFAULT_SETTINGS as LIMIT_DEFAULT_SETTINGS } from '../../../core/limits.js';
 import type { FleetSummary, Settings, StoreStatus } from '../../../core/schemas.js';
 import { getApi, toUiError, type UiError } from './api.js';
 import { resolveLanguage } from './i18n-core.js';
@@ -15,7 +16,8 @@ interface AppInfo {
   dataDir: string;
 }
 
-const DEFAULT_SETTINGS: Settings = { logUploadIntervalMinutes: 60, expiryWarningDays: 30, language: 'auto' };
+// One source for the defaults (core/limits.ts is import-free, so the bundle stays small).
+const DEFAULT_SETTINGS: Settings = { ...LIMIT_DEFAULT_SETTINGS };
 
 export const app = $state<{
   phase: 'loading' | 'ready' | 'failed';
