@@ -4,12 +4,9 @@
  * stable code (which the UI translates) and an English one-line message that says what to do
  * next. Anything else that escapes is a bug and maps to kind "internal".
  */
-export type ErrorKind =
-  | 'usage' // the command line or request is malformed
-  | 'wrong-password' // the password does not open the file
-  | 'bad-input' // input file unreadable, damaged, hostile or unusable
-  | 'wrong-state' // no certificate yet, one exists, key not exportable, store locked
-  | 'internal'; // anything else (disk full, permissions, bugs)
+import { ERROR_KINDS, type ErrorKind } from './error-kinds.js';
+
+export { ERROR_KINDS, type ErrorKind };
 
 export const EXIT_CODES: Readonly<Record<ErrorKind, number>> = {
   usage: 2,

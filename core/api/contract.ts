@@ -10,6 +10,8 @@
  * Nothing here imports Electron or Node built-ins: the renderer bundles this module.
  */
 import { z } from 'zod';
+import type { ErrorKind } from '../error-kinds.js';
+import { OPEN_PURPOSES, SAVE_PURPOSES } from './dialog-purposes.js';
 import { KEY_SIZES, NEW_PASSWORD_LENGTH, VALIDITY_DAYS } from '../limits.js';
 import { AUDIT_OPERATIONS, AuditEntrySchema } from '../audit/schema.js';
 import {
@@ -141,9 +143,9 @@ export const contract = {
   getSettings: op(Empty, SettingsSchema),
   setSettings: op(SettingsSchema.partial().strict(), SettingsSchema),
   /** Native dialogs. The renderer never sees the file system; it only gets a chosen path. */
-  showOpenDialog: op(z.object({ purpose: z.enum(['backup']) }).strict(), z.object({ path: FilePath.nullable() })),
+  showOpenDialog: op(z.object({ purpose: z.enum(OPEN_PURPOSES) }).strict(), z.object({ path: FilePath.nullable() })),
   showSaveDialog: op(
-    z.object({ purpose: z.enum(['backup', 'agent-certificate', 'clients-csv', 'history-csv', 'pfx']), defaultName: z.string().max(255).optional() }).strict(),
+    z.object({ purpose: z.enum(SAVE_PURPOSES), defaultName: z.string().max(255).optional() }).strict(),
     z.object({ path: FilePath.nullable() }),
   ),
 } as const;
@@ -181,7 +183,7 @@ export const eventChannelOf = (key: EventKey) => `cm:event:${key}`;
 
 /** Errors cross the boundary as data, never as thrown Error objects (which lose their fields). */
 export interface ErrorPayload {
-  kind: 'usage' | 'wrong-password' | 'bad-input' | 'wrong-state' | 'internal';
+  kind: ErrorKind;
   code: string;
   message: string;
   details: Record<string, string | number>;

@@ -9,6 +9,7 @@
  * Nothing here logs request arguments: passwords travel in them.
  */
 import type { z } from 'zod';
+import { ERROR_KINDS } from '../errors.js';
 import { contract, type ApiHandlers, type ErrorPayload, type OperationKey, type Result } from './contract.js';
 
 export type Logger = (message: string) => void;
@@ -28,7 +29,7 @@ export interface DispatchOptions {
 export const GENERIC_INTERNAL_MESSAGE =
   'An unexpected error occurred inside CertificateManager. The details were written to the application log.';
 
-const ERROR_KINDS: ReadonlySet<string> = new Set<ErrorPayload['kind']>(['usage', 'wrong-password', 'bad-input', 'wrong-state', 'internal']);
+const KNOWN_KINDS: ReadonlySet<string> = new Set<string>(ERROR_KINDS);
 
 export function isOperationKey(key: unknown): key is OperationKey {
   // Object.hasOwn, not `in`: "__proto__", "constructor" and "toString" are not operations.
@@ -70,7 +71,7 @@ interface CertManagerErrorLike {
 function isCertManagerErrorLike(error: unknown): error is CertManagerErrorLike {
   if (typeof error !== 'object' || error === null) return false;
   const e = error as Record<string, unknown>;
-  return e.name === 'CertManagerError' && typeof e.kind === 'string' && ERROR_KINDS.has(e.kind) && typeof e.code === 'string' && typeof e.message === 'string';
+  return e.name === 'CertManagerError' && typeof e.kind === 'string' && KNOWN_KINDS.has(e.kind) && typeof e.code === 'string' && typeof e.message === 'string';
 }
 
 function sanitizeDetails(details: unknown): ErrorPayload['details'] {

@@ -13,8 +13,8 @@
  * password, and then restore it. Only the latest few per purpose are kept.
  */
 import { usageError } from '../errors.js';
+import type { PathPurpose } from './dialog-purposes.js';
 
-type PathPurpose = 'open-backup' | 'save-backup' | 'save-agent-certificate' | 'save-clients-csv' | 'save-history-csv' | 'save-pfx';
 
 const KEPT_PER_PURPOSE = 8;
 

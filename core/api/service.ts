@@ -5,6 +5,7 @@
  * events go, the app's version and locale) are injected.
  */
 import type { ApiHandlers, EventKey, EventOf } from './contract.js';
+import type { OpenPurpose, SavePurpose } from './dialog-purposes.js';
 import { backupCertificate, exportAgentCertificate, generateCertificate, getStatus, inspectBackup, renewCertificate, restoreCertificate, type OperationContext } from '../ops/index.js';
 import { readSettings, updateSettings } from '../store/settings.js';
 import { estimatePasswordStrength } from './password-strength.js';
@@ -29,8 +30,8 @@ interface ServiceEnvironment {
   dataDir: string;
   emit: <E extends EventKey>(event: E, payload: EventOf<E>) => void;
   dialogs: {
-    showOpen(purpose: 'backup'): Promise<string | null>;
-    showSave(purpose: 'backup' | 'agent-certificate' | 'clients-csv' | 'history-csv' | 'pfx', defaultName?: string): Promise<string | null>;
+    showOpen(purpose: OpenPurpose): Promise<string | null>;
+    showSave(purpose: SavePurpose, defaultName?: string): Promise<string | null>;
   };
   appInfo: { version: string; locale: string; platform: string };
   /** PBKDF2 iterations for new backups; only tests lower it. */

@@ -4,10 +4,9 @@
  * Pure; app.ts calls Electron's dialog with these.
  */
 import path from 'node:path';
+import type { OpenPurpose, SavePurpose } from '../../core/api/dialog-purposes.js';
 import { NATIVE_STRINGS, type NativeLanguage, type NativeStrings } from './native-strings.js';
 
-type OpenPurpose = 'backup';
-type SavePurpose = 'backup' | 'agent-certificate' | 'clients-csv' | 'history-csv' | 'pfx';
 
 interface Filter {
   name: string;

@@ -4,6 +4,7 @@
  * Only types come from the contract, so no zod reaches the bundle.
  */
 import type { CertificateManagerApi, ErrorPayload } from '../../../core/api/contract.js';
+import { ERROR_KINDS } from '../../../core/error-kinds.js';
 
 type Api = CertificateManagerApi;
 export type ErrorKind = ErrorPayload['kind'];
@@ -16,7 +17,7 @@ export interface UiError {
   details: Record<string, string | number>;
 }
 
-const KINDS: readonly ErrorKind[] = ['usage', 'wrong-password', 'bad-input', 'wrong-state', 'internal'];
+const KINDS: readonly ErrorKind[] = ERROR_KINDS;
 
 export function getApi(): Api {
   const api = (globalThis as { certificateManager?: Api }).certificateManager;
