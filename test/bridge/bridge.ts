@@ -21,12 +21,40 @@ import { mkdtemp, readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EVENT_KEYS, OPERATION_KEYS, events as eventSchemas, type ApiHandlers, type EventKey, type EventOf } from '../../core/api/contract.js';
+// Loaded with the module, not when first needed: scripts/demo.mjs imports this file through a
+// Vite module runner that is closed once the import is done.
+import { build } from 'vite';
+import { EVENT_KEYS, events as eventSchemas, type ApiHandlers, type EventKey, type EventOf } from '../../core/api/contract.js';
 import { createApiHandlers, startFleetEvents } from '../../core/api/service.js';
 import { dispatch, isOperationKey } from '../../core/api/dispatch.js';
 import { buildCsp, contentTypeFor, resolveRendererFile, securityHeaders } from '../../electron/main/app-protocol.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+
+let clientBundle: Promise<string> | null = null;
+/**
+ * bridge-client.ts bundled into one classic script: window.certificateManager made by the
+ * preload's own buildApi over HTTP. Built once per process (Vite's library mode, in memory).
+ */
+function bridgeClientScript(): Promise<string> {
+  clientBundle ??= (async () => {
+    const output = await build({
+      configFile: false,
+      root: path.resolve(here, '..', '..'),
+      logLevel: 'error',
+      publicDir: false,
+      build: {
+        write: false,
+        minify: false,
+        target: 'chrome120',
+        lib: { entry: path.join(here, 'bridge-client.ts'), formats: ['iife'], name: 'bridgeClient', fileName: () => 'bridge-client.js' },
+      },
+    });
+    const result = (Array.isArray(output) ? output[0] : output) as { output: { code?: string }[] };
+    return result.output[0]!.code!;
+  })();
+  return clientBundle;
+}
 const repoRoot = path.resolve(here, '..', '..');
 export const DEFAULT_RENDERER_DIR = path.join(repoRoot, 'dist', 'renderer');
 const CLIENT_SCRIPT_PATH = '/__bridge-client.js';
@@ -144,10 +172,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   // Like the app: push fleetChanged when agents or the certificate change.
   const fleetEvents = options.handlers ? null : startFleetEvents({ dataDir: options.dataDir, emit });
 
-  const clientScript = (await readFile(path.join(here, 'bridge-client.js'), 'utf8')).replace(
-    /\/\*@@BRIDGE_CONFIG@@\*\/\s*\{[^}]*\}/,
-    JSON.stringify({ operations: OPERATION_KEYS, events: EVENT_KEYS }),
-  );
+  const clientScript = await bridgeClientScript();
 
   const server = http.createServer();
   let origin = '';

@@ -72,7 +72,7 @@ describe('the files globs on a tree laid out like a build, with traps', () => {
     'dist/launcher/x64/certificatemanager.exe',
     'dist/tsconfig.build.tsbuildinfo',
     'test/bridge/bridge.ts',
-    'test/bridge/bridge-client.js',
+    'test/bridge/bridge-client.ts',
     'core/cli/main.ts',
     'electron/main.ts',
     'renderer/App.svelte',
