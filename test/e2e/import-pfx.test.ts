@@ -48,6 +48,9 @@ describe.skipIf(!chromiumAvailable)('import of a bare .pfx in the wizard (Chromi
         await page.locator('[data-testid="wizard-next"]').click();
         s.queueOpen(pfx);
         await page.locator('[data-testid="choose-file"]').click();
+        // The choice comes back from main asynchronously: Next before it lands finds no file
+        // (this timed out once on a loaded CI machine).
+        await page.getByText('server.pfx').first().waitFor();
         await page.locator('#import-password').fill(PFX_PASSWORD);
         await page.locator('[data-testid="wizard-next"]').click();
         const note = page.locator('[data-testid="pfx-no-history"]');

@@ -131,6 +131,8 @@ describe.skipIf(!chromiumAvailable)('a Japanese screen has no English on it (ja,
       await writeFile(notBackup, 'not a backup');
       w.queueOpen(notBackup);
       await p.locator('[data-testid="choose-file"]').click();
+      // The choice comes back from main asynchronously: wait for it, or Next finds no file.
+      await p.getByText('notes.zip').first().waitFor();
       await p.locator('#import-password').fill(PASSWORD);
       await p.locator('[data-testid="wizard-next"]').click();
       await p.locator(`${wizard} [role="alert"]`).first().waitFor({ timeout: 30_000 });

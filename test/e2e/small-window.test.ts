@@ -75,6 +75,8 @@ describe.skipIf(!chromiumAvailable)('1024×640 at 100/125/150 % (Chromium, real 
         await page.locator('[data-testid="wizard-next"]').click();
         s.queueOpen(backup);
         await page.locator('[data-testid="choose-file"]').click();
+        // The choice comes back from main asynchronously: wait for it, or Next finds no file.
+        await page.getByText(path.basename(backup)).first().waitFor();
         await page.locator('#import-password').fill(PASSWORD);
         await page.locator('[data-testid="wizard-next"]').click();
         await page.locator('[data-testid="wizard"][data-step="review"]').waitFor({ timeout: 30_000 });
