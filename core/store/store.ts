@@ -18,6 +18,7 @@
  */
 import { mkdir, readFile, readdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { hostname } from 'node:os';
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { CertManagerError, usageError, wrongState } from '../errors.js';
@@ -276,6 +277,9 @@ export async function commitStore(
   let pointer: string | null = null;
   let committed = false;
   try {
+    // Who is building this generation: another writer (past a lock bypass) must not remove it
+    // as abandoned while this process lives (removeAbandonedGenerations).
+    await writeFile(join(folder, WRITER_NOTE), JSON.stringify({ pid: process.pid, hostname: hostname() }), { mode: 0o600 });
     await restrictToAdministrators(folder, 'directory');
     await writeFileDurable(join(folder, 'key.pem'), await protectKeyAtRest(next.privateKeyPem), 0o600);
     await restrictToAdministrators(join(folder, 'key.pem'), 'file');
@@ -301,6 +305,7 @@ export async function commitStore(
     if (ours !== null && pathIdentity(folder) === ours) await rm(folder, { recursive: true, force: true });
     throw error;
   }
+  await rm(join(folder, WRITER_NOTE), { force: true }).catch(() => undefined);
   // Past the commit point: the keys this commit (or an earlier, interrupted one) replaced go.
   // Best effort, like the audit line: a failure here must not report the commit as failed.
   await destroyReplacedKeys(paths.generations, { generation, state: next.state }).catch(() => undefined);
@@ -319,13 +324,47 @@ async function existingGenerations(dataDir: string): Promise<number[]> {
   return names.map((n) => GENERATION_PATTERN.exec(n)).filter((m): m is RegExpExecArray => m !== null).map((m) => Number(m[1]));
 }
 
-/** Generations above CURRENT and temporary files are leftovers of interrupted commits. */
+/** A generation being built names its writer here until it is committed. */
+const WRITER_NOTE = '.writer';
+/** A folder with no note yet, younger than this, may be one a live writer has just made. */
+const NOTELESS_GRACE_MS = 60_000;
+
+/**
+ * Whether a generation above CURRENT is being built by a live process right now, not left by
+ * an interrupted one: its writer note names a process of this host that still runs (this one
+ * included: two commits in one process), or it has no note yet and was made moments ago.
+ */
+async function beingBuilt(folder: string): Promise<boolean> {
+  try {
+    const note = JSON.parse(await readFile(join(folder, WRITER_NOTE), 'utf8')) as { pid?: unknown; hostname?: unknown };
+    if (typeof note.pid !== 'number' || note.hostname !== hostname()) return false;
+    try {
+      process.kill(note.pid, 0);
+      return true;
+    } catch (error) {
+      return (error as NodeJS.ErrnoException).code === 'EPERM';
+    }
+  } catch {
+    const info = await stat(folder).catch(() => null);
+    return info !== null && Date.now() - info.mtimeMs < NOTELESS_GRACE_MS && !(await stat(join(folder, 'state.json')).then(() => true, () => false));
+  }
+}
+
+/**
+ * Generations above CURRENT and temporary files are leftovers of interrupted commits, unless a
+ * live writer is building one (past a lock bypass): removing that one would let this commit
+ * take its number, and the other's commit point would then name a folder this one owns.
+ */
 async function removeAbandonedGenerations(dataDir: string, current: number): Promise<void> {
   const paths = storePaths(dataDir);
   await removeStaleTemporaries(paths.generations);
   // Only CURRENT's own temporaries: other files here (settings) have writers of their own.
   await removeStaleTemporaries(dataDir, '.CURRENT.');
-  for (const n of await existingGenerations(dataDir)) if (n > current) await rm(paths.generation(n), { recursive: true, force: true });
+  for (const n of await existingGenerations(dataDir)) {
+    if (n <= current) continue;
+    if (await beingBuilt(paths.generation(n))) continue;
+    await rm(paths.generation(n), { recursive: true, force: true });
+  }
 }
 
 /** readStore for a writer about to replace the state: a damaged store is reported, not thrown. */
