@@ -15,7 +15,7 @@
  * Agents too old to report their last head are judged by their last check-in instead; an agent
  * that reports none verified yet has no fresh head (stale, or refusing when it logged why).
  */
-import type { AgentRecord, AgentState, FleetSummary } from '../schemas.js';
+import type { AgentRecord, AgentState, FleetAgent, FleetSummary } from '../schemas.js';
 import { DEFAULT_TTL_SECONDS } from '../trust/index.js';
 import { POLL_INTERVAL_SECONDS } from '../protocol/wire.js';
 
@@ -59,9 +59,13 @@ export function agentState(agent: AgentRecord, facts: FleetFacts): AgentState {
 /** Severity order for lists: what needs the admin first. */
 export const STATE_ORDER: Readonly<Record<AgentState, number>> = { refusing: 0, stale: 1, migrating: 2, current: 3 };
 
-export function summarize(agents: readonly AgentRecord[], states: readonly AgentState[], current: string | null): FleetSummary {
+/** The dashboard's counts, in one pass over the judged agents. */
+export function summarize(agents: readonly FleetAgent[], current: string | null): FleetSummary {
   const counts = { current: 0, migrating: 0, stale: 0, refusing: 0 };
-  for (const state of states) counts[state]++;
-  const trustingCurrent = current === null ? 0 : agents.reduce((n, a) => n + (a.trustedFingerprint === current ? 1 : 0), 0);
+  let trustingCurrent = 0;
+  for (const a of agents) {
+    counts[a.state]++;
+    if (current !== null && a.trustedFingerprint === current) trustingCurrent++;
+  }
   return { total: agents.length, trustingCurrent, withoutValidCertificate: counts.stale + counts.refusing, states: counts };
 }

@@ -96,7 +96,7 @@ export function fleetService(dataDir: string, options: FleetServiceOptions = {})
     const judged = { ...facts, now: now() };
     const agents = records.map((a): FleetAgent => ({ ...a, state: agentState(a, judged) }));
     const without = agents.filter((a) => a.state !== 'current').sort((a, b) => STATE_ORDER[a.state] - STATE_ORDER[b.state] || byId(a, b));
-    return { current: facts.current, agents, without, summary: summarize(records, agents.map((a) => a.state), facts.current) };
+    return { current: facts.current, agents, without, summary: summarize(agents, facts.current) };
   };
 
   return {

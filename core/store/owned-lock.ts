@@ -37,7 +37,8 @@ const processIsAlive = (pid: number): boolean => {
   }
 };
 
-const thisProcess: LockOwnerProbe = { pid: process.pid, hostname: hostname(), isAlive: processIsAlive };
+/** This process, as a lock owner (and as the writer of a generation being built, store.ts). */
+export const thisProcess: LockOwnerProbe = { pid: process.pid, hostname: hostname(), isAlive: processIsAlive };
 
 interface OwnerNote {
   pid: number;

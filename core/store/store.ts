@@ -18,7 +18,6 @@
  */
 import { mkdir, readFile, readdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { hostname } from 'node:os';
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { CertManagerError, usageError, wrongState } from '../errors.js';
@@ -26,6 +25,7 @@ import { IsoTime } from '../schemas.js';
 import { privateKeyFromPem } from '../pki/keys.js';
 import { pathIdentity, renameWithRetry, syncDirectory, tempSibling, writeFileDurable, removeStaleTemporaries } from './durable-fs.js';
 import { restrictToAdministrators } from './permissions.js';
+import { thisProcess } from './owned-lock.js';
 import { destroyReplacedKeys } from './retired-keys.js';
 import { openKeyAtRest, protectKeyAtRest } from '../platform/dpapi.js';
 
@@ -279,7 +279,7 @@ export async function commitStore(
   try {
     // Who is building this generation: another writer (past a lock bypass) must not remove it
     // as abandoned while this process lives (removeAbandonedGenerations).
-    await writeFile(join(folder, WRITER_NOTE), JSON.stringify({ pid: process.pid, hostname: hostname() }), { mode: 0o600 });
+    await writeFile(join(folder, WRITER_NOTE), JSON.stringify({ pid: thisProcess.pid, hostname: thisProcess.hostname }), { mode: 0o600 });
     await restrictToAdministrators(folder, 'directory');
     await writeFileDurable(join(folder, 'key.pem'), await protectKeyAtRest(next.privateKeyPem), 0o600);
     await restrictToAdministrators(join(folder, 'key.pem'), 'file');
@@ -337,13 +337,7 @@ const NOTELESS_GRACE_MS = 60_000;
 async function beingBuilt(folder: string): Promise<boolean> {
   try {
     const note = JSON.parse(await readFile(join(folder, WRITER_NOTE), 'utf8')) as { pid?: unknown; hostname?: unknown };
-    if (typeof note.pid !== 'number' || note.hostname !== hostname()) return false;
-    try {
-      process.kill(note.pid, 0);
-      return true;
-    } catch (error) {
-      return (error as NodeJS.ErrnoException).code === 'EPERM';
-    }
+    return typeof note.pid === 'number' && note.hostname === thisProcess.hostname && thisProcess.isAlive(note.pid);
   } catch {
     const info = await stat(folder).catch(() => null);
     return info !== null && Date.now() - info.mtimeMs < NOTELESS_GRACE_MS && !(await stat(join(folder, 'state.json')).then(() => true, () => false));

@@ -11,7 +11,7 @@ import { Agent, MemoryAgentStorage, newAgentMeta, type AgentOptions } from '../.
 import { rotationPath } from '../../core/protocol/wire.js';
 import { SequenceCounter, buildFeed, sequenceTimeFloor, type FeedContent, type FeedSnapshot } from '../../core/fleet/index.js';
 import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
-import { createTrustState, fingerprintSha256, thumbprintB64url, type Signer } from '../../core/trust/index.js';
+import { createTrustState, fingerprintSha256, parseRotationStatement, thumbprintB64url, type Signer } from '../../core/trust/index.js';
 import { tempDir } from '../helpers/temp.js';
 import type { HostileServer } from '../fleet/helpers.js';
 
@@ -90,7 +90,7 @@ export function craftStatement(payload: unknown, signers: { key: KeyObject; cert
 
 /** The files a feed serves the chain as (rotations/<fingerprint>.json), for serveSnapshot's overrides. */
 export function chainFiles(statements: string[]): Record<string, string> {
-  return Object.fromEntries(statements.map((s) => [rotationPath(JSON.parse(Buffer.from((JSON.parse(s) as { payload: string }).payload, 'base64url').toString()).previous.fingerprintSha256), s]));
+  return Object.fromEntries(statements.map((s) => [rotationPath(parseRotationStatement(s).payload.previous.fingerprintSha256), s]));
 }
 
 export interface TestAgent {
