@@ -8,8 +8,9 @@
  * The head is verified with the store's own certificates (the current one or one it replaced),
  * as of the time it was signed: it may be long expired, which does not matter here.
  */
+import { readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
-import { isTrustError, sharedVerifier, type VerifiedMessage } from '../trust/index.js';
+import { DEFAULT_MAX_MESSAGE_BYTES, isTrustError, sharedVerifier, type VerifiedMessage } from '../trust/index.js';
 import { readStore } from '../store/store.js';
 import type { AuditTrail } from './log.js';
 
@@ -23,6 +24,14 @@ interface HeadCheck {
 
 /** Thrown (as a one-line reason) when the head itself cannot be trusted as evidence. */
 export class HeadNotUsable extends Error {}
+
+/** The head file's text, read only when it is a file no larger than a signed message can be. */
+export async function readHeadFile(path: string): Promise<string> {
+  const info = await stat(path);
+  if (!info.isFile()) throw new HeadNotUsable('it is not a file');
+  if (info.size > DEFAULT_MAX_MESSAGE_BYTES) throw new HeadNotUsable(`it is ${info.size} bytes, and a signed feed head is at most ${DEFAULT_MAX_MESSAGE_BYTES}`);
+  return (await readFile(path, 'utf8')).trim();
+}
 
 /** Verifies a feed head with the store's certificates and returns what it commits to. */
 export async function readSignedHead(dataDir: string, jws: string): Promise<HeadCheck> {

@@ -218,12 +218,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         let trail = await readAuditTrail(dataDir);
         let against: string | null = null;
         if (command.headPath) {
-          const { readSignedHead, checkAgainstHead, HeadNotUsable } = await import('../audit/signed-head.js');
-          const { readFile } = await import('node:fs/promises');
+          const { readHeadFile, readSignedHead, checkAgainstHead, HeadNotUsable } = await import('../audit/signed-head.js');
           try {
-            const head = await readSignedHead(dataDir, (await readFile(command.headPath, 'utf8')).trim());
+            const head = await readSignedHead(dataDir, await readHeadFile(command.headPath));
             trail = checkAgainstHead(trail, head);
-            against = head.committed ? ` and against the feed head signed at ${head.signedAt} (entry ${head.committed.seq})` : null;
+            // A head signed before the log had an entry (or by a version without the commitment) checks nothing: say so.
+            against = head.committed
+              ? ` and against the feed head signed at ${head.signedAt} (entry ${head.committed.seq})`
+              : ` (the feed head signed at ${head.signedAt} names no audit entry, so it checks nothing: take a newer one)`;
           } catch (error) {
             if (!(error instanceof HeadNotUsable) && (error as NodeJS.ErrnoException).code === undefined) throw error;
             io.stderr.write(`certificatemanager: ${command.headPath} cannot be used: ${(error as Error).message}. Take index.jws from the feed folder or a mirror of this server.\n`);

@@ -90,6 +90,12 @@ describe('the feed head commits to the audit log', () => {
     const v1 = await currentSigner(dataDir);
     const old = headOf(await signedFeed(v1, { now: new Date(Date.now() - 48 * 3600_000), ttlSeconds: 3600 })); // long expired: still evidence
     expect(bodyOf(old).audit).toBeNull();
+    // A head from before the log had an entry checks nothing, and says so rather than pass quietly.
+    const oldFile = join(root, 'old-head.jws');
+    await writeFile(oldFile, old);
+    const nothing = await cli(['audit', '--verify', '--head', oldFile], { dataDir });
+    expect(nothing.code, nothing.stderr).toBe(0);
+    expect(nothing.stdout).toMatch(/names no audit entry, so it checks nothing/);
     await renew(dataDir);
     const committed = (await auditHead(dataDir))!;
     const byOld = join(root, 'old-key-head.jws');
@@ -123,10 +129,15 @@ describe('the feed head commits to the audit log', () => {
     await writeFile(forged, headOf(await signedFeed(makeIdentity())));
     const garbage = join(root, 'garbage.jws');
     await writeFile(garbage, 'not a head');
+    // Something large by mistake (a log, an image): refused before it is read.
+    const huge = join(root, 'huge.jws');
+    await writeFile(huge, Buffer.alloc(2 * 1024 * 1024, 0x41));
     for (const [file, why] of [
       [forged, /not signed by a certificate of this server/],
       [garbage, /not a signed feed head/],
       [join(root, 'missing.jws'), /cannot be used/],
+      [huge, /2097152 bytes, and a signed feed head is at most/],
+      [root, /it is not a file/],
     ] as const) {
       const r = await cli(['audit', '--verify', '--head', file], { dataDir });
       expect(r.code, file).toBe(4);
