@@ -17,28 +17,10 @@
  */
 import lockfile, { type LockOptions } from 'proper-lockfile';
 import { rmdir, readFile, unlink, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { pathIdentity } from './durable-fs.js';
+import { thisProcess, type LockOwnerProbe } from './process-probe.js';
 
-export interface LockOwnerProbe {
-  pid: number;
-  hostname: string;
-  /** Whether a process with this PID exists on this host. */
-  isAlive(pid: number): boolean;
-}
-
-/** process.kill(pid, 0) sends nothing: ESRCH means no such process; EPERM means one we may not signal. */
-const processIsAlive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
-/** This process, as a lock owner (and as the writer of a generation being built, store.ts). */
-export const thisProcess: LockOwnerProbe = { pid: process.pid, hostname: hostname(), isAlive: processIsAlive };
+export type { LockOwnerProbe };
 
 interface OwnerNote {
   pid: number;

@@ -25,7 +25,7 @@ import { IsoTime } from '../schemas.js';
 import { privateKeyFromPem } from '../pki/keys.js';
 import { pathIdentity, renameWithRetry, syncDirectory, tempSibling, writeFileDurable, removeStaleTemporaries } from './durable-fs.js';
 import { restrictToAdministrators } from './permissions.js';
-import { thisProcess } from './owned-lock.js';
+import { thisProcess } from './process-probe.js';
 import { destroyReplacedKeys } from './retired-keys.js';
 import { openKeyAtRest, protectKeyAtRest } from '../platform/dpapi.js';
 
