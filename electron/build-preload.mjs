@@ -2,12 +2,13 @@
 // Builds the preload (electron/preload/preload.ts) into ONE CommonJS file,
 // dist/electron/preload.cjs: sandboxed preloads cannot be ES modules and may require only a
 // few modules, so everything but `electron` is bundled in (and the preload imports nothing else
-// at run time: no zod, no core). Uses Vite's library mode (a devDependency already).
+// at run time: no zod, no core). The contract's names are compiled in (preload/contract-names.mjs). Uses Vite's library mode (a devDependency already).
 //
 //   node electron/build-preload.mjs [--out-dir <dir>]
 import { build } from 'vite';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { contractNamesDefine } from './preload/contract-names.mjs';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -19,6 +20,8 @@ export async function buildPreload(options = {}) {
     root: repoRoot,
     logLevel: 'warn',
     publicDir: false,
+    // The operation and event names the preload exposes, taken from the contract itself.
+    define: await contractNamesDefine(repoRoot),
     build: {
       outDir,
       emptyOutDir: false,

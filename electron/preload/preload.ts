@@ -8,7 +8,10 @@
  * electron/build-preload.mjs. At run time it may require only `electron`.
  */
 import { contextBridge, ipcRenderer } from 'electron';
-import { buildApi } from './api-shape.js';
+import { buildApi, type ContractNames } from './api-shape.js';
+
+/** The contract's operation and event names, compiled in by electron/build-preload.mjs. */
+declare const __CONTRACT_NAMES__: ContractNames;
 
 const api = buildApi({
   invoke: (channel, request) => ipcRenderer.invoke(channel, request),
@@ -19,6 +22,6 @@ const api = buildApi({
       ipcRenderer.removeListener(channel, wrapped);
     };
   },
-});
+}, __CONTRACT_NAMES__);
 
 contextBridge.exposeInMainWorld('certificateManager', api);

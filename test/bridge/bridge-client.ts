@@ -5,7 +5,10 @@
  * event names, the same error shapes, the same checks, so what the tests drive in Chromium is
  * the object the app's renderer gets.
  */
-import { buildApi, eventChannel, operationChannel, type Transport } from '../../electron/preload/api-shape.js';
+import { buildApi, eventChannel, operationChannel, type ContractNames, type Transport } from '../../electron/preload/api-shape.js';
+
+/** The contract's names, compiled in by test/bridge/bridge.ts as the preload build does. */
+declare const __CONTRACT_NAMES__: ContractNames;
 
 // The browser globals this script uses, declared here: the project's Node type-check has no DOM
 // library, and adding it to the whole program would change Node's own types.
@@ -68,4 +71,4 @@ const http: Transport = {
   },
 };
 
-Object.defineProperty(window, 'certificateManager', { value: buildApi(http), enumerable: true, configurable: false, writable: false });
+Object.defineProperty(window, 'certificateManager', { value: buildApi(http, __CONTRACT_NAMES__), enumerable: true, configurable: false, writable: false });

@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 // Loaded with the module, not when first needed: scripts/demo.mjs imports this file through a
 // Vite module runner that is closed once the import is done.
 import { build } from 'vite';
-import { EVENT_KEYS, events as eventSchemas, type ApiHandlers, type EventKey, type EventOf } from '../../core/api/contract.js';
+import { EVENT_KEYS, OPERATION_KEYS, events as eventSchemas, type ApiHandlers, type EventKey, type EventOf } from '../../core/api/contract.js';
 import { createApiHandlers, startFleetEvents } from '../../core/api/service.js';
 import { dispatch, isOperationKey } from '../../core/api/dispatch.js';
 import { buildCsp, contentTypeFor, resolveRendererFile, securityHeaders } from '../../electron/main/app-protocol.js';
@@ -43,6 +43,8 @@ function bridgeClientScript(): Promise<string> {
       root: path.resolve(here, '..', '..'),
       logLevel: 'error',
       publicDir: false,
+      // The names the preload build compiles in (electron/preload/contract-names.mjs), from the contract.
+      define: { __CONTRACT_NAMES__: JSON.stringify({ operations: OPERATION_KEYS, events: EVENT_KEYS }) },
       build: {
         write: false,
         minify: false,
