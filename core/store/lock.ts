@@ -1,17 +1,18 @@
 /**
  * The inter-process lock: one writer at a time across the CLI, the app and `serve`.
  *
- * proper-lockfile uses an atomic mkdir and refreshes the lock's mtime while held, so a lock
- * left by a killed process goes stale and is taken over after STALE_MS instead of blocking
- * the admin forever. Readers (status, the feed) never take the lock: they read the CURRENT
+ * proper-lockfile uses an atomic mkdir and refreshes the lock's mtime while held. A lock left
+ * by a process that is gone (a crash, a kill, a power cut) is taken over at once when its
+ * owner note names a dead PID on this host (owned-lock.ts), and otherwise goes stale after
+ * STALE_MS, so it never blocks the admin for long. Readers (status, the feed) never take the lock: they read the CURRENT
  * pointer, which is switched atomically.
  */
-import lockfile from 'proper-lockfile';
 import { join } from 'node:path';
 import { stat, utimes } from 'node:fs/promises';
 import { wrongState } from '../errors.js';
 import { ensureDataDir, removeUnusedDataDir } from './store.js';
 import { pathIdentity } from './durable-fs.js';
+import { lockOwned } from './owned-lock.js';
 
 const STALE_MS = 5_000;
 const UPDATE_MS = 1_000;
@@ -28,7 +29,7 @@ export async function withStoreLock<T>(dataDir: string, work: (guard: LockGuard)
   const created = await ensureDataDir(dataDir);
   await ageLockFromTheFuture(join(dataDir, LOCK_NAME));
   try {
-    release = await lockfile.lock(dataDir, {
+    release = await lockOwned(dataDir, {
       lockfilePath: join(dataDir, LOCK_NAME),
       stale: STALE_MS,
       update: UPDATE_MS,

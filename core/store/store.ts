@@ -200,7 +200,7 @@ export async function removeUnusedDataDir(created: string[]): Promise<void> {
 }
 
 /** What this product writes at the top of its data folder. */
-const OWN_NAMES = new Set([CURRENT, GENERATIONS, STORE_MARKER, 'store.lock', 'settings.json', 'backups', 'audit.log', 'audit.jsonl', 'audit.lock', 'fleet']);
+const OWN_NAMES = new Set([CURRENT, GENERATIONS, STORE_MARKER, 'store.lock', 'store.lock.owner', 'settings.json', 'backups', 'audit.log', 'audit.jsonl', 'audit.lock', 'fleet']);
 
 /**
  * Taking a folder for administrators only changes its owner and drops inherited permissions
@@ -219,7 +219,7 @@ async function assertOwnFolder(dataDir: string): Promise<void> {
 async function looksLikeStore(dataDir: string, names: string[]): Promise<boolean> {
   if (names.includes(GENERATIONS) && (await newestCompleteGeneration(dataDir)) !== null) return true;
   // The app saves its settings before the first certificate exists.
-  if (names.every((n) => n === 'settings.json' || n === 'store.lock' || n === 'audit.log' || n === 'audit.jsonl') && names.includes('settings.json'))
+  if (names.every((n) => n === 'settings.json' || n === 'store.lock' || n === 'store.lock.owner' || n === 'audit.log' || n === 'audit.jsonl') && names.includes('settings.json'))
     return readFile(join(dataDir, 'settings.json'), 'utf8').then((t) => { const v: unknown = JSON.parse(t); return typeof v === 'object' && v !== null && !Array.isArray(v); }, () => false);
   return false;
 }
