@@ -63,7 +63,7 @@ export const contract = {
     z.object({ status: StoreStatusSchema, backupPath: FilePath }),
   ),
   /** Reads a backup zip or PKCS#12 completely and says what it holds; changes nothing. */
-  inspectBackup: op(z.object({ path: FilePath, password: Password }).strict(), BackupInspectionSchema),
+  verifyBackup: op(z.object({ path: FilePath, password: Password }).strict(), BackupInspectionSchema),
   /** 「既存の証明書をインポートする」: first-run import; refuses when a certificate exists. */
   importCertificate: op(
     z.object({ path: FilePath, password: Password, exportable: z.boolean().default(true), expectedFingerprintSha256: Sha256Hex.optional() }).strict(),

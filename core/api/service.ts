@@ -6,7 +6,7 @@
  */
 import type { ApiHandlers, EventKey, EventOf } from './contract.js';
 import type { OpenPurpose, SavePurpose } from './dialog-purposes.js';
-import { backupCertificate, exportAgentCertificate, generateCertificate, getStatus, inspectBackup, renewCertificate, restoreCertificate, type OperationContext } from '../ops/index.js';
+import { backupCertificate, exportAgentCertificate, generateCertificate, getStatus, verifyBackup, renewCertificate, restoreCertificate, type OperationContext } from '../ops/index.js';
 import { readSettings, updateSettings } from '../store/settings.js';
 import { estimatePasswordStrength } from './password-strength.js';
 import { PathGrants } from './path-grants.js';
@@ -54,7 +54,7 @@ export function createApiHandlers(env: ServiceEnvironment): ApiHandlers {
     getStatus: () => getStatus(dataDir),
     appInfo: async () => ({ ...env.appInfo, dataDir }),
     generate: async (r) => changed(await generateCertificate(context, { password: r.password, commonName: r.subject, keySize: r.keySize, validityDays: r.validityDays })),
-    inspectBackup: (r) => inspectBackup(context, { ...r, path: chosenBackup(r.path) }),
+    verifyBackup: (r) => verifyBackup(context, { ...r, path: chosenBackup(r.path) }),
     importCertificate: async (r) => changed(await restoreCertificate(context, { ...r, path: chosenBackup(r.path), requireEmptyStore: true })),
     restore: async (r) => changed(await restoreCertificate(context, { ...r, path: chosenBackup(r.path) })),
     backup: (r) => backupCertificate(context, { password: r.password, outPath: grants.require('save-backup', r.path) }),

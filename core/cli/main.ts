@@ -254,8 +254,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         return 0;
       }
       case 'verify-backup': {
-        const { inspectBackup } = await import('../ops/inspect-backup.js');
-        const r = await inspectBackup(context, { path: command.path, password: command.password });
+        const { verifyBackup } = await import('../ops/verify-backup.js');
+        const r = await verifyBackup(context, { path: command.path, password: command.password });
         print(r, `The backup is good: ${r.format}, ${r.certificate.subject}, fingerprint ${r.certificate.fingerprintSha256}, valid until ${r.certificate.notAfter}.`);
         return 0;
       }

@@ -5,5 +5,5 @@ export { backupCertificate } from './backup.js';
 export { restoreCertificate, type RestoreRequest } from './restore.js';
 export { renewCertificate, type RenewRequest } from './renew.js';
 export { exportAgentCertificate } from './export.js';
-export { inspectBackup } from './inspect-backup.js';
+export { verifyBackup } from './verify-backup.js';
 export type { OperationContext } from './context.js';

@@ -210,9 +210,9 @@ describe('every contract operation is reachable through the bridge (real core, t
     generatedBackup = v.backupPath;
     expect(existsSync(generatedBackup)).toBe(true);
   });
-  it('inspectBackup', async () => {
+  it('verifyBackup', async () => {
     await chooseOpen(generatedBackup ?? p('missing.zip'));
-    expect(await expectOk('inspectBackup', { path: generatedBackup ?? p('missing.zip'), password: PASSWORD })).toMatchObject({ sameAsCurrent: true });
+    expect(await expectOk('verifyBackup', { path: generatedBackup ?? p('missing.zip'), password: PASSWORD })).toMatchObject({ sameAsCurrent: true });
   });
   it('backup', async () => {
     await chooseSave('backup', p('backup-v1.zip'));
@@ -310,7 +310,7 @@ describe('main reads and writes only files the admin chose in a native dialog', 
     await refused('backup', { path: path.join(work, 'key.zip'), password: 'attacker-chosen-password' });
     await refused('exportAgentCertificate', { path: target });
     await refused('exportClientsCsv', { path: path.join(work, 'x.ps1') });
-    await refused('inspectBackup', { path: '/etc/passwd', password: 'x' });
+    await refused('verifyBackup', { path: '/etc/passwd', password: 'x' });
     expect(existsSync(path.join(work, 'key.zip')) || existsSync(target) || existsSync(path.join(work, 'x.ps1'))).toBe(false);
   });
 

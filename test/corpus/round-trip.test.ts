@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { backupCertificate, getStatus, inspectBackup, restoreCertificate } from '../../core/ops/index.js';
+import { backupCertificate, getStatus, verifyBackup, restoreCertificate } from '../../core/ops/index.js';
 import { loadPrivateKey, readStore } from '../../core/store/store.js';
 import { parseBackupBytes } from '../../core/backup/read.js';
 import { readFile } from 'node:fs/promises';
@@ -54,7 +54,7 @@ describe('every real-world certificate shape round-trips', () => {
     if (name === 'long-dn') expect(status.current!.subject.length).toBeGreaterThan(256);
     if (name === 'empty-subject') expect(status.current!.subject).toBe('');
     await backupCertificate(context, { password: BACKUP_PASSWORD, outPath: zip });
-    const checked = await inspectBackup(context, { path: zip, password: BACKUP_PASSWORD });
+    const checked = await verifyBackup(context, { path: zip, password: BACKUP_PASSWORD });
     expect(checked.certificate.fingerprintSha256).toBe(fingerprintSha256(entry.leafDer));
 
     await restoreCertificate({ dataDir: fresh, iterations: ITERATIONS }, { path: zip, password: BACKUP_PASSWORD, exportable: true });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import forge from 'node-forge';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { backupCertificate, getStatus, inspectBackup, restoreCertificate } from '../../core/ops/index.js';
+import { backupCertificate, getStatus, verifyBackup, restoreCertificate } from '../../core/ops/index.js';
 import { fingerprintSha256 } from '../../core/pki/inspect.js';
 import { encodePkcs12 } from '../../core/pki/pkcs12/index.js';
 import { loadPrivateKey, readStore } from '../../core/store/store.js';
@@ -112,7 +112,7 @@ describe('generated subjects round-trip', () => {
         const status = await getStatus(first.dataDir);
         expect(status.current!.fingerprintSha256).toBe(fingerprintSha256(leaf));
         await backupCertificate(first, { password: BACKUP_PASSWORD, outPath: zip });
-        expect((await inspectBackup(first, { path: zip, password: BACKUP_PASSWORD })).certificate.fingerprintSha256).toBe(fingerprintSha256(leaf));
+        expect((await verifyBackup(first, { path: zip, password: BACKUP_PASSWORD })).certificate.fingerprintSha256).toBe(fingerprintSha256(leaf));
         await restoreCertificate(fresh, { path: zip, password: BACKUP_PASSWORD, exportable: true });
 
         const restored = (await readStore(fresh.dataDir))!;

@@ -131,8 +131,8 @@ describe.skipIf(Boolean(skipReason))('the real app (Electron)', () => {
         const saveAs = await api.showSaveDialog({ purpose: 'backup' });
         const backup = await api.backup({ path: saveAs.path!, password });
         const open = await api.showOpenDialog({ purpose: 'backup' });
-        const inspected = await api.inspectBackup({ path: open.path!, password });
-        const wrong = await api.inspectBackup({ path: open.path!, password: 'wrong password' }).catch((e: unknown) => e);
+        const inspected = await api.verifyBackup({ path: open.path!, password });
+        const wrong = await api.verifyBackup({ path: open.path!, password: 'wrong password' }).catch((e: unknown) => e);
         const restored = await api.restore({ path: open.path!, password });
         return { generated, unchosen, saveAs, backup, inspected, wrong, restored };
       },

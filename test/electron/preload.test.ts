@@ -80,7 +80,7 @@ describe('the exposed object', () => {
     const api = await loadPreload();
     const error = { kind: 'wrong-password', code: 'WRONG_PASSWORD', message: 'The password is wrong.', details: {} };
     electron.invoke.mockResolvedValueOnce({ ok: false, error });
-    const rejection = await api.inspectBackup({ path: '/b.zip', password: 'x' }).catch((e: unknown) => e);
+    const rejection = await api.verifyBackup({ path: '/b.zip', password: 'x' }).catch((e: unknown) => e);
     expect(rejection).toEqual({ name: 'CertManagerError', ...error });
     expect(rejection).not.toBeInstanceOf(Error); // survives contextBridge with all fields
   });

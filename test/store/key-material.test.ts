@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
-import { backupCertificate, generateCertificate, getStatus, inspectBackup, renewCertificate } from '../../core/ops/index.js';
+import { backupCertificate, generateCertificate, getStatus, verifyBackup, renewCertificate } from '../../core/ops/index.js';
 import { commitStore, loadPrivateKey, readStore, storePaths } from '../../core/store/store.js';
 import { checkGeneration } from '../../core/ops/validate-generation.js';
 import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
@@ -39,7 +39,7 @@ describe('8: a replaced private key is destroyed once its successor is committed
     expect(status.replaced).toHaveLength(1);
     const zip = join(root, 'renewed.zip');
     await backupCertificate(ctx(dataDir), { password: pw, outPath: zip });
-    expect((await inspectBackup(ctx(dataDir), { path: zip, password: pw })).certificate.fingerprintSha256).toBe(status.current?.fingerprintSha256);
+    expect((await verifyBackup(ctx(dataDir), { path: zip, password: pw })).certificate.fingerprintSha256).toBe(status.current?.fingerprintSha256);
   });
 
   it('crash before the commit point: the old key is still there and the store is the old one', async () => {

@@ -5,7 +5,7 @@ import { describeCertificate } from '../pki/inspect.js';
 import { readStore } from '../store/store.js';
 import { nowOf, reporter, type OperationContext } from './context.js';
 
-export async function inspectBackup(context: OperationContext, request: { path: string; password: string }): Promise<BackupInspection> {
+export async function verifyBackup(context: OperationContext, request: { path: string; password: string }): Promise<BackupInspection> {
   const report = reporter(context, 'verify-backup');
   report('reading-backup', 0);
   const file = await readBackupFile(request.path);
