@@ -18,7 +18,7 @@ import { FileAgentStorage } from '../agent/storage.js';
 import { HttpTransport } from '../agent/transport.js';
 import { importTrustedCertificate, readCertificateFile, type ImportResult } from '../agent/provision.js';
 import { fingerprintSha256, isTrustError } from '../trust/index.js';
-import type { Command } from './parse.js';
+import type { Command } from './commands.js';
 import { packageVersion, type CliIo } from './io.js';
 
 interface FleetCommandContext {

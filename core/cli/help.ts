@@ -1,43 +1,13 @@
+import { COMMANDS } from './commands.js';
 import { DEFAULT_KEY_SIZE, KEY_SIZES, NEW_PASSWORD_LENGTH, VALIDITY_DAYS } from '../limits.js';
 
 const keySizes = KEY_SIZES.map((k) => (k === DEFAULT_KEY_SIZE ? `${k} (default)` : String(k)));
 
-/** The --help text: every command with an example, the exit codes scripts can rely on. Limits come from core/limits.ts. */
+/** The --help text: every command (its lines from commands.ts), examples, the exit codes scripts can rely on. Limits come from core/limits.ts. */
 export const HELP = `certificatemanager - manage the server authentication certificate
 
 Usage:
-  certificatemanager -g <password>                 Generate a new certificate (first run)
-  certificatemanager -b <password> <export.zip>    Back up the current certificate
-  certificatemanager -r <password> <backup>        Restore from a backup .zip or a .pfx/.p12
-  certificatemanager -re <password> <backup>       Restore; the key is marked not exportable
-  certificatemanager -c <new password>             Renew: new key and certificate; agents follow
-  certificatemanager -e <agent.cer>                Export the public certificate agents need
-  certificatemanager export-pfx <password> <file.pfx> [--compat legacy]
-                                                   Export key, certificate and CA chain as a
-                                                   .pfx for another Windows server or IIS;
-                                                   --compat legacy (3DES/SHA-1, weaker) only for
-                                                   Windows Server 2016 and older
-  certificatemanager -l <clients.csv>              List clients without a valid certificate
-  certificatemanager status [--json]               Show the current certificate
-  certificatemanager audit [--verify [--head <index.jws>]] [--json]
-                                                   Who did what to the certificate, and when;
-                                                   --verify checks that no entry was changed,
-                                                   removed or reordered (exit 4 with the first
-                                                   broken entry); --head also checks the log
-                                                   against a signed feed head (from a mirror
-                                                   or an agent), which commits to the log
-  certificatemanager verify-backup <password> <backup>
-                                                   Check a backup completely; change nothing
-  certificatemanager serve [--host H] [--port N] [--publish <folder>]
-                                                   Serve the signed feed and take agent logs
-  certificatemanager agent --server <url> --state <folder> [--trust <cer>] [--once]
-                         [--upload-interval <minutes>]
-  certificatemanager agent import-cert <cer> --state <folder>
-                                                   Reference agent, and its manual fix
-                                                   (agent --once exits 0 when everything
-                                                   verified, 4 when something was refused,
-                                                   1 when the server was unreachable,
-                                                   5 without a trusted certificate)
+${COMMANDS.map((c) => c.help).join('\n')}
 
 Options (anywhere on the line):
   --data-dir <folder>   The certificate store (default: %ProgramData%\\CertificateManager on

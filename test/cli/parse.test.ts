@@ -46,3 +46,23 @@ describe('usage errors', () => {
     expect(parseArguments(['/?']).command.name).toBe('help');
   });
 });
+
+describe('the command table (core/cli/commands.ts)', () => {
+  it('every command is known to the parser and shown in --help; a password-taking one never echoes an option-like password', async () => {
+    const { COMMANDS } = await import('../../core/cli/commands.js');
+    const { HELP } = await import('../../core/cli/help.js');
+    const usageSection = HELP.slice(HELP.indexOf('Usage:'), HELP.indexOf('Options (anywhere on the line):'));
+    for (const command of COMMANDS) {
+      expect(usageSection, command.verb).toContain(`certificatemanager ${command.verb} `);
+      // Too few words is a usage error naming the command, never "unknown command".
+      let code = 'parsed';
+      try {
+        parseArguments([command.verb.toUpperCase()]);
+      } catch (e) {
+        code = (e as CertManagerError).code;
+      }
+      expect(code, command.verb).not.toBe('UNKNOWN_COMMAND');
+      if (command.takesPassword) expect(() => parseArguments([command.verb, '--json-looking-password'])).not.toThrow(/json-looking/);
+    }
+  });
+});

@@ -1,0 +1,214 @@
+/**
+ * Every command of `certificatemanager`, once: the words that call it, its line in --help and
+ * how its arguments become a Command. parse.ts splits the line into words, options and flags
+ * and hands them to the entry here; help.ts prints the entries' help in this order; main.ts
+ * runs the Command. Adding a command is one entry here and its run in main.ts.
+ *
+ * Imports only limits and errors: this module is loaded on every start (see main.ts).
+ */
+import { usageError } from '../errors.js';
+import { KEY_SIZES, VALIDITY_DAYS } from '../limits.js';
+
+export type Command =
+  | { name: 'help' }
+  | { name: 'version' }
+  | { name: 'generate'; password: string; keySize?: number; validityDays?: number; commonName?: string }
+  | { name: 'backup'; password: string; outPath: string }
+  | { name: 'restore'; password: string; path: string; exportable: boolean }
+  | { name: 'renew'; password: string; keySize?: number; validityDays?: number }
+  | { name: 'export'; outPath: string }
+  | { name: 'export-pfx'; password: string; outPath: string; compat: 'modern' | 'legacy' }
+  | { name: 'list-clients'; outPath: string }
+  | { name: 'status' }
+  | { name: 'audit'; verify: boolean; headPath?: string }
+  | { name: 'verify-backup'; password: string; path: string }
+  | { name: 'serve'; host: string; port: number; publishDir?: string }
+  | { name: 'agent'; server?: string; state: string; trust?: string; once: boolean; uploadIntervalMinutes?: number; action: 'run' | 'import-cert'; certPath?: string };
+
+/** The rest of the line, split by parse.ts: the words after the verb, the options and the flags. */
+export interface CommandLine {
+  rest: readonly string[];
+  option(name: string): string | undefined;
+  flag(name: string): boolean;
+}
+
+interface CommandSpec {
+  /** The word that calls it (matched without regard to case). */
+  verb: string;
+  /** Its first argument is a password: taken literally, never echoed back. */
+  takesPassword: boolean;
+  /** Its lines under "Usage:" in --help. */
+  help: string;
+  parse(line: CommandLine): Command;
+}
+
+/** "Usage: certificatemanager <usage>" unless the line has exactly `count` words after the verb. */
+function expectWords(line: CommandLine, count: number, usage: string): void {
+  if (line.rest.length !== count) throw usageError('BAD_ARGUMENTS', `Usage: certificatemanager ${usage}`);
+}
+
+export function intOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw usageError('BAD_OPTION', `${name} takes a whole number from ${min} to ${max}.`);
+  return n;
+}
+
+const keySizeOf = (line: CommandLine) => intOption(line.option('--key-size'), '--key-size', KEY_SIZES[0], KEY_SIZES.at(-1)!);
+const validityDaysOf = (line: CommandLine) => intOption(line.option('--days'), '--days', VALIDITY_DAYS.min, VALIDITY_DAYS.max);
+
+const AGENT_USAGE = 'Usage: certificatemanager agent --server <url> --state <folder> [--trust <cer>]';
+
+export const COMMANDS: readonly CommandSpec[] = [
+  {
+    verb: '-g',
+    takesPassword: true,
+    help: '  certificatemanager -g <password>                 Generate a new certificate (first run)',
+    parse: (line) => {
+      expectWords(line, 1, '-g <password>');
+      return { name: 'generate', password: line.rest[0]!, keySize: keySizeOf(line), validityDays: validityDaysOf(line), commonName: line.option('--subject') };
+    },
+  },
+  {
+    verb: '-b',
+    takesPassword: true,
+    help: '  certificatemanager -b <password> <export.zip>    Back up the current certificate',
+    parse: (line) => {
+      expectWords(line, 2, '-b <password> <export path .zip>');
+      return { name: 'backup', password: line.rest[0]!, outPath: line.rest[1]! };
+    },
+  },
+  {
+    verb: '-r',
+    takesPassword: true,
+    help: '  certificatemanager -r <password> <backup>        Restore from a backup .zip or a .pfx/.p12',
+    parse: (line) => {
+      expectWords(line, 2, '-r <password> <backup .zip or .pfx>');
+      return { name: 'restore', password: line.rest[0]!, path: line.rest[1]!, exportable: true };
+    },
+  },
+  {
+    verb: '-re',
+    takesPassword: true,
+    help: '  certificatemanager -re <password> <backup>       Restore; the key is marked not exportable',
+    parse: (line) => {
+      expectWords(line, 2, '-re <password> <backup .zip or .pfx>');
+      return { name: 'restore', password: line.rest[0]!, path: line.rest[1]!, exportable: false };
+    },
+  },
+  {
+    verb: '-c',
+    takesPassword: true,
+    help: '  certificatemanager -c <new password>             Renew: new key and certificate; agents follow',
+    parse: (line) => {
+      expectWords(line, 1, '-c <new password>');
+      return { name: 'renew', password: line.rest[0]!, keySize: keySizeOf(line), validityDays: validityDaysOf(line) };
+    },
+  },
+  {
+    verb: '-e',
+    takesPassword: false,
+    help: '  certificatemanager -e <agent.cer>                Export the public certificate agents need',
+    parse: (line) => {
+      expectWords(line, 1, '-e <output .cer>');
+      return { name: 'export', outPath: line.rest[0]! };
+    },
+  },
+  {
+    verb: 'export-pfx',
+    takesPassword: true,
+    help: `  certificatemanager export-pfx <password> <file.pfx> [--compat legacy]
+                                                   Export key, certificate and CA chain as a
+                                                   .pfx for another Windows server or IIS;
+                                                   --compat legacy (3DES/SHA-1, weaker) only for
+                                                   Windows Server 2016 and older`,
+    parse: (line) => {
+      expectWords(line, 2, 'export-pfx <password> <file.pfx> [--compat legacy]');
+      const compat = line.option('--compat') ?? 'modern';
+      if (compat !== 'modern' && compat !== 'legacy') throw usageError('BAD_OPTION', '--compat takes "legacy" (for Windows Server 2016 and older) or "modern" (the default).');
+      return { name: 'export-pfx', password: line.rest[0]!, outPath: line.rest[1]!, compat };
+    },
+  },
+  {
+    verb: '-l',
+    takesPassword: false,
+    help: '  certificatemanager -l <clients.csv>              List clients without a valid certificate',
+    parse: (line) => {
+      expectWords(line, 1, '-l <output .csv>');
+      return { name: 'list-clients', outPath: line.rest[0]! };
+    },
+  },
+  {
+    verb: 'status',
+    takesPassword: false,
+    help: '  certificatemanager status [--json]               Show the current certificate',
+    parse: (line) => {
+      expectWords(line, 0, 'status [--json]');
+      return { name: 'status' };
+    },
+  },
+  {
+    verb: 'audit',
+    takesPassword: false,
+    help: `  certificatemanager audit [--verify [--head <index.jws>]] [--json]
+                                                   Who did what to the certificate, and when;
+                                                   --verify checks that no entry was changed,
+                                                   removed or reordered (exit 4 with the first
+                                                   broken entry); --head also checks the log
+                                                   against a signed feed head (from a mirror
+                                                   or an agent), which commits to the log`,
+    parse: (line) => {
+      expectWords(line, 0, 'audit [--verify [--head <index.jws>]] [--json]');
+      // A head to check against only makes sense when verifying.
+      const headPath = line.option('--head');
+      return { name: 'audit', verify: line.flag('--verify') || headPath !== undefined, headPath };
+    },
+  },
+  {
+    verb: 'verify-backup',
+    takesPassword: true,
+    help: `  certificatemanager verify-backup <password> <backup>
+                                                   Check a backup completely; change nothing`,
+    parse: (line) => {
+      expectWords(line, 2, 'verify-backup <password> <backup .zip or .pfx>');
+      return { name: 'verify-backup', password: line.rest[0]!, path: line.rest[1]! };
+    },
+  },
+  {
+    verb: 'serve',
+    takesPassword: false,
+    help: `  certificatemanager serve [--host H] [--port N] [--publish <folder>]
+                                                   Serve the signed feed and take agent logs`,
+    parse: (line) => {
+      expectWords(line, 0, 'serve [--host 127.0.0.1] [--port 8443] [--publish <folder>]');
+      return { name: 'serve', host: line.option('--host') ?? '127.0.0.1', port: intOption(line.option('--port'), '--port', 0, 65535) ?? 8443, publishDir: line.option('--publish') };
+    },
+  },
+  {
+    verb: 'agent',
+    takesPassword: false,
+    help: `  certificatemanager agent --server <url> --state <folder> [--trust <cer>] [--once]
+                         [--upload-interval <minutes>]
+  certificatemanager agent import-cert <cer> --state <folder>
+                                                   Reference agent, and its manual fix
+                                                   (agent --once exits 0 when everything
+                                                   verified, 4 when something was refused,
+                                                   1 when the server was unreachable,
+                                                   5 without a trusted certificate)`,
+    parse: (line) => {
+      const state = line.option('--state');
+      if (!state) throw usageError('BAD_ARGUMENTS', AGENT_USAGE);
+      if (line.rest[0] === 'import-cert') {
+        if (line.rest.length !== 2) throw usageError('BAD_ARGUMENTS', 'Usage: certificatemanager agent import-cert <cer> --state <folder>');
+        return { name: 'agent', action: 'import-cert', certPath: line.rest[1]!, state, once: false };
+      }
+      expectWords(line, 0, 'agent --server <url> --state <folder> [--trust <cer>] [--once]');
+      const server = line.option('--server');
+      if (!server) throw usageError('BAD_ARGUMENTS', AGENT_USAGE);
+      return { name: 'agent', action: 'run', server, state, trust: line.option('--trust'), once: line.flag('--once'), uploadIntervalMinutes: intOption(line.option('--upload-interval'), '--upload-interval', 1, 1440) };
+    },
+  },
+];
+
+/** The entry for a verb, or undefined. */
+export const commandFor = (verb: string): CommandSpec | undefined => COMMANDS.find((c) => c.verb === verb.toLowerCase());
