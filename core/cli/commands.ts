@@ -47,15 +47,29 @@ function expectWords(line: CommandLine, count: number, usage: string): void {
   if (line.rest.length !== count) throw usageError('BAD_ARGUMENTS', `Usage: certificatemanager ${usage}`);
 }
 
-export function intOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
+function intOption(value: string | undefined, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min || n > max) throw usageError('BAD_OPTION', `${name} takes a whole number from ${min} to ${max}.`);
   return n;
 }
 
-const keySizeOf = (line: CommandLine) => intOption(line.option('--key-size'), '--key-size', KEY_SIZES[0], KEY_SIZES.at(-1)!);
-const validityDaysOf = (line: CommandLine) => intOption(line.option('--days'), '--days', VALIDITY_DAYS.min, VALIDITY_DAYS.max);
+/** --key-size and --days: read by -g and -c, and checked on every line (parse.ts). */
+export const keySizeOf = (line: CommandLine) => intOption(line.option('--key-size'), '--key-size', KEY_SIZES[0], KEY_SIZES.at(-1)!);
+export const validityDaysOf = (line: CommandLine) => intOption(line.option('--days'), '--days', VALIDITY_DAYS.min, VALIDITY_DAYS.max);
+
+/** -r and -re: the same restore, and -re marks the key not exportable. */
+function restoreCommand(verb: '-r' | '-re', exportable: boolean, help: string): CommandSpec {
+  return {
+    verb,
+    takesPassword: true,
+    help,
+    parse: (line) => {
+      expectWords(line, 2, `${verb} <password> <backup .zip or .pfx>`);
+      return { name: 'restore', password: line.rest[0]!, path: line.rest[1]!, exportable };
+    },
+  };
+}
 
 const AGENT_USAGE = 'Usage: certificatemanager agent --server <url> --state <folder> [--trust <cer>]';
 
@@ -78,24 +92,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       return { name: 'backup', password: line.rest[0]!, outPath: line.rest[1]! };
     },
   },
-  {
-    verb: '-r',
-    takesPassword: true,
-    help: '  certificatemanager -r <password> <backup>        Restore from a backup .zip or a .pfx/.p12',
-    parse: (line) => {
-      expectWords(line, 2, '-r <password> <backup .zip or .pfx>');
-      return { name: 'restore', password: line.rest[0]!, path: line.rest[1]!, exportable: true };
-    },
-  },
-  {
-    verb: '-re',
-    takesPassword: true,
-    help: '  certificatemanager -re <password> <backup>       Restore; the key is marked not exportable',
-    parse: (line) => {
-      expectWords(line, 2, '-re <password> <backup .zip or .pfx>');
-      return { name: 'restore', password: line.rest[0]!, path: line.rest[1]!, exportable: false };
-    },
-  },
+  restoreCommand('-r', true, '  certificatemanager -r <password> <backup>        Restore from a backup .zip or a .pfx/.p12'),
+  restoreCommand('-re', false, '  certificatemanager -re <password> <backup>       Restore; the key is marked not exportable'),
   {
     verb: '-c',
     takesPassword: true,

@@ -6,8 +6,7 @@
  * commands.ts.
  */
 import { usageError } from '../errors.js';
-import { KEY_SIZES, VALIDITY_DAYS } from '../limits.js';
-import { COMMANDS, commandFor, intOption, type Command } from './commands.js';
+import { COMMANDS, commandFor, keySizeOf, validityDaysOf, type Command, type CommandLine } from './commands.js';
 
 export type { Command } from './commands.js';
 
@@ -70,10 +69,11 @@ export function parseArguments(argv: readonly string[]): Invocation {
   if (words.length === 0) return done({ name: 'help' });
 
   const [verb, ...rest] = words as [string, ...string[]];
+  const line: CommandLine = { rest, option: (name) => options.get(name), flag: (name) => flags.has(name) };
   // Checked on every command line, as they always were, whether or not the command uses them.
-  intOption(options.get('--key-size'), '--key-size', KEY_SIZES[0], KEY_SIZES.at(-1)!);
-  intOption(options.get('--days'), '--days', VALIDITY_DAYS.min, VALIDITY_DAYS.max);
+  keySizeOf(line);
+  validityDaysOf(line);
   const spec = commandFor(verb);
   if (!spec) throw usageError('UNKNOWN_COMMAND', `Unknown command ${verb}. See certificatemanager --help.`);
-  return done(spec.parse({ rest, option: (name) => options.get(name), flag: (name) => flags.has(name) }));
+  return done(spec.parse(line));
 }

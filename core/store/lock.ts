@@ -4,8 +4,8 @@
  * proper-lockfile uses an atomic mkdir and refreshes the lock's mtime while held. A lock left
  * by a process that is gone (a crash, a kill, a power cut) is taken over at once when its
  * owner note names a dead PID on this host (owned-lock.ts), and otherwise goes stale after
- * STALE_MS, so it never blocks the admin for long. Readers (status, the feed) never take the lock: they read the CURRENT
- * pointer, which is switched atomically.
+ * STALE_MS, so it never blocks the admin for long. Readers (status, the feed) never take the
+ * lock: they read the CURRENT pointer, which is switched atomically.
  */
 import { join } from 'node:path';
 import { stat, utimes } from 'node:fs/promises';

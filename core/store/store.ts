@@ -199,8 +199,10 @@ export async function removeUnusedDataDir(created: string[]): Promise<void> {
   for (const dir of [...created].reverse()) if (!(await rmdir(dir).then(() => true, () => false))) return;
 }
 
+/** The store lock (lock.ts) and its owner note (owned-lock.ts). */
+const LOCK_NAMES = ['store.lock', 'store.lock.owner'];
 /** What this product writes at the top of its data folder. */
-const OWN_NAMES = new Set([CURRENT, GENERATIONS, STORE_MARKER, 'store.lock', 'store.lock.owner', 'settings.json', 'backups', 'audit.log', 'audit.jsonl', 'audit.lock', 'fleet']);
+const OWN_NAMES = new Set([CURRENT, GENERATIONS, STORE_MARKER, ...LOCK_NAMES, 'settings.json', 'backups', 'audit.log', 'audit.jsonl', 'audit.lock', 'fleet']);
 
 /**
  * Taking a folder for administrators only changes its owner and drops inherited permissions
@@ -219,7 +221,7 @@ async function assertOwnFolder(dataDir: string): Promise<void> {
 async function looksLikeStore(dataDir: string, names: string[]): Promise<boolean> {
   if (names.includes(GENERATIONS) && (await newestCompleteGeneration(dataDir)) !== null) return true;
   // The app saves its settings before the first certificate exists.
-  if (names.every((n) => n === 'settings.json' || n === 'store.lock' || n === 'store.lock.owner' || n === 'audit.log' || n === 'audit.jsonl') && names.includes('settings.json'))
+  if (names.every((n) => n === 'settings.json' || LOCK_NAMES.includes(n) || n === 'audit.log' || n === 'audit.jsonl') && names.includes('settings.json'))
     return readFile(join(dataDir, 'settings.json'), 'utf8').then((t) => { const v: unknown = JSON.parse(t); return typeof v === 'object' && v !== null && !Array.isArray(v); }, () => false);
   return false;
 }
