@@ -4,7 +4,7 @@
  * new one, never a mix, and `status` works.
  */
 import { describe, expect, it, beforeAll } from 'vitest';
-import { rm, stat } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cli, startCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
@@ -18,7 +18,24 @@ beforeAll(async () => {
 });
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const exists = (path: string) => stat(path).then(() => true, () => false);
+/**
+ * Removes the store lock a killed process left, and its owner note: a note left behind would
+ * name a lock that is gone, and the takeover test below would mistake it for a new holder's.
+ */
+/** Whether the lock's owner note is whole and names `pid`. */
+async function noteNames(lock: string, pid: number | undefined): Promise<boolean> {
+  const text = await readFile(`${lock}.owner`, 'utf8').catch(() => '');
+  try {
+    return (JSON.parse(text) as { pid?: unknown }).pid === pid;
+  } catch {
+    return false;
+  }
+}
+
+async function removeLeftLock(dataDir: string): Promise<void> {
+  await rm(join(dataDir, 'store.lock'), { recursive: true, force: true });
+  await rm(join(dataDir, 'store.lock.owner'), { force: true });
+}
 
 async function fingerprint(dataDir: string): Promise<string> {
   const r = await cli(['status', '--json'], { dataDir });
@@ -46,7 +63,7 @@ async function killAtManyPoints(dataDir: string, args: string[], delaysMs: numbe
       expect(typeof after).toBe('string');
     }
     // A kill before the owner note is written leaves a lock that goes stale only after 5 s; skip that wait.
-    await rm(join(dataDir, 'store.lock'), { recursive: true, force: true });
+    await removeLeftLock(dataDir);
   }
   return { committed, interrupted };
 }
@@ -89,7 +106,7 @@ describe('a crash at any moment leaves the old state or the new one', () => {
       const now = await fingerprint(a);
       expect([fpA, fpB]).toContain(now);
       if (result.code === 0) expect(now).toBe(fpB);
-      await rm(join(a, 'store.lock'), { recursive: true, force: true });
+      await removeLeftLock(a);
       if (now === fpB) break; // committed: the rest would be a same-certificate restore
     }
     // The lock of a killed process is taken over at once: its owner note names a PID that is
@@ -102,10 +119,13 @@ describe('a crash at any moment leaves the old state or the new one', () => {
       const { child, done } = startCli(['-r', pw, backupB], { dataDir: a });
       let exited = false;
       void done.then(() => (exited = true));
-      while (!exited && !(await exists(`${lock}.owner`))) await pause(2);
+      // The note is whole and names this -r (a kill while it is being written leaves a note
+      // that names no one, and that lock is taken over only once it is stale).
+      while (!exited && !(await noteNames(lock, child.pid))) await pause(2);
       child.kill('SIGKILL');
       await done;
-      leftItsLock = await exists(`${lock}.owner`);
+      leftItsLock = await noteNames(lock, child.pid);
+      if (!leftItsLock) await removeLeftLock(a);
     }
     expect(leftItsLock, 'no -r was killed while holding the lock in 8 tries').toBe(true);
     const final = await cli(['-r', pw, backupB], { dataDir: a });
