@@ -4,7 +4,7 @@
  * chained is in entry.ts.
  */
 import { z } from 'zod';
-import { AUDIT_OPERATIONS, type AuditOperation } from './operations.js';
+import { AUDIT_OPERATIONS, type AuditOperation } from '../audit-operations.js';
 
 export const AUDIT_FORMAT = 'cm-audit/1';
 /** The "previous hash" of the first entry. */

@@ -13,6 +13,7 @@
  */
 import { execFile } from 'node:child_process';
 import type { AuditEntry } from '../audit/entry.js';
+import { AUDIT_EVENT_NUMBERS } from '../audit-operations.js';
 
 export type StdinRunner = (file: string, args: string[], stdin: string) => Promise<string>;
 
@@ -24,20 +25,9 @@ export interface EventLogOptions {
 
 const EVENT_SOURCE = 'CertificateManager';
 
-/** Event ids: 1000 + the operation for a change; 2000 + the operation for a refusal. */
-const EVENT_IDS = {
-  generate: 1,
-  import: 2,
-  restore: 3,
-  renew: 4,
-  backup: 5,
-  'export-agent-certificate': 6,
-  'export-pfx': 7,
-  settings: 8,
-} as const satisfies Record<AuditEntry['operation'], number>;
-
+/** Event ids: 1000 + the operation's number for a change; 2000 + it for a refusal. */
 export function eventIdOf(entry: Pick<AuditEntry, 'operation' | 'result'>): number {
-  return (entry.result === 'ok' ? 1000 : 2000) + EVENT_IDS[entry.operation];
+  return (entry.result === 'ok' ? 1000 : 2000) + AUDIT_EVENT_NUMBERS[entry.operation];
 }
 
 const SCRIPT = [

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { auditFields, chainEntry } from '../../core/audit/entry.js';
 import { appendAuditEntry } from '../../core/audit/log.js';
+import { AUDIT_OPERATIONS } from '../../core/audit-operations.js';
 import { eventIdOf, eventLogCommand, eventPayload, writeToEventLog } from '../../core/platform/event-log.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -52,6 +53,13 @@ describe('Windows Event Log', () => {
     const doc = await readFile(new URL('../../docs/audit.md', import.meta.url), 'utf8');
     for (const [operation, id] of [['generate', 1001], ['import', 1002], ['restore', 1003], ['renew', 1004], ['backup', 1005], ['export-agent-certificate', 1006], ['export-pfx', 1007], ['settings', 1008]] as const)
       expect(doc, operation).toMatch(new RegExp(`\\| ${id} \\| ${2000 + (id - 1000)} \\| \`${operation}\``));
+    // Every operation the trail records, including one added later: its own number, documented.
+    const ids = AUDIT_OPERATIONS.map((operation) => eventIdOf({ operation, result: 'ok' }));
+    expect(new Set(ids).size).toBe(AUDIT_OPERATIONS.length);
+    for (const operation of AUDIT_OPERATIONS) {
+      const id = eventIdOf({ operation, result: 'ok' });
+      expect(doc, operation).toMatch(new RegExp(`\\| ${id} \\| ${id + 1000} \\| \`${operation}\``));
+    }
     expect(eventPayload(chainEntry(auditFields({ operation: 'backup' }, 'cli'), null)).type).toBe('Information');
   });
 
