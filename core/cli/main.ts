@@ -4,17 +4,16 @@
  * printed, and "-" reads one from standard input.
  *
  * Admins run one process per command, so start-up is most of what `status` or `--version`
- * costs. Only parsing, errors and paths are imported up front; each command imports its own
- * operation when it runs (the zip writer only for -b/-g/-c, Fastify and the agent only for
- * serve/agent/-l). Keep new imports here type-only or inside the command that needs them.
+ * costs. Only parsing, errors and paths are imported up front; each command's entry in
+ * commands.ts imports its operation when it runs. Keep new imports here type-only.
  */
 import type { Readable, Writable } from 'node:stream';
 import { existsSync } from 'node:fs';
 import { CertManagerError, EXIT_CODES, toCertManagerError, usageError } from '../errors.js';
 import { resolveDataDir } from '../store/paths.js';
-import type { OperationContext } from '../ops/context.js';
 import type { ProgressEvent } from '../schemas.js';
 import { parseArguments, type Command } from './parse.js';
+import type { RunEnv } from './commands.js';
 import { packageVersion, type CliIo } from './io.js';
 
 export { packageVersion, type CliIo } from './io.js';
@@ -22,13 +21,6 @@ export { packageVersion, type CliIo } from './io.js';
 import { fileSystemError } from './fs-errors.js';
 import { withoutPasswords } from './redact.js';
 import type { NEW_PASSWORD_PURPOSE } from './console-password.js';
-
-/** A key size from the command line, checked by the key module (loaded only for -g and -c). */
-async function keySizeOf(bits: number | undefined) {
-  if (!bits) return undefined;
-  const { assertKeySize } = await import('../pki/keys.js');
-  return assertKeySize(bits);
-}
 
 /**
  * Reads the password given as "-". At a console, "-" asks for the password without echoing it (so it is neither on the command
@@ -134,136 +126,17 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     // may not see one even at a console (docs/console-entry-point.md), and in a scheduled
     // task's log the lines say how far a command got. stdout stays clean for scripts; --json
     // writes no progress at all. A refusal is still one line, after the steps that ran.
-    const context: OperationContext = {
+    const context: RunEnv['context'] = {
       dataDir,
       onProgress: json ? undefined : (e) => e.step !== 'done' && io.stderr.write(`${STEP_WORDS[e.step]}...\n`),
     };
     const print = (value: unknown, text: string) => out(json ? JSON.stringify(value, null, 2) : text);
 
-    switch (command.name) {
-      case 'help':
-        out((await import('./help.js')).HELP);
-        return 0;
-      case 'version':
-        out(packageVersion());
-        return 0;
-      case 'generate': {
-        const { generateCertificate } = await import('../ops/generate.js');
-        const r = await generateCertificate(context, { password: command.password, keySize: await keySizeOf(command.keySize), validityDays: command.validityDays, commonName: command.commonName });
-        print(r, `Generated a new server authentication certificate.\n  Fingerprint (SHA-256): ${r.status.current!.fingerprintSha256}\n  Valid until: ${r.status.current!.notAfter}\n  Backup (protected by the password): ${r.backupPath}`);
-        return 0;
-      }
-      case 'backup': {
-        const { backupCertificate } = await import('../ops/backup.js');
-        const r = await backupCertificate(context, { password: command.password, outPath: command.outPath });
-        print(r, `Backed up the certificate ${r.fingerprintSha256} to ${r.path}`);
-        return 0;
-      }
-      case 'restore': {
-        const { restoreCertificate } = await import('../ops/restore.js');
-        const status = await restoreCertificate(context, { path: command.path, password: command.password, exportable: command.exportable });
-        print(status, `Restored the certificate ${status.current!.fingerprintSha256}${command.exportable ? '' : ' (key not exportable)'}.`);
-        return 0;
-      }
-      case 'renew': {
-        const { renewCertificate } = await import('../ops/renew.js');
-        const r = await renewCertificate(context, { password: command.password, keySize: await keySizeOf(command.keySize), validityDays: command.validityDays });
-        print(r, `Renewed the certificate. Agents will move to it automatically.\n  New fingerprint (SHA-256): ${r.status.current!.fingerprintSha256}\n  Valid until: ${r.status.current!.notAfter}\n  Backup (protected by the new password): ${r.backupPath}`);
-        return 0;
-      }
-      case 'export': {
-        const { exportAgentCertificate } = await import('../ops/export.js');
-        const r = await exportAgentCertificate(context, command.outPath);
-        print({ path: r.path }, `Exported the agent certificate to ${r.path}`);
-        return 0;
-      }
-      case 'export-pfx': {
-        // Loaded on demand, like the other commands' code (the CLI starts with what it runs).
-        const { exportPfx } = await import('../ops/export-pfx.js');
-        const r = await exportPfx(context, { password: command.password, outPath: command.outPath, compat: command.compat });
-        if (r.compat === 'legacy')
-          io.stderr.write('certificatemanager: warning: the legacy .pfx (3DES, SHA-1) is weaker; use it only for servers that cannot import the default, and delete it after the import.\n');
-        print(r, `Exported the certificate ${r.fingerprintSha256} with its key${r.chainLength ? ` and ${r.chainLength} CA certificate(s)` : ''} to ${r.path}${r.compat === 'legacy' ? ' (legacy 3DES/SHA-1 profile)' : ''}`);
-        return 0;
-      }
-      case 'status': {
-        const { getStatus } = await import('../ops/status.js');
-        const status = await getStatus(dataDir);
-        if (json) return print(status, ''), 0;
-        if (!status.current) {
-          out(`No certificate yet in ${dataDir}. Generate one with -g <password> or restore a backup with -r.`);
-          return 0;
-        }
-        const c = status.current;
-        out(
-          [
-            `Server authentication certificate (${dataDir})`,
-            `  Subject:      ${c.subject || '(empty: the server is named in the subjectAltName)'}`,
-            `  Serial:       ${c.serialNumber}`,
-            `  Fingerprint:  ${c.fingerprintSha256}`,
-            `  Valid:        ${c.notBefore} to ${c.notAfter}`,
-            `  Key:          RSA ${c.keySize} bits, ${c.exportable ? 'exportable' : 'not exportable'}`,
-            `  Version:      ${c.version} (${c.source} ${c.installedAt})`,
-            `  Replaced:     ${status.replaced.length === 0 ? 'none' : ''}`,
-            ...status.replaced.map((r) => `    v${r.version} ${r.fingerprintSha256} replaced ${r.replacedAt}`),
-          ].join('\n'),
-        );
-        return 0;
-      }
-      case 'audit': {
-        const { readAuditTrail, settleAuditLog } = await import('../audit/log.js');
-        const { STORE_MARKER } = await import('../store/store.js');
-        // Only in our own folder: a mistyped --data-dir gets no lock folder from us.
-        if (existsSync(`${dataDir}/${STORE_MARKER}`)) await settleAuditLog(dataDir);
-        let trail = await readAuditTrail(dataDir);
-        let against: string | null = null;
-        if (command.headPath) {
-          const { readHeadFile, readSignedHead, checkAgainstHead, HeadNotUsable } = await import('../audit/signed-head.js');
-          try {
-            const head = await readSignedHead(dataDir, await readHeadFile(command.headPath));
-            trail = checkAgainstHead(trail, head);
-            // A head signed before the log had an entry (or by a version without the commitment) checks nothing: say so.
-            against = head.committed
-              ? ` and against the feed head signed at ${head.signedAt} (entry ${head.committed.seq})`
-              : ` (the feed head signed at ${head.signedAt} names no audit entry, so it checks nothing: take a newer one)`;
-          } catch (error) {
-            if (!(error instanceof HeadNotUsable) && (error as NodeJS.ErrnoException).code === undefined) throw error;
-            io.stderr.write(`certificatemanager: ${command.headPath} cannot be used: ${(error as Error).message}. Take index.jws from the feed folder or a mirror of this server.\n`);
-            return EXIT_CODES['bad-input'];
-          }
-        }
-        if (json) print({ entries: trail.entries, verified: trail.broken === null, broken: trail.broken }, '');
-        else
-          out(
-            trail.entries.length === 0
-              ? `No audit entries yet in ${dataDir}.`
-              : trail.entries
-                  .map((e) => {
-                    const fp = e.fingerprintAfter ?? e.fingerprintBefore;
-                    return `${e.seq}  ${e.time}  ${e.operation}  ${e.result}${e.code ? ` (${e.code})` : ''}  ${e.account}@${e.machine} via ${e.via}${fp ? `  ${fp.slice(0, 16)}…` : ''}`;
-                  })
-                  .join('\n'),
-          );
-        if (command.verify && trail.broken) {
-          // Exit 4 like any input that does not verify; the entries that did were printed above.
-          const where = trail.broken.line === null ? '' : ` at entry ${trail.broken.line}`;
-          io.stderr.write(`certificatemanager: The audit log does not verify${where}: ${trail.broken.reason}. Keep the file as evidence and compare it with the Windows Event Log.\n`);
-          return EXIT_CODES['bad-input'];
-        }
-        if (command.verify && !json) out(`Verified ${trail.entries.length} entr${trail.entries.length === 1 ? 'y' : 'ies'}${against ?? ''}: nothing was changed, removed or reordered.`);
-        return 0;
-      }
-      case 'verify-backup': {
-        const { verifyBackup } = await import('../ops/verify-backup.js');
-        const r = await verifyBackup(context, { path: command.path, password: command.password });
-        print(r, `The backup is good: ${r.format}, ${r.certificate.subject}, fingerprint ${r.certificate.fingerprintSha256}, valid until ${r.certificate.notAfter}.`);
-        return 0;
-      }
-      case 'list-clients':
-      case 'serve':
-      case 'agent':
-        return await (await import('./fleet-commands.js')).runFleetCommand(command, { dataDir, json, io, out });
-    }
+    if (command.name === 'help') return out((await import('./help.js')).HELP), 0;
+    if (command.name === 'version') return out(packageVersion()), 0;
+    // Every other command comes with the entry that parsed it, which runs it.
+    if (!invocation.spec) throw new Error(`no entry runs ${command.name}`);
+    return await invocation.spec.run(command, { context, json, io, out, print });
   } catch (error) {
     const e: CertManagerError = withoutPasswords(toCertManagerError(fileSystemError(error) ?? error), passwords);
     io.stderr.write(`certificatemanager: ${e.message.split('\n')[0]}\n`);

@@ -6,12 +6,14 @@
  * commands.ts.
  */
 import { usageError } from '../errors.js';
-import { COMMANDS, commandFor, keySizeOf, validityDaysOf, type Command, type CommandLine } from './commands.js';
+import { COMMANDS, commandFor, keySizeOf, validityDaysOf, type Command, type CommandLine, type CommandSpec } from './commands.js';
 
 export type { Command } from './commands.js';
 
 interface Invocation {
   command: Command;
+  /** The entry that parsed the command, which runs it; none for help and --version. */
+  spec?: CommandSpec;
   dataDir?: string;
   json: boolean;
 }
@@ -75,5 +77,5 @@ export function parseArguments(argv: readonly string[]): Invocation {
   validityDaysOf(line);
   const spec = commandFor(verb);
   if (!spec) throw usageError('UNKNOWN_COMMAND', `Unknown command ${verb}. See certificatemanager --help.`);
-  return done(spec.parse(line));
+  return { ...done(spec.parse(line)), spec };
 }
