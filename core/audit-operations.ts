@@ -1,19 +1,11 @@
 /**
- * The operations the audit trail records, each with its number in the Windows Event Log
- * (event id 1000 + n for a change, 2000 + n for a refusal: docs/audit.md). The numbers are
- * published to SIEM rules, so they are written here by hand and never reused or renumbered; a
- * new operation takes the next one. No imports: the renderer bundles this list.
+ * The operations the audit trail records. Each one's Windows Event Log id is 1000 + its
+ * position here (1 for the first) for a change, and 2000 + it for a refusal (docs/audit.md).
+ * SIEM rules know those ids: append a new operation at the end, never insert or reorder (the
+ * Event Log test pins the published ones). No imports: the renderer bundles this list.
  */
-export const AUDIT_EVENT_NUMBERS = {
-  generate: 1,
-  import: 2,
-  restore: 3,
-  renew: 4,
-  backup: 5,
-  'export-agent-certificate': 6,
-  'export-pfx': 7,
-  settings: 8,
-} as const;
+export const AUDIT_OPERATIONS = ['generate', 'import', 'restore', 'renew', 'backup', 'export-agent-certificate', 'export-pfx', 'settings'] as const;
+export type AuditOperation = (typeof AUDIT_OPERATIONS)[number];
 
-export type AuditOperation = keyof typeof AUDIT_EVENT_NUMBERS;
-export const AUDIT_OPERATIONS = Object.keys(AUDIT_EVENT_NUMBERS) as [AuditOperation, ...AuditOperation[]];
+/** The operation's number in Event Log ids: its position in AUDIT_OPERATIONS, from 1. */
+export const auditEventNumber = (operation: AuditOperation): number => AUDIT_OPERATIONS.indexOf(operation) + 1;

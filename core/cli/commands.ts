@@ -17,7 +17,7 @@ import type { CliIo } from './io.js';
 export type Command =
   | { name: 'help' }
   | { name: 'version' }
-  | { name: 'generate'; password: string; keySize?: number; validityDays?: number; commonName?: string }
+  | { name: 'generate'; password: string; keySize?: number; validityDays?: number; subject?: string }
   | { name: 'backup'; password: string; outPath: string }
   | { name: 'restore'; password: string; path: string; exportable: boolean }
   | { name: 'renew'; password: string; keySize?: number; validityDays?: number }
@@ -118,11 +118,11 @@ export const COMMANDS: readonly CommandSpec[] = [
     help: '  certificatemanager -g <password>                 Generate a new certificate (first run)',
     parse: (line) => {
       expectWords(line, 1, '-g <password>');
-      return { name: 'generate', password: line.rest[0]!, keySize: keySizeOf(line), validityDays: validityDaysOf(line), commonName: line.option('--subject') };
+      return { name: 'generate', password: line.rest[0]!, keySize: keySizeOf(line), validityDays: validityDaysOf(line), subject: line.option('--subject') };
     },
     run: async (command, { context, print }) => {
       const { generateCertificate } = await import('../ops/generate.js');
-      const r = await generateCertificate(context, { password: command.password, keySize: await checkedKeySize(command.keySize), validityDays: command.validityDays, commonName: command.commonName });
+      const r = await generateCertificate(context, { password: command.password, keySize: await checkedKeySize(command.keySize), validityDays: command.validityDays, subject: command.subject });
       print(r, `Generated a new server authentication certificate.\n  Fingerprint (SHA-256): ${r.status.current!.fingerprintSha256}\n  Valid until: ${r.status.current!.notAfter}\n  Backup (protected by the password): ${r.backupPath}`);
       return 0;
     },

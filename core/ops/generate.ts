@@ -13,7 +13,8 @@ import { checkGeneration } from './validate-generation.js';
 
 export interface GenerateRequest {
   password: string;
-  commonName?: string;
+  /** The server's name: the certificate's subject common name and its DNS subjectAltName (`--subject`). */
+  subject?: string;
   keySize?: KeySize;
   validityDays?: number;
 }
@@ -31,7 +32,7 @@ export async function generateCertificate(context: OperationContext, request: Ge
     report('generating-key', 0.05);
     const { privateKey } = await generateRsaKeyPair(request.keySize ?? DEFAULT_KEY_SIZE);
     report('signing-certificate', 0.45);
-    const certificateDer = createSelfSignedCertificate({ privateKey, commonName: request.commonName, validityDays: request.validityDays ?? DEFAULT_VALIDITY_DAYS, now });
+    const certificateDer = createSelfSignedCertificate({ privateKey, commonName: request.subject, validityDays: request.validityDays ?? DEFAULT_VALIDITY_DAYS, now });
     const state: StoreState = {
       formatVersion: 1,
       current: { certificateDer: certificateDer.toString('base64'), exportable: true, version: 1, installedAt: now.toISOString(), source: 'generated' },

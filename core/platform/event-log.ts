@@ -13,7 +13,7 @@
  */
 import { execFile } from 'node:child_process';
 import type { AuditEntry } from '../audit/entry.js';
-import { AUDIT_EVENT_NUMBERS } from '../audit-operations.js';
+import { auditEventNumber } from '../audit-operations.js';
 
 export type StdinRunner = (file: string, args: string[], stdin: string) => Promise<string>;
 
@@ -27,7 +27,7 @@ const EVENT_SOURCE = 'CertificateManager';
 
 /** Event ids: 1000 + the operation's number for a change; 2000 + it for a refusal. */
 export function eventIdOf(entry: Pick<AuditEntry, 'operation' | 'result'>): number {
-  return (entry.result === 'ok' ? 1000 : 2000) + AUDIT_EVENT_NUMBERS[entry.operation];
+  return (entry.result === 'ok' ? 1000 : 2000) + auditEventNumber(entry.operation);
 }
 
 const SCRIPT = [

@@ -99,7 +99,7 @@ export function defineAdminFlows(lang: Lang): void {
       browser = await launchChromium();
       scratch = await mkdtemp(path.join(os.tmpdir(), `cm-e2e-${lang}-`));
       otherStore = path.join(scratch, 'other-store');
-      const made = await generateCertificate({ dataDir: otherStore, iterations: TEST_ITERATIONS }, { password: OTHER_PASSWORD, commonName: 'previous-server.corp.example', keySize: 2048 });
+      const made = await generateCertificate({ dataDir: otherStore, iterations: TEST_ITERATIONS }, { password: OTHER_PASSWORD, subject: 'previous-server.corp.example', keySize: 2048 });
       otherBackup = path.join(scratch, 'previous-server-backup.zip');
       await copyFile(made.backupPath, otherBackup);
       otherFingerprint = made.status.current!.fingerprintSha256;

@@ -48,7 +48,7 @@ describe.skipIf(!chromiumAvailable)('a Japanese screen has no English on it (ja,
     browser = await launchChromium();
     scratch = await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-jaonly-'));
     const store = path.join(scratch, 'store');
-    await generateCertificate({ dataDir: store, iterations: TEST_ITERATIONS }, { password: PASSWORD, commonName: 'server.corp.example', keySize: 2048 });
+    await generateCertificate({ dataDir: store, iterations: TEST_ITERATIONS }, { password: PASSWORD, subject: 'server.corp.example', keySize: 2048 });
     // Every reason code, each with the English text an agent sends.
     const server = await startFleetServer({ dataDir: store, port: 0, storePollMs: 100, flushDelayMs: 50 });
     const now = Date.now();

@@ -101,7 +101,7 @@ describe.skipIf(!chromiumAvailable)('single-flight store changes and the wizard\
     beforeAll(async () => {
       const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-sf-'));
       dataDirs.push(dataDir);
-      firstBackup = (await generateCertificate({ dataDir, iterations: TEST_ITERATIONS }, { password: STRONG, commonName: 'server.corp.example', keySize: 2048 })).backupPath;
+      firstBackup = (await generateCertificate({ dataDir, iterations: TEST_ITERATIONS }, { password: STRONG, subject: 'server.corp.example', keySize: 2048 })).backupPath;
       s = await openApp(browser, { locale: 'ja-JP', dataDir });
       sessions.push(s);
       page = s.page;
@@ -194,7 +194,7 @@ describe.skipIf(!chromiumAvailable)('single-flight store changes and the wizard\
       const page = s.page;
       await toPasswordStep(page);
       // The CLI (or another window) sets the store up meanwhile.
-      await generateCertificate({ dataDir: s.dataDir, iterations: TEST_ITERATIONS }, { password: STRONG_2, commonName: 'elsewhere.corp.example', keySize: 2048 });
+      await generateCertificate({ dataDir: s.dataDir, iterations: TEST_ITERATIONS }, { password: STRONG_2, subject: 'elsewhere.corp.example', keySize: 2048 });
       await page.locator('#wizard-pw-new').fill(STRONG);
       await page.locator('#wizard-pw-confirm').fill(STRONG);
       await page.locator('[data-testid="wizard-next"]').click();

@@ -44,7 +44,7 @@ describe.skipIf(!chromiumAvailable)('1024×640 at 100/125/150 % (Chromium, real 
     browser = await launchChromium();
     scratch = await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-small-'));
     store = path.join(scratch, 'store');
-    backup = (await generateCertificate({ dataDir: store, iterations: TEST_ITERATIONS }, { password: PASSWORD, commonName: 'server.corp.example', keySize: 2048 })).backupPath;
+    backup = (await generateCertificate({ dataDir: store, iterations: TEST_ITERATIONS }, { password: PASSWORD, subject: 'server.corp.example', keySize: 2048 })).backupPath;
   }, 180_000);
 
   afterAll(async () => {

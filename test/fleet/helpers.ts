@@ -17,7 +17,7 @@ export const PASSWORD = 'fleet-test-password';
 /** A data folder with a certificate (RSA-2048, 1,000 PBKDF2 iterations: fast). */
 export async function makeStore(prefix = 'cm-fleet-'): Promise<string> {
   const dataDir = join(await tempDir(prefix), 'data');
-  await generateCertificate({ dataDir, iterations: 1000 }, { password: PASSWORD, keySize: 2048, commonName: 'fleet test server' });
+  await generateCertificate({ dataDir, iterations: 1000 }, { password: PASSWORD, keySize: 2048, subject: 'fleet test server' });
   return dataDir;
 }
 

@@ -11,8 +11,8 @@ import { backupCertificate, generateCertificate } from '../../core/ops/index.js'
 export const FIXTURE_ITERATIONS = 1000;
 
 /** A data folder holding a freshly generated certificate (what `-g <password>` leaves). */
-export async function storeWithCertificate(dataDir: string, password: string, options: { keySize?: 2048 | 3072 | 4096; commonName?: string } = {}) {
-  return generateCertificate({ dataDir, iterations: FIXTURE_ITERATIONS }, { password, keySize: options.keySize ?? 2048, commonName: options.commonName });
+export async function storeWithCertificate(dataDir: string, password: string, options: { keySize?: 2048 | 3072 | 4096; subject?: string } = {}) {
+  return generateCertificate({ dataDir, iterations: FIXTURE_ITERATIONS }, { password, keySize: options.keySize ?? 2048, subject: options.subject });
 }
 
 /** A backup zip of the store's certificate (what `-b <password> <outPath>` writes). */

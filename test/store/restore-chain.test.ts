@@ -82,14 +82,14 @@ let bZip: string;
 beforeAll(async () => {
   root = await tempDir('cm-chain-');
   const l1 = join(root, 'lineage1');
-  await generateCertificate(ctx(l1), { password: pw, keySize: 2048, commonName: 'lineage1' });
+  await generateCertificate(ctx(l1), { password: pw, keySize: 2048, subject: 'lineage1' });
   await renewCertificate(ctx(l1), { password: pw, keySize: 2048 });
   yZip = join(root, 'y.zip');
   await backupCertificate(ctx(l1), { password: pw, outPath: yZip });
   expect(await chainProblems(await state(l1))).toEqual([]);
 
   const l2 = join(root, 'lineage2');
-  await generateCertificate(ctx(l2), { password: pw, keySize: 2048, commonName: 'lineage2' });
+  await generateCertificate(ctx(l2), { password: pw, keySize: 2048, subject: 'lineage2' });
   aZip = join(root, 'a.zip');
   await backupCertificate(ctx(l2), { password: pw, outPath: aZip });
   await renewCertificate(ctx(l2), { password: pw, keySize: 2048 });
@@ -109,7 +109,7 @@ describe('restore keeps a chain agents can follow', () => {
 
   it('the current key in a re-issued certificate is refused with its own reason, and the store is unchanged', async () => {
     const s = join(root, 'same-key');
-    await generateCertificate(ctx(s), { password: pw, keySize: 2048, commonName: 'same key' });
+    await generateCertificate(ctx(s), { password: pw, keySize: 2048, subject: 'same key' });
     const before = await readStore(s);
     const key = await loadPrivateKey(before!);
     const reissued = createSelfSignedCertificate({ privateKey: key, commonName: 'same key, re-issued', validityDays: 400, now: new Date() });
