@@ -7,7 +7,7 @@ import { withStoreLock } from '../store/lock.js';
 import { commitStore, readStore, type StoreState } from '../store/store.js';
 import { auditRefusals, currentFingerprint, prepareCommitAudit } from './audit-trail.js';
 import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
-import { buildBackup, publishAutomaticBackup, tidyAutomaticBackups, withoutBackup, writeAutomaticBackup } from './backup-of-store.js';
+import { buildBackup, publishAutomaticBackup, startBackupProtection, tidyAutomaticBackups, withoutBackup, writeAutomaticBackup } from './backup-of-store.js';
 import { getStatus } from './status.js';
 import { checkGeneration } from './validate-generation.js';
 
@@ -29,6 +29,8 @@ export async function generateCertificate(context: OperationContext, request: Ge
     assertNewPassword(request.password);
     await tidyAutomaticBackups(dataDir, null);
     const now = nowOf(context);
+    // The backup's keys depend only on the password: derive them while the RSA key is made.
+    const protection = startBackupProtection(request.password, context.iterations);
     report('generating-key', 0.05);
     const { privateKey } = await generateRsaKeyPair(request.keySize ?? DEFAULT_KEY_SIZE);
     report('signing-certificate', 0.45);
@@ -40,7 +42,7 @@ export async function generateCertificate(context: OperationContext, request: Ge
       rotations: [],
     };
     report('protecting-key', 0.5);
-    const backup = await buildBackup({ privateKey, state }, request.password, { iterations: context.iterations, now });
+    const backup = await buildBackup({ privateKey, state }, protection, { now });
     report('writing', 0.9);
     // The backup is on disk before the certificate is: there is never a key without one.
     const pendingBackup = await writeAutomaticBackup(dataDir, backup.zip, backup.fingerprintSha256, now, 'generated');

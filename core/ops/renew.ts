@@ -10,7 +10,7 @@ import { fingerprintSha256, readStoredCertificate } from '../pki/inspect.js';
 import { withStoreLock } from '../store/lock.js';
 import { commitStore, loadPrivateKey, requireCertificate, type StoreState } from '../store/store.js';
 import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
-import { buildBackup, publishAutomaticBackup, tidyAutomaticBackups, withoutBackup, writeAutomaticBackup } from './backup-of-store.js';
+import { buildBackup, publishAutomaticBackup, startBackupProtection, tidyAutomaticBackups, withoutBackup, writeAutomaticBackup } from './backup-of-store.js';
 import { rotationStatementFor } from './rotation-statement.js';
 import { getStatus } from './status.js';
 import { auditRefusals, currentFingerprint, prepareCommitAudit } from './audit-trail.js';
@@ -38,6 +38,8 @@ export async function renewCertificate(context: OperationContext, request: Renew
     const oldCert = readStoredCertificate(oldDer);
     const commonName = commonNameOf(oldDer);
     const oldBits = oldCert.publicKey.asymmetricKeyDetails?.modulusLength ?? DEFAULT_KEY_SIZE;
+    // The backup's keys depend only on the new password: derive them while the RSA key is made.
+    const protection = startBackupProtection(request.password, context.iterations);
     report('generating-key', 0.05);
     const { privateKey } = await generateRsaKeyPair(request.keySize ?? (Math.max(oldBits, DEFAULT_KEY_SIZE) as KeySize));
     report('signing-certificate', 0.4);
@@ -56,7 +58,7 @@ export async function renewCertificate(context: OperationContext, request: Renew
       rotations: [...base.state.rotations, statement],
     };
     report('protecting-key', 0.5);
-    const backup = await buildBackup({ privateKey, state }, request.password, { iterations: context.iterations, now });
+    const backup = await buildBackup({ privateKey, state }, protection, { now });
     report('writing', 0.9);
     const pendingBackup = await writeAutomaticBackup(dataDir, backup.zip, backup.fingerprintSha256, now, 'renewed');
     const checkedGeneration = await checkGeneration(state, privateKey, now).catch(withoutBackup(pendingBackup));

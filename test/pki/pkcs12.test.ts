@@ -10,7 +10,7 @@ import { buildPfx, type PfxSpec } from '../../core/pki/pkcs12/encode.js';
 import * as A from '../../core/pki/pkcs12/asn1.js';
 import { bmpPassword, KDF_ID_MAC, pkcs12Kdf } from '../../core/pki/pkcs12/kdf.js';
 import { OID, SHA1 } from '../../core/pki/pkcs12/oids.js';
-import { decodePkcs12, DEFAULT_ITERATIONS, encodePkcs12, type Pkcs12Contents } from '../../core/pki/pkcs12/index.js';
+import { decodePkcs12, DEFAULT_ITERATIONS, encodePkcs12, startPkcs12Protection, type Pkcs12Contents } from '../../core/pki/pkcs12/index.js';
 
 const OPENSSL = '/usr/bin/openssl';
 const FAST = { iterations: 2048, macIterations: 4096 };
@@ -137,6 +137,24 @@ describe('encodePkcs12 → decodePkcs12', () => {
   it('macIterations defaults to twice the PBKDF2 count', async () => {
     const p12 = await encodePkcs12({ privateKey: server.key, certificate: server.der }, 'secret', { iterations: 1000 });
     expect((await decodePkcs12(p12, 'secret')).macAlgorithm).toBe('HMAC-SHA256/PKCS12-KDF/2000');
+  });
+
+  it('protects with keys derived before the key existed (generate, renew), once only', async () => {
+    // Started first, as generate and renew do while the RSA key is being made.
+    const protection = startPkcs12Protection(UNICODE_PASSWORD, FAST);
+    const p12 = await encodePkcs12({ privateKey: server.key, certificate: server.der }, protection);
+    const out = await decodePkcs12(p12, UNICODE_PASSWORD);
+    expect(sameKey(out.privateKey, server.key)).toBe(true);
+    expect(out.macAlgorithm).toBe('HMAC-SHA256/PKCS12-KDF/4096');
+    expect((await failure(decodePkcs12(p12, 'secret'))).kind).toBe('wrong-password');
+    // OpenSSL reads it with the same password (UTF-8 for PBES2, BMPString for the MAC).
+    const file = tmp('protected.p12');
+    writeFileSync(file, p12);
+    expect(openssl(['pkcs12', '-in', file, '-nodes', '-passin', `pass:${UNICODE_PASSWORD}`]).stdout).toContain('BEGIN PRIVATE KEY');
+    // A second file from the same salts and IVs is refused, not written.
+    await expect(encodePkcs12({ privateKey: server.key, certificate: server.der }, protection)).rejects.toThrow(/used once/);
+    // The password is checked when the work starts, not after the key was made.
+    expect(() => startPkcs12Protection('', FAST)).toThrow(CertManagerError);
   });
 
   it('round-trips a unicode password', async () => {

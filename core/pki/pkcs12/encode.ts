@@ -27,7 +27,7 @@ export interface PfxSpec {
   certs: Array<{ der: Buffer } & BagAttributes>;
 }
 
-interface PfxParams {
+export interface PfxParams {
   /** PBKDF2-HMAC-SHA256 count for both encrypted parts. */
   iterations: number;
   /** PKCS#12-KDF (SHA-256) count for the MAC key. */
@@ -52,25 +52,58 @@ export function safeBag(bagOid: string, value: A.Node, attrs: BagAttributes): A.
 export const certBag = (c: { der: Buffer } & BagAttributes): A.Node =>
   safeBag(OID.certBag, A.mkSequence(A.mkOid(OID.x509Certificate), A.mkExplicit(0, A.mkOctets(c.der))), c);
 
-export async function buildPfx(spec: PfxSpec, password: string, params: PfxParams): Promise<Buffer> {
+/**
+ * The salts, IVs and keys that protect one PFX. The keys depend only on the password and fresh
+ * salts, not on what they will protect, so generate and renew start deriving them before the RSA
+ * key exists (startProtection) and the work overlaps the key generation. Used once: a salt and IV
+ * pair never protects two files.
+ */
+export interface PfxProtection {
+  readonly params: PfxParams;
+  take(): { certSalt: Buffer; certIv: Buffer; keySalt: Buffer; keyIv: Buffer; macSalt: Buffer; keys: Promise<[Buffer, Buffer, Buffer]> };
+}
+
+export function startProtection(password: string, params: PfxParams): PfxProtection {
   const utf8 = Buffer.from(password, 'utf8');
   const bmp = bmpPassword(password);
   const certSalt = randomBytes(SALT_BYTES);
-  const certIv = randomBytes(IV_BYTES);
   const keySalt = randomBytes(SALT_BYTES);
-  const keyIv = randomBytes(IV_BYTES);
   const macSalt = randomBytes(SALT_BYTES);
-
   // Both PBKDF2 derivations go to the libuv threadpool first (they run in parallel on two
-  // cores), then the MAC key's KDF loop runs on this thread meanwhile: it depends only on the
-  // password and its salt, not on the content it will authenticate.
+  // cores), then the MAC key's KDF loop runs on this thread meanwhile, in slices that let the
+  // event loop (and a key generation on the threadpool) go on.
   const certKeyP = deriveAes256Key(utf8, certSalt, params.iterations);
   const keyKeyP = deriveAes256Key(utf8, keySalt, params.iterations);
   const macKeyP = pkcs12Kdf(SHA256, bmp, macSalt, KDF_ID_MAC, params.macIterations, SHA256.outputBytes);
-  const settled = await Promise.allSettled([certKeyP, keyKeyP, macKeyP]);
-  const failed = settled.find((s) => s.status === 'rejected');
-  if (failed) throw (failed as PromiseRejectedResult).reason;
-  const [certKey, keyKey, macKey] = settled.map((s) => (s as PromiseFulfilledResult<Buffer>).value) as [Buffer, Buffer, Buffer];
+  const keys = Promise.allSettled([certKeyP, keyKeyP, macKeyP]).then((settled) => {
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) {
+      for (const s of settled) if (s.status === 'fulfilled') s.value.fill(0);
+      throw failed.reason;
+    }
+    return settled.map((s) => (s as PromiseFulfilledResult<Buffer>).value) as [Buffer, Buffer, Buffer];
+  });
+  // A caller that fails before it builds the file (the key generation, say) never awaits this.
+  keys.catch(() => {});
+  let taken = false;
+  return {
+    params,
+    take() {
+      if (taken) throw new Error('a PFX protection is used once: its salts and IVs protect one file');
+      taken = true;
+      return { certSalt, certIv: randomBytes(IV_BYTES), keySalt, keyIv: randomBytes(IV_BYTES), macSalt, keys };
+    },
+  };
+}
+
+export async function buildPfx(spec: PfxSpec, password: string, params: PfxParams): Promise<Buffer> {
+  return buildPfxWith(spec, startProtection(password, params));
+}
+
+export async function buildPfxWith(spec: PfxSpec, protection: PfxProtection): Promise<Buffer> {
+  const { params } = protection;
+  const { certSalt, certIv, keySalt, keyIv, macSalt, keys } = protection.take();
+  const [certKey, keyKey, macKey] = await keys;
 
   try {
     const certContents = A.toDer(A.mkSequence(...spec.certs.map(certBag)));
