@@ -3,13 +3,13 @@
 //   startup: navigation → interactive first-run wizard (Next enabled, focus on the heading), in
 //            Debian's Chromium through the test bridge against the real core (fresh data folder)
 //
-// Needs `npm run build` first (dist/core, dist/electron, dist/renderer). The bridge is TypeScript
-// under test/; it is transpiled into a temporary folder for this run and never written to dist/.
+// Needs `npm run build` first (dist/renderer). The bridge is TypeScript under test/; it is loaded
+// with Vite's module runner for this run and never written to dist/.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { median, ms } from './lib.mjs';
 
@@ -34,18 +34,14 @@ export function rendererSize() {
   return { js: sum('.js', false), jsGzip: sum('.js', true), css: sum('.css', false), cssGzip: sum('.css', true) };
 }
 
-/** Transpiles test/bridge/bridge.ts into a temporary ESM module that imports the built dist/. */
+/**
+ * Loads test/bridge/bridge.ts with Vite's module runner, as scripts/demo.mjs does (the bridge is
+ * TypeScript under test/ and bundles its page client in memory; nothing is written to dist/).
+ */
 async function loadBridge() {
-  const ts = (await import('typescript')).default;
-  const dir = await mkdtemp(join(tmpdir(), 'cm-bench-bridge-'));
-  const source = await readFile(join(root, 'test', 'bridge', 'bridge.ts'), 'utf8');
-  let js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false } }).outputText;
-  js = js.replace(/from '\.\.\/\.\.\/(core|electron)\//g, (_m, top) => `from '${pathToFileURL(join(root, 'dist', top)).href}/`);
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'bridge.mjs'), js);
-  await copyFile(join(root, 'test', 'bridge', 'bridge-client.js'), join(dir, 'bridge-client.js'));
-  const module = await import(pathToFileURL(join(dir, 'bridge.mjs')).href);
-  return { startBridge: module.startBridge, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  const { runnerImport } = await import('vite');
+  const { module } = await runnerImport(join(root, 'test', 'bridge', 'bridge.ts'), { configFile: false, logLevel: 'error', root });
+  return { startBridge: module.startBridge, cleanup: async () => {} };
 }
 
 export async function rendererStartup({ runs = 7 } = {}) {
