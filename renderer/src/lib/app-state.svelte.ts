@@ -63,15 +63,16 @@ export async function loadApp(): Promise<void> {
     });
   }
   try {
-    app.info = await api.appInfo({});
+    // The three answers do not depend on each other: ask at once, not one round trip after another.
+    const info = api.appInfo({});
     // Settings only choose the language and thresholds: defaults are fine if they fail.
-    try {
-      app.settings = await api.getSettings({});
-    } catch {
-      app.settings = DEFAULT_SETTINGS;
-    }
+    const settings = api.getSettings({}).catch(() => DEFAULT_SETTINGS);
+    const status = api.getStatus({});
+    status.catch(() => {}); // awaited below, unless appInfo fails first
+    app.info = await info;
+    app.settings = await settings;
     applyLanguage();
-    app.status = await api.getStatus({});
+    app.status = await status;
     app.phase = 'ready';
     if (app.status.hasCertificate) void refreshFleet();
   } catch (error) {
