@@ -4,8 +4,9 @@ import path from 'node:path';
 import { toUiError } from '../../renderer/src/lib/api.js';
 import { describeError, translatedMessageKey } from '../../renderer/src/lib/errors.js';
 import { createTranslator } from '../../renderer/src/lib/i18n-core.js';
+import ja from '../../renderer/src/i18n/ja.js';
 
-const translator = createTranslator();
+const translator = createTranslator({ ja });
 
 describe('errors from main', () => {
   it('keeps the fields of a thrown CertManagerError object', () => {

@@ -127,7 +127,16 @@ describe('language choice', () => {
 });
 
 describe('translator (i18next)', () => {
-  const translator = createTranslator();
+  const translator = createTranslator({ ja });
+
+  it('has English built in and adds another language when it is loaded', () => {
+    const fresh = createTranslator();
+    expect(fresh.has('en')).toBe(true);
+    expect(fresh.has('ja')).toBe(false);
+    fresh.add('ja', ja);
+    expect(fresh.has('ja')).toBe(true);
+    expect(fresh.t('ja', 'wizard.method.generateTitle')).toBe('新しい証明書を生成する');
+  });
 
   it('translates by language without changing a global language', () => {
     expect(translator.t('en', 'wizard.method.generateTitle')).toBe('Generate a new certificate');

@@ -44,8 +44,8 @@ export const app = $state<{
 
 let subscribed = false;
 
-function applyLanguage(): void {
-  setLanguage(resolveLanguage(app.settings.language, app.info?.locale ?? navigator.language));
+function applyLanguage(): Promise<void> {
+  return setLanguage(resolveLanguage(app.settings.language, app.info?.locale ?? navigator.language));
 }
 
 export async function loadApp(): Promise<void> {
@@ -71,12 +71,12 @@ export async function loadApp(): Promise<void> {
     status.catch(() => {}); // awaited below, unless appInfo fails first
     app.info = await info;
     app.settings = await settings;
-    applyLanguage();
+    await applyLanguage();
     app.status = await status;
     app.phase = 'ready';
     if (app.status.hasCertificate) void refreshFleet();
   } catch (error) {
-    applyLanguage();
+    await applyLanguage().catch(() => {});
     app.loadError = toUiError(error);
     app.phase = 'failed';
   }
@@ -96,7 +96,7 @@ export async function refreshFleet(): Promise<void> {
   }
 }
 
-export function updateSettings(settings: Settings): void {
+export async function updateSettings(settings: Settings): Promise<void> {
   app.settings = settings;
-  applyLanguage();
+  await applyLanguage();
 }

@@ -3,8 +3,7 @@
  * Node. i18n.svelte.ts wraps the current language in a $state so components re-render on switch.
  */
 import i18next, { type i18n as I18nInstance } from 'i18next';
-import en from '../i18n/en.js';
-import ja from '../i18n/ja.js';
+import en, { type Messages } from '../i18n/en.js';
 
 import type { Language } from '../../../core/api/language.js';
 export { languageFromLocale, resolveLanguage, type Language, type LanguageSetting } from '../../../core/api/language.js';
@@ -16,7 +15,8 @@ type Leaves<T, P extends string = ''> = {
 export type MessageKey = Leaves<typeof en>;
 export type Vars = Record<string, string | number>;
 
-export const resources = { en, ja } as const;
+/** English: the fallback and the shape of every language. The others load when first used. */
+export const resources = { en } as const;
 
 /** BCP 47 tag for Intl formatting. */
 export function intlLocale(language: Language): string {
@@ -28,12 +28,19 @@ export interface Translator {
   t(language: Language, key: MessageKey, vars?: Vars): string;
   /** For keys built at run time (error codes): undefined when there is no such string. */
   lookup(language: Language, key: string, vars?: Vars): string | undefined;
+  /** Whether `language`'s messages are loaded (English always is). */
+  has(language: Language): boolean;
+  add(language: Language, messages: Messages): void;
 }
 
-export function createTranslator(): Translator {
+/**
+ * English is built in; other languages are added when they are first needed (the renderer loads
+ * ja.ts as its own chunk, so an English start does not parse the Japanese strings), or given here.
+ */
+export function createTranslator(languages: Partial<Record<Language, Messages>> = {}): Translator {
   const instance = i18next.createInstance();
   void instance.init({
-    resources: { en: { translation: en }, ja: { translation: ja } },
+    resources: Object.fromEntries(Object.entries({ ...languages, en }).map(([language, messages]) => [language, { translation: messages }])),
     lng: 'en',
     fallbackLng: 'en',
     supportedLngs: ['en', 'ja'],
@@ -52,5 +59,7 @@ export function createTranslator(): Translator {
       if (!instance.exists(key, { lng: language, fallbackLng: false } as never)) return undefined;
       return instance.t(key, { ...vars, lng: language }) as string;
     },
+    has: (language) => instance.hasResourceBundle(language, 'translation'),
+    add: (language, messages) => void instance.addResourceBundle(language, 'translation', messages),
   };
 }

@@ -14,7 +14,15 @@ export function t(key: MessageKey, vars?: Vars): string {
   return translator.t(locale.language, key, vars);
 }
 
-export function setLanguage(language: Language): void {
+/** Loads a language's messages (its own chunk) once; English is built in. */
+function loadLanguage(language: Language): Promise<void> {
+  if (translator.has(language)) return Promise.resolve();
+  return import('../i18n/ja.js').then((module) => translator.add('ja', module.default));
+}
+
+/** Switches the UI to `language`, once its messages are loaded (no flash of English first). */
+export async function setLanguage(language: Language): Promise<void> {
+  await loadLanguage(language);
   if (locale.language === language) return;
   locale.language = language;
   void translator.i18next.changeLanguage(language);
