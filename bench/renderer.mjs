@@ -41,12 +41,12 @@ export function rendererSize() {
 async function loadBridge() {
   const { runnerImport } = await import('vite');
   const { module } = await runnerImport(join(root, 'test', 'bridge', 'bridge.ts'), { configFile: false, logLevel: 'error', root });
-  return { startBridge: module.startBridge, cleanup: async () => {} };
+  return module.startBridge;
 }
 
 export async function rendererStartup({ runs = 7 } = {}) {
   const { chromium } = await import('playwright-core');
-  const { startBridge, cleanup } = await loadBridge();
+  const startBridge = await loadBridge();
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -74,7 +74,6 @@ export async function rendererStartup({ runs = 7 } = {}) {
     }
   } finally {
     await browser.close();
-    await cleanup();
   }
   // The first run pays for Chromium's process warm-up; report it apart.
   return { first: times[0], median: median(times.slice(1).length ? times.slice(1) : times), wallMedian: median(wall.slice(1).length ? wall.slice(1) : wall), runs };

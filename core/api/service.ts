@@ -53,7 +53,7 @@ export function createApiHandlers(env: ServiceEnvironment): ApiHandlers {
   return {
     getStatus: () => getStatus(dataDir),
     appInfo: async () => ({ ...env.appInfo, dataDir }),
-    generate: async (r) => changed(await generateCertificate(context, { password: r.password, subject: r.subject, keySize: r.keySize, validityDays: r.validityDays })),
+    generate: async (r) => changed(await generateCertificate(context, r)),
     verifyBackup: (r) => verifyBackup(context, { ...r, path: chosenBackup(r.path) }),
     importCertificate: async (r) => changed(await restoreCertificate(context, { ...r, path: chosenBackup(r.path), requireEmptyStore: true })),
     restore: async (r) => changed(await restoreCertificate(context, { ...r, path: chosenBackup(r.path) })),

@@ -14,16 +14,20 @@ export function t(key: MessageKey, vars?: Vars): string {
   return translator.t(locale.language, key, vars);
 }
 
-/** Loads a language's messages (its own chunk) once; English is built in. */
+/** Loads a language's messages once. English is built in, so only Japanese is ever loaded (its own chunk). */
 function loadLanguage(language: Language): Promise<void> {
   if (translator.has(language)) return Promise.resolve();
   return import('../i18n/ja.js').then((module) => translator.add('ja', module.default));
 }
 
+/** The language asked for last: a switch whose strings arrive after a later switch does not win. */
+let requested: Language | null = null;
+
 /** Switches the UI to `language`, once its messages are loaded (no flash of English first). */
 export async function setLanguage(language: Language): Promise<void> {
+  requested = language;
   await loadLanguage(language);
-  if (locale.language === language) return;
+  if (requested !== language || locale.language === language) return;
   locale.language = language;
   void translator.i18next.changeLanguage(language);
   document.documentElement.lang = language;
