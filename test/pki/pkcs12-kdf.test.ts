@@ -3,7 +3,8 @@ import forge from 'node-forge';
 import { describe, expect, it } from 'vitest';
 import { bmpPassword, iterateDigest, pkcs12Kdf, type KdfId } from '../../core/pki/pkcs12/kdf.js';
 import { DIGESTS, OID, SHA1, SHA256 } from '../../core/pki/pkcs12/oids.js';
-import { sha256Iterate32, sha256StateFrom, sha256StateTo } from '../../core/pki/pkcs12/sha256-iterate.js';
+import { SHA256_ITERATE_WASM, sha256Iterate32, sha256StateFrom, sha256StateTo } from '../../core/pki/pkcs12/sha256-iterate.js';
+import { sha256IterateModule } from '../../core/pki/pkcs12/sha256-wasm-source.js';
 
 function nativeIterate(name: string, start: Buffer, n: number): Buffer {
   let d = start;
@@ -19,8 +20,15 @@ function forgeKdf(mdName: 'sha1' | 'sha256' | 'sha512', password: string | null,
 }
 
 describe('sha256Iterate32', () => {
+  it('runs exactly the module its source writes (the bytes in sha256-iterate.ts are not edited by hand)', () => {
+    const written = Buffer.from(sha256IterateModule()).toString('base64');
+    // On a change to sha256-wasm-source.ts, paste this into SHA256_ITERATE_WASM.
+    if (written !== SHA256_ITERATE_WASM) console.log(`SHA256_ITERATE_WASM = '${written}'`);
+    expect(written === SHA256_ITERATE_WASM, 'SHA256_ITERATE_WASM differs from what sha256IterateModule() writes').toBe(true);
+  });
+
   it('matches node:crypto for 0, 1, 2 and many iterations', () => {
-    for (const n of [0, 1, 2, 3, 64, 1000, 4097]) {
+    for (const n of [0, 1, 2, 3, 64, 1000, 4096, 4097, 8192 + 5]) {
       const seed = randomBytes(32);
       const state = sha256StateFrom(seed);
       sha256Iterate32(state, n);

@@ -15,7 +15,7 @@
  *   `macIterations` therefore defaults to 2 × `iterations`.
  *
  * Speed: the PBKDF2 derivations run natively on the libuv threadpool (two in parallel), the MAC
- * KDF's 1.2M iterations run on the main thread at the same time in an allocation-free SHA-256
+ * KDF's 1.2M iterations run on the main thread at the same time in a WebAssembly SHA-256
  * loop (sha256-iterate.ts), yielding to the event loop every ~10 ms.
  *
  * Passwords: PBES2 uses the password's UTF-8 bytes (as OpenSSL 3 does); the PKCS#12 KDF uses it

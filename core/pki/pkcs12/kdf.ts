@@ -3,7 +3,7 @@
  * (ID 3) and for the legacy PKCS#12 PBE ciphers' keys (ID 1) and IVs (ID 2).
  *
  * Its cost is `iterations` plain hashes of the previous digest. For SHA-256 that loop runs in
- * sha256Iterate32 (one allocation-free compression per iteration); for other digests it calls
+ * sha256Iterate32 (one WebAssembly compression per iteration); for other digests it calls
  * node:crypto per iteration, which is fine for the small counts legacy files use. Either way the
  * loop runs in slices and yields to the event loop between them, so a 1.2M-iteration MAC neither
  * freezes the app nor stops the libuv threadpool's PBKDF2 callbacks from being handled meanwhile.
