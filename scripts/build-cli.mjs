@@ -15,13 +15,11 @@ await build({
   root,
   configFile: false,
   logLevel: 'warn',
-  // Inline the dependencies too: zod's ~80 modules, and archiver's tree (~150 ms to load file
-  // by file under load, on every -b and -g). Each still loads only in the chunk of the command
-  // that uses it. Fastify stays an ordinary import (only `serve` loads it, and it resolves its
-  // plugins at run time). node-forge too: the codec imports only its lib/ parts, which attach
+  // Inline the dependencies too: zod's ~80 modules (loaded file by file, they cost more than
+  // `status` itself). Each still loads only in the chunk of the command that uses it. Fastify
+  // stays an ordinary import (only `serve` loads it, and it resolves its plugins at run time). node-forge too: the codec imports only its lib/ parts, which attach
   // to one shared `forge` object; a bundler that splits them into chunks gives each chunk its
-  // own copy, and RC2 (old .pfx files) then fails. unzipper names the AWS SDK for S3 sources
-  // it can open, which we never use and do not install: that import is never reached.
+  // own copy, and RC2 (old .pfx files) then fails.
   ssr: { noExternal: true, external: ['fastify', 'node-forge'] },
   build: {
     ssr: fileURLToPath(new URL('../dist/core/cli/main.js', import.meta.url)),
@@ -31,6 +29,6 @@ await build({
     minify: false,
     sourcemap: false,
     copyPublicDir: false,
-    rollupOptions: { external: ['@aws-sdk/client-s3'], output: { format: 'esm', entryFileNames: 'main.js', chunkFileNames: '[name]-[hash].js' } },
+    rollupOptions: { output: { format: 'esm', entryFileNames: 'main.js', chunkFileNames: '[name]-[hash].js' } },
   },
 });

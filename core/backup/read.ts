@@ -7,11 +7,10 @@
  */
 import { createHash, type KeyObject } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import unzipper from 'unzipper';
 import { badInput, CertManagerError } from '../errors.js';
 import { decodePkcs12 } from '../pki/pkcs12/index.js';
 import { assertUsableCertificate, describeCertificate, fingerprintSha256 } from '../pki/inspect.js';
-import { precheckZip } from './zip-precheck.js';
+import { DEFLATED, isEncrypted, readZipDirectory, readZipEntry, STORED } from './zip.js';
 import { verifyHistory } from './history.js';
 import { ENTRY_LIMITS, ENTRY_NAMES, HistorySchema, ManifestSchema, MAX_BACKUP_FILE_BYTES, type EntryName, type History, type Manifest } from './format.js';
 
@@ -56,48 +55,20 @@ function isHostileName(name: string): boolean {
   return name.includes('..') || name.includes('\\') || name.startsWith('/') || /^[a-zA-Z]:/.test(name) || name.includes('\0') || name.includes('/');
 }
 
-async function readEntry(entry: unzipper.File, limit: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let total = 0;
-  const stream = entry.stream();
-  return new Promise<Buffer>((resolve, reject) => {
-    stream.on('data', (chunk: Buffer) => {
-      total += chunk.length;
-      if (total > limit) {
-        stream.destroy();
-        reject(damaged('BACKUP_ZIP_BOMB', `The entry ${entry.path} inflates past its size limit; the file is damaged or hostile. Use another backup.`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    stream.on('error', (cause: unknown) => reject(damaged('BACKUP_DAMAGED', `The entry ${entry.path} cannot be read; the zip is damaged. Use another backup.`, cause)));
-    stream.on('end', () => resolve(Buffer.concat(chunks)));
-  });
-}
-
 async function readZip(data: Buffer): Promise<BackupFile> {
-  precheckZip(data, 16);
-  let directory: unzipper.CentralDirectory;
-  try {
-    directory = await unzipper.Open.buffer(data);
-  } catch (cause) {
-    throw damaged('BACKUP_DAMAGED', 'The zip is damaged or truncated. Use another backup.', cause);
-  }
-  const files = directory.files as (unzipper.File & { flags?: number; compressionMethod?: number })[];
-  if (files.length > 16) throw damaged('BACKUP_UNEXPECTED_ENTRIES', 'The zip holds far more entries than a backup has. Use another backup.');
+  const files = readZipDirectory(data, 16);
   const seen = new Set<string>();
   for (const file of files) {
-    if (isHostileName(file.path)) throw damaged('BACKUP_HOSTILE_ENTRY', `The zip contains an entry with a dangerous name (${JSON.stringify(file.path).slice(0, 80)}); it was not made by certificatemanager. Use another backup.`);
-    if (seen.has(file.path.toLowerCase())) throw damaged('BACKUP_DUPLICATE_ENTRY', `The zip contains ${file.path} twice; it is damaged or hostile. Use another backup.`);
-    seen.add(file.path.toLowerCase());
-    if (!(ENTRY_NAMES as string[]).includes(file.path)) throw damaged('BACKUP_UNEXPECTED_ENTRIES', `The zip contains an unexpected entry (${file.path.slice(0, 80)}); it was not made by certificatemanager. Use another backup.`);
-    if (((file.flags ?? 0) & 1) === 1) throw damaged('BACKUP_ZIP_ENCRYPTED', 'The zip itself is encrypted; backups keep their password inside the PKCS#12 instead. Use a backup made by certificatemanager -b.');
-    if (file.compressionMethod !== undefined && file.compressionMethod !== 0 && file.compressionMethod !== 8)
-      throw damaged('BACKUP_DAMAGED', `The entry ${file.path} uses an unsupported compression method. Use another backup.`);
-    if (file.uncompressedSize > ENTRY_LIMITS[file.path as EntryName]) throw damaged('BACKUP_ZIP_BOMB', `The entry ${file.path} declares a size far beyond what a backup needs; the file is damaged or hostile. Use another backup.`);
+    if (isHostileName(file.name)) throw damaged('BACKUP_HOSTILE_ENTRY', `The zip contains an entry with a dangerous name (${JSON.stringify(file.name).slice(0, 80)}); it was not made by certificatemanager. Use another backup.`);
+    if (seen.has(file.name.toLowerCase())) throw damaged('BACKUP_DUPLICATE_ENTRY', `The zip contains ${file.name} twice; it is damaged or hostile. Use another backup.`);
+    seen.add(file.name.toLowerCase());
+    if (!(ENTRY_NAMES as string[]).includes(file.name)) throw damaged('BACKUP_UNEXPECTED_ENTRIES', `The zip contains an unexpected entry (${file.name.slice(0, 80)}); it was not made by certificatemanager. Use another backup.`);
+    if (isEncrypted(file)) throw damaged('BACKUP_ZIP_ENCRYPTED', 'The zip itself is encrypted; backups keep their password inside the PKCS#12 instead. Use a backup made by certificatemanager -b.');
+    if (file.method !== STORED && file.method !== DEFLATED) throw damaged('BACKUP_DAMAGED', `The entry ${file.name} uses an unsupported compression method. Use another backup.`);
+    if (file.uncompressedSize > ENTRY_LIMITS[file.name as EntryName]) throw damaged('BACKUP_ZIP_BOMB', `The entry ${file.name} declares a size far beyond what a backup needs; the file is damaged or hostile. Use another backup.`);
   }
   const entries = new Map<EntryName, Buffer>();
-  for (const file of files) entries.set(file.path as EntryName, await readEntry(file, ENTRY_LIMITS[file.path as EntryName]));
+  for (const file of files) entries.set(file.name as EntryName, readZipEntry(data, file, ENTRY_LIMITS[file.name as EntryName]));
 
   const manifestBytes = entries.get('manifest.json');
   if (!manifestBytes) throw damaged('BACKUP_NO_MANIFEST', 'The zip has no manifest.json; it was not made by certificatemanager -b. Use another backup.');

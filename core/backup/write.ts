@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto';
 import { access, constants } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ZipArchive } from 'archiver';
 import { badInput } from '../errors.js';
 import { resolveOutputFile } from '../store/output-file.js';
 import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, type History, type Manifest } from './format.js';
+import { writeZip } from './zip.js';
 
 /**
  * A backup destination, checked early (before any slow key stretching): a writable .zip file
@@ -40,7 +40,7 @@ interface BackupContents {
   createdAt?: Date;
 }
 
-export async function buildBackupZip(contents: BackupContents): Promise<Buffer> {
+export function buildBackupZip(contents: BackupContents): Buffer {
   const history = Buffer.from(JSON.stringify(contents.history, null, 2) + '\n');
   const files = { 'certificate.p12': contents.pkcs12, 'certificate.cer': contents.certificateDer, 'history.json': history };
   const createdAt = contents.createdAt ?? new Date();
@@ -54,16 +54,6 @@ export async function buildBackupZip(contents: BackupContents): Promise<Buffer> 
     exportable: true,
     entries: Object.fromEntries(Object.entries(files).map(([name, data]) => [name, { sha256: sha256(data), size: data.length }])) as Manifest['entries'],
   };
-  const zip = new ZipArchive({ zlib: { level: 9 } });
-  const chunks: Buffer[] = [];
-  zip.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const done = new Promise<void>((resolve, reject) => {
-    zip.on('end', () => resolve());
-    zip.on('error', reject);
-  });
-  zip.append(Buffer.from(JSON.stringify(manifest, null, 2) + '\n'), { name: 'manifest.json', date: createdAt });
-  for (const [name, data] of Object.entries(files)) zip.append(data, { name, date: createdAt });
-  await zip.finalize();
-  await done;
-  return Buffer.concat(chunks);
+  const manifestBytes = Buffer.from(JSON.stringify(manifest, null, 2) + '\n');
+  return writeZip([{ name: 'manifest.json', data: manifestBytes }, ...Object.entries(files).map(([name, data]) => ({ name, data }))], createdAt);
 }

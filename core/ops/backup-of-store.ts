@@ -40,7 +40,7 @@ export async function buildBackup(material: BackupMaterial, password: string | P
   const certificateDer = input.certificate;
   const pkcs12 = await encodePkcs12(input, password, options.iterations ? { iterations: options.iterations } : {});
   const history: History = { replaced: material.state.replaced, rotations: material.state.rotations, currentVersion: material.state.current.version };
-  const zip = await buildBackupZip({ pkcs12, certificateDer, history, fingerprintSha256: info.fingerprintSha256, subject: info.subject, notAfter: info.notAfter, createdAt: options.now });
+  const zip = buildBackupZip({ pkcs12, certificateDer, history, fingerprintSha256: info.fingerprintSha256, subject: info.subject, notAfter: info.notAfter, createdAt: options.now });
   return { zip, fingerprintSha256: info.fingerprintSha256 };
 }
 

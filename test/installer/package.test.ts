@@ -130,9 +130,9 @@ describe.skipIf(!hasMingw)('electron-builder --win --x64 --dir with electron-bui
     expect(own).toEqual(['package.json', ...Object.keys(APP_FILES)].sort());
     const modules = new Set(asarFiles.filter((f) => f.startsWith('node_modules/')).map((f) => f.split('/').slice(1, f.split('/')[1]!.startsWith('@') ? 3 : 2).join('/')));
     for (const dep of Object.keys(pkg.dependencies)) expect(modules.has(dep), dep).toBe(true);
-    // transitive production dependencies come along (fastify needs avvio, unzipper needs bluebird)
+    // transitive production dependencies come along (fastify needs avvio, proper-lockfile needs retry)
     expect(modules.has('avvio')).toBe(true);
-    expect(modules.has('bluebird')).toBe(true);
+    expect(modules.has('retry')).toBe(true);
     for (const dev of Object.keys(pkg.devDependencies)) expect(modules.has(dev), dev).toBe(false);
     for (const f of asarFiles) {
       expect(f).not.toMatch(/\.map$/);
