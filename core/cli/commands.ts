@@ -136,8 +136,12 @@ export const COMMANDS: readonly CommandSpec[] = [
       return { name: 'backup', password: line.rest[0]!, outPath: line.rest[1]! };
     },
     run: async (command, { context, print }) => {
+      // The password's key stretching starts first and runs on other threads while the backup
+      // code loads and the store is read: one process per command makes that start-up count.
+      const { startBackupProtectionEarly } = await import('../ops/backup-protection.js');
+      const protection = startBackupProtectionEarly(command.password, context.iterations);
       const { backupCertificate } = await import('../ops/backup.js');
-      const r = await backupCertificate(context, { password: command.password, outPath: command.outPath });
+      const r = await backupCertificate(context, { password: command.password, outPath: command.outPath }, protection);
       print(r, `Backed up the certificate ${r.fingerprintSha256} to ${r.path}`);
       return 0;
     },

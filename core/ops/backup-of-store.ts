@@ -2,7 +2,7 @@
 import type { KeyObject } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { mkdir, readdir, rm } from 'node:fs/promises';
-import { encodePkcs12, startPkcs12Protection, type Pkcs12Input, type Pkcs12Protection } from '../pki/pkcs12/index.js';
+import { encodePkcs12, type Pkcs12Input, type Pkcs12Protection } from '../pki/pkcs12/index.js';
 import type { CertificateInfo } from '../schemas.js';
 import { describeCertificate, friendlyNameFor } from '../pki/inspect.js';
 import { buildBackupZip } from '../backup/write.js';
@@ -26,13 +26,6 @@ export function pkcs12InputOf(material: BackupMaterial): { input: Pkcs12Input; i
   const chain = (material.state.current.chainDer ?? []).map((b64) => Buffer.from(b64, 'base64'));
   return { input: { privateKey: material.privateKey, certificate, chain, friendlyName: friendlyNameFor(info.subject) }, info };
 }
-
-/**
- * Starts deriving the keys that will protect a backup from its password (see
- * startPkcs12Protection): generate and renew call this before making the RSA key, so the ~0.3 s
- * of key stretching runs while the key is generated instead of after it.
- */
-export const startBackupProtection = (password: string, iterations?: number): Pkcs12Protection => startPkcs12Protection(password, iterations ? { iterations } : {});
 
 /** The backup zip of `material`, protected by a password or by keys already being derived from one. */
 export async function buildBackup(material: BackupMaterial, password: string | Pkcs12Protection, options: { iterations?: number; now: Date }): Promise<{ zip: Buffer; fingerprintSha256: string }> {

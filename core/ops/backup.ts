@@ -6,8 +6,17 @@ import { loadPrivateKey, requireCertificate } from '../store/store.js';
 import { recordChange } from './audit-trail.js';
 import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
 import { buildBackup } from './backup-of-store.js';
+import type { Pkcs12Protection } from '../pki/pkcs12/index.js';
 
-export async function backupCertificate(context: OperationContext, request: { password: string; outPath: string }): Promise<{ path: string; fingerprintSha256: string }> {
+/**
+ * `protection`, when given, holds keys already being derived from `request.password`
+ * (startBackupProtectionEarly: the CLI starts them while it loads this code).
+ */
+export async function backupCertificate(
+  context: OperationContext,
+  request: { password: string; outPath: string },
+  protection?: Pkcs12Protection,
+): Promise<{ path: string; fingerprintSha256: string }> {
   const report = reporter(context, 'backup');
   report('checking', 0);
   const snapshot = await requireCertificate(context.dataDir);
@@ -17,7 +26,7 @@ export async function backupCertificate(context: OperationContext, request: { pa
   assertNewPassword(request.password);
   const privateKey = await loadPrivateKey(snapshot);
   report('protecting-key', 0.1);
-  const { zip, fingerprintSha256 } = await buildBackup({ privateKey, state: snapshot.state }, request.password, { iterations: context.iterations, now: nowOf(context) });
+  const { zip, fingerprintSha256 } = await buildBackup({ privateKey, state: snapshot.state }, protection ?? request.password, { iterations: context.iterations, now: nowOf(context) });
   report('writing', 0.9);
   await replaceFileAtomically(outPath, zip, 0o600);
   await recordChange(context, { operation: 'backup', fingerprintBefore: fingerprintSha256, fingerprintAfter: fingerprintSha256, details: { path: outPath } });

@@ -7,7 +7,8 @@ import { withStoreLock } from '../store/lock.js';
 import { commitStore, readStore, type StoreState } from '../store/store.js';
 import { auditRefusals, currentFingerprint, prepareCommitAudit } from './audit-trail.js';
 import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
-import { buildBackup, publishAutomaticBackup, startBackupProtection, tidyAutomaticBackups, withoutBackup, writeAutomaticBackup } from './backup-of-store.js';
+import { buildBackup, publishAutomaticBackup, tidyAutomaticBackups, withoutBackup, writeAutomaticBackup } from './backup-of-store.js';
+import { startBackupProtection } from './backup-protection.js';
 import { getStatus } from './status.js';
 import { checkGeneration } from './validate-generation.js';
 

@@ -153,6 +153,24 @@ describe('13: the smaller items', () => {
     expect(r.code, r.stderr).toBe(0);
   });
 
+  it('-b starts its key stretching early, yet refuses in the order it always has', async () => {
+    // No certificate: said before anything about the password, however short the password.
+    const empty = join(root, 'b-empty');
+    for (const password of ['short', 'a long enough password']) {
+      const r = await cli(['-b', password, join(root, 'b-empty.zip')], { dataDir: empty });
+      expect(r.code, r.stderr).toBe(5);
+      expect(r.stderr).toContain('no server authentication certificate yet');
+      expect(r.stderr).not.toContain('at least 8 characters');
+    }
+    // A certificate, a password too short: the operation's own message, and no file.
+    const dataDir = join(root, 'b-short');
+    expect((await cli(['-g', pw, '--key-size', '2048'], { dataDir })).code).toBe(0);
+    const r = await cli(['-b', 'short', join(root, 'b-short.zip')], { dataDir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('at least 8 characters');
+    expect(existsSync(join(root, 'b-short.zip'))).toBe(false);
+  });
+
   it('--help gives the 8-character minimum and the maximum; length is counted in characters', async () => {
     expect(HELP).toMatch(/8 to 1024 characters/);
     // Four emoji are 8 UTF-16 units but 4 characters: too short.

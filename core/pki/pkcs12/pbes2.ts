@@ -1,13 +1,20 @@
 /**
  * PBES2 (RFC 8018 section 6.2) with PBKDF2: what OpenSSL 3 and modern Windows write, and what we
  * write (PBKDF2-HMAC-SHA256, AES-256-CBC). All heavy work is native: crypto.pbkdf2 runs on the
- * libuv threadpool, so several derivations proceed in parallel with each other and with the
- * MAC's KDF loop on the main thread.
+ * libuv threadpool, in parallel with the main thread.
+ *
+ * At most one fewer derivation than there are cores runs at a time, so the main thread always
+ * has a core: it runs the MAC's KDF loop, and before that loads code and reads the store. On a
+ * two-core server the two parts' keys are derived one after the other on the second core, each
+ * in ~110 ms, hidden behind the main thread's work when they start early (the CLI starts them
+ * as soon as it has the password). Both at once took a third of the main thread's core for as
+ * long as they ran.
  *
  * The password is fed to PBKDF2 as its UTF-8 bytes, as OpenSSL 3 does (PKCS#12 files have no
  * field saying which encoding was used; UTF-8 is what every current producer uses for PBES2).
  */
 import { createCipheriv, createDecipheriv, pbkdf2 } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { promisify } from 'node:util';
 import * as A from './asn1.js';
 import { decryptFailed, malformed, unsupported } from './failures.js';
@@ -66,8 +73,22 @@ function describePbes2(p: Pbes2Params): string {
   return `PBES2/PBKDF2-HMAC-${p.prf.label}/${p.cipher.label}/${p.iterations}`;
 }
 
-function deriveKey(password: Buffer, p: Pick<Pbes2Params, 'salt' | 'iterations' | 'prf' | 'cipher'>): Promise<Buffer> {
-  return pbkdf2Async(password, p.salt, p.iterations, p.cipher.keyBytes, p.prf.name);
+/** How many PBKDF2 derivations may run at once: one core stays with the main thread. */
+const PBKDF2_SLOTS = Math.max(1, availableParallelism() - 1);
+let pbkdf2Running = 0;
+const pbkdf2Waiting: Array<() => void> = [];
+
+async function deriveKey(password: Buffer, p: Pick<Pbes2Params, 'salt' | 'iterations' | 'prf' | 'cipher'>): Promise<Buffer> {
+  if (pbkdf2Running < PBKDF2_SLOTS) pbkdf2Running++;
+  else await new Promise<void>((resolve) => pbkdf2Waiting.push(resolve));
+  try {
+    return await pbkdf2Async(password, p.salt, p.iterations, p.cipher.keyBytes, p.prf.name);
+  } finally {
+    // The slot passes straight to the next derivation waiting, or is given back.
+    const next = pbkdf2Waiting.shift();
+    if (next) next();
+    else pbkdf2Running--;
+  }
 }
 
 /** A PBES2 scheme read from a file. The PBKDF2 key is derived once and may be prefetched. */
