@@ -60,9 +60,9 @@ async function readZip(data: Buffer): Promise<BackupFile> {
   const seen = new Set<string>();
   for (const file of files) {
     if (isHostileName(file.name)) throw damaged('BACKUP_HOSTILE_ENTRY', `The zip contains an entry with a dangerous name (${JSON.stringify(file.name).slice(0, 80)}); it was not made by certificatemanager. Use another backup.`);
-    if (seen.has(file.name.toLowerCase())) throw damaged('BACKUP_DUPLICATE_ENTRY', `The zip contains ${file.name} twice; it is damaged or hostile. Use another backup.`);
+    if (seen.has(file.name.toLowerCase())) throw damaged('BACKUP_DUPLICATE_ENTRY', `The zip contains ${JSON.stringify(file.name).slice(0, 80)} twice; it is damaged or hostile. Use another backup.`);
     seen.add(file.name.toLowerCase());
-    if (!(ENTRY_NAMES as string[]).includes(file.name)) throw damaged('BACKUP_UNEXPECTED_ENTRIES', `The zip contains an unexpected entry (${file.name.slice(0, 80)}); it was not made by certificatemanager. Use another backup.`);
+    if (!(ENTRY_NAMES as string[]).includes(file.name)) throw damaged('BACKUP_UNEXPECTED_ENTRIES', `The zip contains an unexpected entry (${JSON.stringify(file.name).slice(0, 80)}); it was not made by certificatemanager. Use another backup.`);
     if (isEncrypted(file)) throw damaged('BACKUP_ZIP_ENCRYPTED', 'The zip itself is encrypted; backups keep their password inside the PKCS#12 instead. Use a backup made by certificatemanager -b.');
     if (file.method !== STORED && file.method !== DEFLATED) throw damaged('BACKUP_DAMAGED', `The entry ${file.name} uses an unsupported compression method. Use another backup.`);
     if (file.uncompressedSize > ENTRY_LIMITS[file.name as EntryName]) throw damaged('BACKUP_ZIP_BOMB', `The entry ${file.name} declares a size far beyond what a backup needs; the file is damaged or hostile. Use another backup.`);

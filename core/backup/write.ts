@@ -12,7 +12,7 @@ import { BACKUP_FORMAT, BACKUP_FORMAT_VERSION, type History, type Manifest } fro
 import { writeZip } from './zip.js';
 
 /**
- * A backup destination, checked early (before any slow key stretching): a writable .zip file
+ * A backup destination, checked before the key is read and the file built: a writable .zip file
  * name outside the store.
  */
 export async function resolveBackupDestination(dataDir: string, path: string): Promise<string> {

@@ -36,12 +36,17 @@ const VERSION_MADE_BY = (3 << 8) | VERSION_NEEDED;
 const FILE_MODE_0600 = (0o100600 << 16) >>> 0;
 
 const hostile = (message: string) => badInput('BACKUP_DAMAGED', `${message} Use another backup.`);
+/** An entry name as messages show it: quoted and escaped (a hostile name may hold terminal escapes), and short. */
+const shown = (name: string) => JSON.stringify(name).slice(0, 80);
 
-/** The DOS date and time zip headers carry (local time, 2-second steps, 1980-2107), as archiver and Explorer write them. */
-function dosDateTime(d: Date): { date: number; time: number } {
-  const year = Math.min(Math.max(d.getFullYear(), 1980), 2107);
+/** The DOS date and time zip headers carry (local time, 2-second steps, 1980 to 2107), as archiver and Explorer write them. */
+function dosDateTime(date: Date): { date: number; time: number } {
+  if (Number.isNaN(date.getTime())) throw new Error('zip entry date is not a valid date');
+  const first = new Date(1980, 0, 1, 0, 0, 0);
+  const last = new Date(2107, 11, 31, 23, 59, 58);
+  const d = date < first ? first : date > last ? last : date;
   return {
-    date: ((year - 1980) << 9) | ((d.getMonth() + 1) << 5) | d.getDate(),
+    date: ((d.getFullYear() - 1980) << 9) | ((d.getMonth() + 1) << 5) | d.getDate(),
     time: (d.getHours() << 11) | (d.getMinutes() << 5) | Math.floor(d.getSeconds() / 2),
   };
 }
@@ -119,12 +124,46 @@ interface ZipEntry {
   dataOffset: number;
 }
 
+const DESCRIPTOR_SIGNATURE = 0x08074b50;
+const FLAG_DESCRIPTOR = 0x0008;
+/** Extra fields that change what an entry is: zip64 sizes, and Info-ZIP's Unicode path (another name). */
+const REFUSED_EXTRA_FIELDS = new Set([0x0001, 0x7075]);
+
+/** An extra-field area must be whole records, none of them one that renames or resizes the entry. */
+function checkExtraFields(data: Buffer, start: number, length: number): void {
+  let at = start;
+  const end = start + length;
+  while (at < end) {
+    if (at + 4 > end) throw hostile('The zip has a damaged extra field.');
+    const id = data.readUInt16LE(at);
+    at += 4 + data.readUInt16LE(at + 2);
+    if (REFUSED_EXTRA_FIELDS.has(id))
+      throw badInput('BACKUP_HOSTILE_ENTRY', 'The zip gives an entry a second name or size in an extra field (a trick used to show other tools other files); it was not made by certificatemanager. Use another backup.');
+  }
+  if (at !== end) throw hostile('The zip has a damaged extra field.');
+}
+
 /**
- * Walks a zip's structure and returns its entries, refusing anything a backup never is: no end
- * record at the very end (a comment, or trailing bytes), a second end record, zip64, spanning,
- * more than `maxEntries` entries, a directory or entry pointing outside the file, or a local
- * header whose name differs from its central one (a trick to smuggle paths past one reader to
- * another). Reads nothing but the headers.
+ * The length of the data descriptor that follows an entry written with flag bit 3 (sizes after
+ * the data, as archiver wrote them): 16 bytes with its optional signature, else 12. It must
+ * repeat the directory's CRC-32 and sizes.
+ */
+function descriptorLength(data: Buffer, at: number, limit: number, entry: ZipEntry): number {
+  const matches = (from: number) =>
+    from + 12 <= limit && data.readUInt32LE(from) === entry.crc32 && data.readUInt32LE(from + 4) === entry.compressedSize && data.readUInt32LE(from + 8) === entry.uncompressedSize;
+  if (at + 4 <= limit && data.readUInt32LE(at) === DESCRIPTOR_SIGNATURE && matches(at + 4)) return 16;
+  if (matches(at)) return 12;
+  throw hostile(`The zip is damaged (the sizes after ${shown(entry.name)} disagree with its directory).`);
+}
+
+/**
+ * Walks a zip's structure and returns its entries, refusing anything a backup never is. The
+ * file must be exactly: the entries' local records, one after the other from the first byte,
+ * each as its directory entry describes it (same name, method, flags, CRC-32 and sizes), then
+ * the directory, then the end record as the last 22 bytes. So no byte is left that another zip
+ * tool could read as a different file: no comment or trailing bytes, no second end record or
+ * directory, no record the directory does not list, no zip64, no spanning, no second name in
+ * an extra field, at most `maxEntries` entries. Reads nothing but the headers.
  */
 export function readZipDirectory(data: Buffer, maxEntries: number): ZipEntry[] {
   // The end record is the last thing in the file, followed only by an optional comment.
@@ -152,9 +191,12 @@ export function readZipDirectory(data: Buffer, maxEntries: number): ZipEntry[] {
   if (disk === 0xffff || entries === 0xffff || cdOffset === 0xffffffff) throw hostile('The zip uses the zip64 format, which backups never use; it is damaged or hostile.');
   if (disk !== 0 || entriesOnDisk !== entries) throw hostile('The zip spans several disks; it is damaged or hostile.');
   if (entries > maxEntries) throw badInput('BACKUP_UNEXPECTED_ENTRIES', 'The zip holds far more entries than a backup has. Use another backup.');
-  if (cdOffset + cdSize > eocd) throw hostile('The zip is damaged or truncated (its directory points outside the file).');
+  // Readers that trust cdSize over cdOffset (Info-ZIP, Python) would find another directory
+  // in any gap between the two: the directory must end exactly where the end record starts.
+  if (cdOffset + cdSize !== eocd) throw hostile('The zip is damaged or hostile (its directory does not end where its end record starts).');
 
   const result: ZipEntry[] = [];
+  const headers: Array<{ localHeaderOffset: number; nameBytes: Buffer }> = [];
   let at = cdOffset;
   for (let n = 0; n < entries; n++) {
     if (at + CENTRAL_HEADER_SIZE > eocd || data.readUInt32LE(at) !== CENTRAL_SIGNATURE) throw hostile('The zip directory is damaged.');
@@ -168,18 +210,43 @@ export function readZipDirectory(data: Buffer, maxEntries: number): ZipEntry[] {
     const commentLength = data.readUInt16LE(at + 32);
     const localHeaderOffset = data.readUInt32LE(at + 42);
     const nameBytes = data.subarray(at + CENTRAL_HEADER_SIZE, at + CENTRAL_HEADER_SIZE + nameLength);
-    at += CENTRAL_HEADER_SIZE + nameLength + extraLength + commentLength;
+    const extraStart = at + CENTRAL_HEADER_SIZE + nameLength;
+    at = extraStart + extraLength + commentLength;
     if (at > eocd) throw hostile('The zip directory is damaged.');
-    if (localHeaderOffset + LOCAL_HEADER_SIZE > cdOffset || data.readUInt32LE(localHeaderOffset) !== LOCAL_SIGNATURE) throw hostile('The zip is damaged (an entry points to no data).');
-    const localNameLength = data.readUInt16LE(localHeaderOffset + 26);
-    const localExtraLength = data.readUInt16LE(localHeaderOffset + 28);
-    const localName = data.subarray(localHeaderOffset + LOCAL_HEADER_SIZE, localHeaderOffset + LOCAL_HEADER_SIZE + localNameLength);
+    checkExtraFields(data, extraStart, extraLength);
+    result.push({ name: nameBytes.toString('utf8'), flags, method, crc32: crc, compressedSize, uncompressedSize, dataOffset: -1 });
+    headers.push({ localHeaderOffset, nameBytes });
+  }
+  if (at !== eocd) throw hostile('The zip directory holds more than its entries; it is damaged or hostile.');
+
+  // The local records tile the file from byte 0 to the directory, in the directory's order.
+  let next = 0;
+  for (const [i, entry] of result.entries()) {
+    const { localHeaderOffset: local, nameBytes } = headers[i]!;
+    if (local !== next) throw hostile(`The zip holds data its directory does not list, or its entries overlap (at ${shown(entry.name)}); it is damaged or hostile.`);
+    if (local + LOCAL_HEADER_SIZE > cdOffset || data.readUInt32LE(local) !== LOCAL_SIGNATURE) throw hostile('The zip is damaged (an entry points to no data).');
+    const localFlags = data.readUInt16LE(local + 6);
+    const localMethod = data.readUInt16LE(local + 8);
+    const localNameLength = data.readUInt16LE(local + 26);
+    const localExtraLength = data.readUInt16LE(local + 28);
+    const localName = data.subarray(local + LOCAL_HEADER_SIZE, local + LOCAL_HEADER_SIZE + localNameLength);
     if (!localName.equals(nameBytes))
       throw badInput('BACKUP_HOSTILE_ENTRY', 'The zip contains an entry whose names disagree (a trick used to smuggle dangerous paths); it was not made by certificatemanager. Use another backup.');
-    const dataOffset = localHeaderOffset + LOCAL_HEADER_SIZE + localNameLength + localExtraLength;
-    if (dataOffset + compressedSize > cdOffset) throw hostile('The zip is damaged or truncated (an entry runs past its data).');
-    result.push({ name: nameBytes.toString('utf8'), flags, method, crc32: crc, compressedSize, uncompressedSize, dataOffset });
+    if (localFlags !== entry.flags || localMethod !== entry.method) throw hostile(`The zip is damaged (the two headers of ${shown(entry.name)} disagree).`);
+    // With flag bit 3 the local header may leave the CRC and sizes at zero; otherwise they must repeat the directory's.
+    const localSizes = [data.readUInt32LE(local + 14), data.readUInt32LE(local + 18), data.readUInt32LE(local + 22)];
+    const directorySizes = [entry.crc32, entry.compressedSize, entry.uncompressedSize];
+    const sizesAgree = localSizes.every((v, i) => v === directorySizes[i]) || (entry.flags & FLAG_DESCRIPTOR && localSizes.every((v) => v === 0));
+    if (!sizesAgree) throw hostile(`The zip is damaged (the two headers of ${shown(entry.name)} disagree).`);
+    const extraStart = local + LOCAL_HEADER_SIZE + localNameLength;
+    if (extraStart + localExtraLength > cdOffset) throw hostile('The zip is damaged or truncated.');
+    checkExtraFields(data, extraStart, localExtraLength);
+    entry.dataOffset = extraStart + localExtraLength;
+    const dataEnd = entry.dataOffset + entry.compressedSize;
+    if (dataEnd > cdOffset) throw hostile('The zip is damaged or truncated (an entry runs past its data).');
+    next = entry.flags & FLAG_DESCRIPTOR ? dataEnd + descriptorLength(data, dataEnd, cdOffset, entry) : dataEnd;
   }
+  if (next !== cdOffset) throw hostile('The zip holds data its directory does not list; it is damaged or hostile.');
   return result;
 }
 
@@ -196,17 +263,23 @@ export function readZipEntry(data: Buffer, entry: ZipEntry, limit: number): Buff
   let bytes: Buffer;
   if (entry.method === STORED) bytes = body;
   else {
+    let consumed: number;
     try {
-      bytes = inflateRawSync(body, { maxOutputLength: limit });
+      const inflated = inflateRawSync(body, { maxOutputLength: limit, info: true }) as unknown as { buffer: Buffer; engine: { bytesWritten: number } };
+      bytes = inflated.buffer;
+      consumed = inflated.engine.bytesWritten;
     } catch (cause) {
       if ((cause as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
-        throw badInput('BACKUP_ZIP_BOMB', `The entry ${entry.name} inflates past its size limit; the file is damaged or hostile. Use another backup.`, {}, cause);
-      throw badInput('BACKUP_DAMAGED', `The entry ${entry.name} cannot be read; the zip is damaged. Use another backup.`, {}, cause);
+        throw badInput('BACKUP_ZIP_BOMB', `The entry ${shown(entry.name)} inflates past its size limit; the file is damaged or hostile. Use another backup.`, {}, cause);
+      throw badInput('BACKUP_DAMAGED', `The entry ${shown(entry.name)} cannot be read; the zip is damaged. Use another backup.`, {}, cause);
     }
+    // Bytes after the end of the deflate stream are invisible to this reader but not to one
+    // that scans local headers: there must be none.
+    if (consumed !== body.length) throw hostile(`The entry ${shown(entry.name)} has data after its end; it is damaged or hostile.`);
   }
   if (bytes.length > limit)
-    throw badInput('BACKUP_ZIP_BOMB', `The entry ${entry.name} is larger than its size limit; the file is damaged or hostile. Use another backup.`);
+    throw badInput('BACKUP_ZIP_BOMB', `The entry ${shown(entry.name)} is larger than its size limit; the file is damaged or hostile. Use another backup.`);
   if (bytes.length !== entry.uncompressedSize || crc32(bytes) !== entry.crc32)
-    throw badInput('BACKUP_DAMAGED', `The entry ${entry.name} does not match its size or checksum; the zip is damaged. Use another backup.`);
+    throw badInput('BACKUP_DAMAGED', `The entry ${shown(entry.name)} does not match its size or checksum; the zip is damaged. Use another backup.`);
   return Buffer.from(bytes); // a copy: the entry must not keep the whole file alive, nor change with it
 }

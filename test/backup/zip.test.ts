@@ -60,6 +60,17 @@ describe('writeZip', () => {
     expect(t!.compressedSize).toBeLessThan(100);
   });
 
+  it('dates entries within what a zip can say (1980 to 2107), and refuses an invalid date', () => {
+    const dateOf = (d: Date) => {
+      const zip = writeZip([{ name: 'a', data: Buffer.from('a') }], d);
+      return [zip.readUInt16LE(12), zip.readUInt16LE(10)]; // the local header's date and time
+    };
+    expect(dateOf(new Date(1975, 5, 1))).toEqual(dateOf(new Date(1980, 0, 1, 0, 0, 0)));
+    expect(dateOf(new Date(2200, 2, 4))).toEqual(dateOf(new Date(2107, 11, 31, 23, 59, 58)));
+    expect(dateOf(new Date(1980, 0, 1, 0, 0, 0))).toEqual([(0 << 9) | (1 << 5) | 1, 0]);
+    expect(() => writeZip([{ name: 'a', data: Buffer.from('a') }], new Date(Number.NaN))).toThrow(/not a valid date/);
+  });
+
   it('refuses names a backup never has', () => {
     for (const name of ['', 'a b', 'é.json', 'x\n']) expect(() => writeZip([{ name, data: Buffer.alloc(1) }], new Date())).toThrow(/printable ASCII/);
   });
@@ -107,7 +118,75 @@ describe('readZipEntry refuses, in one line, entries whose data lies', () => {
   });
 
   it('sanity: the same zips unchanged are read', () => {
+    expect(refused(rawZip([{ name: 'a', data: Buffer.alloc(300, 7), deflate: true }, { name: 'b', data: Buffer.from('b') }]))).toBe('accepted');
     const zip = writeZip([{ name: 'a', data: Buffer.alloc(300, 7) }], new Date());
     expect(refused(zip)).toBe('accepted');
+  });
+});
+
+/**
+ * Files that read as a backup here but as other files in other zip tools (found by an
+ * independent review): every byte must belong to a listed entry, the directory or the end
+ * record, and no header may give an entry a second name.
+ */
+describe('readZipDirectory leaves nothing for another zip tool to find', () => {
+  const real = [
+    { name: 'manifest.json', data: Buffer.from('{"m":1}\n'.repeat(20)), deflate: true },
+    { name: 'certificate.p12', data: randomBytes(600) },
+  ];
+  const evil = { name: '../../Startup/evil.bat', data: Buffer.from('@echo pwned\r\n') };
+  const code = (zip: Buffer) => {
+    try {
+      for (const e of readZipDirectory(zip, 16)) readZipEntry(zip, e, 1 << 20);
+      return 'accepted';
+    } catch (e) {
+      expect(e).toBeInstanceOf(CertManagerError);
+      return (e as CertManagerError).code;
+    }
+  };
+
+  it('sanity: the plain zip is read', () => expect(code(rawZip(real))).toBe('accepted'));
+
+  it('a local record the directory does not list (at the start, between entries, before the directory)', () => {
+    expect(code(rawZip([{ ...evil, unlisted: true }, ...real]))).toBe('BACKUP_DAMAGED');
+    expect(code(rawZip([real[0]!, { ...evil, unlisted: true }, real[1]!]))).toBe('BACKUP_DAMAGED');
+    expect(code(rawZip([...real, { ...evil, unlisted: true }]))).toBe('BACKUP_DAMAGED');
+  });
+
+  it('a second directory after ours, which readers that trust the directory size read instead', () => {
+    const ours = rawZip(real);
+    const cdOffset = ours.readUInt32LE(ours.length - 6);
+    const theirs = rawZip([evil]);
+    const theirDirectory = theirs.subarray(theirs.readUInt32LE(theirs.length - 6), theirs.length - 22);
+    const end = Buffer.from(ours.subarray(ours.length - 22));
+    end.writeUInt32LE(theirDirectory.length, 12);
+    expect(code(Buffer.concat([ours.subarray(0, ours.length - 22), theirDirectory, end]))).toBe('BACKUP_DAMAGED');
+    // and the simplest gap: a few bytes between the directory and the end record
+    expect(code(Buffer.concat([ours.subarray(0, ours.length - 22), Buffer.alloc(10), ours.subarray(ours.length - 22)]))).toBe('BACKUP_DAMAGED');
+    expect(cdOffset).toBeGreaterThan(0);
+  });
+
+  it('a local record hidden after the end of a deflate stream, inside the entry\'s compressed size', () => {
+    const hidden = rawZip([evil]).subarray(0, 30 + evil.name.length + evil.data.length);
+    expect(code(rawZip([{ ...real[0]!, trailing: hidden }, real[1]!]))).toBe('BACKUP_DAMAGED');
+  });
+
+  it('an Info-ZIP Unicode Path extra field giving an entry another name, or a zip64 one; other extra fields are fine', () => {
+    const field = (id: number, body: Buffer) => Buffer.concat([Buffer.from([id & 0xff, id >> 8, body.length & 0xff, body.length >> 8]), body]);
+    const unicodePath = field(0x7075, Buffer.concat([Buffer.from([1, 0, 0, 0, 0]), Buffer.from('../evil.json')]));
+    expect(code(rawZip([{ ...real[0]!, extra: unicodePath }, real[1]!]))).toBe('BACKUP_HOSTILE_ENTRY');
+    expect(code(rawZip([{ ...real[0]!, extra: field(0x0001, Buffer.alloc(16)) }, real[1]!]))).toBe('BACKUP_HOSTILE_ENTRY');
+    expect(code(rawZip([{ ...real[0]!, extra: Buffer.from([0x0a, 0x00, 0x05]) }, real[1]!]))).toBe('BACKUP_DAMAGED'); // cut short
+    expect(code(rawZip([{ ...real[0]!, extra: field(0x000a, Buffer.alloc(32)) }, real[1]!]))).toBe('accepted'); // NTFS times
+  });
+
+  it('headers that disagree on method or flags', () => {
+    const zip = rawZip(real);
+    const wrongMethod = Buffer.from(zip);
+    wrongMethod.writeUInt16LE(0, 8); // the first local header says stored, its directory entry deflated
+    expect(code(wrongMethod)).toBe('BACKUP_DAMAGED');
+    const wrongFlags = Buffer.from(zip);
+    wrongFlags.writeUInt16LE(wrongFlags.readUInt16LE(6) ^ 0x0004, 6);
+    expect(code(wrongFlags)).toBe('BACKUP_DAMAGED');
   });
 });

@@ -12,6 +12,12 @@ export interface RawEntry {
   /** Lie about the uncompressed size in both headers. */
   declaredSize?: number;
   flags?: number;
+  /** An extra-field area, written into both headers. */
+  extra?: Buffer;
+  /** Bytes after the entry's (deflated) data, counted in its compressed size. */
+  trailing?: Buffer;
+  /** Write the local record but leave it out of the central directory. */
+  unlisted?: boolean;
 }
 
 function crc32(data: Buffer): number {
@@ -30,7 +36,8 @@ export function rawZip(entries: RawEntry[]): Buffer {
   let offset = 0;
   for (const e of entries) {
     const name = Buffer.from(e.name, 'utf8');
-    const body = e.deflate ? deflateRawSync(e.data) : e.data;
+    const body = Buffer.concat([e.deflate ? deflateRawSync(e.data) : e.data, e.trailing ?? Buffer.alloc(0)]);
+    const extra = e.extra ?? Buffer.alloc(0);
     const method = e.deflate ? 8 : 0;
     const size = e.declaredSize ?? e.data.length;
     const crc = crc32(e.data);
@@ -44,6 +51,7 @@ export function rawZip(entries: RawEntry[]): Buffer {
     local.writeUInt32LE(body.length, 18);
     local.writeUInt32LE(size, 22);
     local.writeUInt16LE(name.length, 26);
+    local.writeUInt16LE(extra.length, 28);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(20, 4);
@@ -54,16 +62,18 @@ export function rawZip(entries: RawEntry[]): Buffer {
     central.writeUInt32LE(body.length, 20);
     central.writeUInt32LE(size, 24);
     central.writeUInt16LE(name.length, 28);
+    central.writeUInt16LE(extra.length, 30);
     central.writeUInt32LE(offset, 42);
-    locals.push(local, name, body);
-    centrals.push(central, name);
-    offset += local.length + name.length + body.length;
+    locals.push(local, name, extra, body);
+    if (!e.unlisted) centrals.push(central, name, extra);
+    offset += local.length + name.length + extra.length + body.length;
   }
   const cd = Buffer.concat(centrals);
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
+  const listed = entries.filter((e) => !e.unlisted).length;
+  end.writeUInt16LE(listed, 8);
+  end.writeUInt16LE(listed, 10);
   end.writeUInt32LE(cd.length, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, cd, end]);
