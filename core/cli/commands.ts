@@ -136,8 +136,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       return { name: 'backup', password: line.rest[0]!, outPath: line.rest[1]! };
     },
     run: async (command, { context, print }) => {
-      // The password's key stretching starts first and runs on other threads while the backup
-      // code loads and the store is read: one process per command makes that start-up count.
+      // The password's key stretching starts first: PBKDF2 on the threadpool, the MAC in slices
+      // between the steps that load the backup code and read the store. One process per
+      // command makes that start-up count.
       const { startBackupProtectionEarly } = await import('../ops/backup-protection.js');
       const protection = startBackupProtectionEarly(command.password, context.iterations);
       const { backupCertificate } = await import('../ops/backup.js');
