@@ -34,10 +34,18 @@ const VERSION_NEEDED = 20; // 2.0: deflate
 /** "Made by" Unix (3), so unzip on Linux gives the key file mode 0600; Windows ignores it. */
 const VERSION_MADE_BY = (3 << 8) | VERSION_NEEDED;
 const FILE_MODE_0600 = (0o100600 << 16) >>> 0;
+/** An extra field of zeros that only moves bytes (writeZip); readers skip extra fields they do not know. */
+const PADDING_EXTRA_ID = 0x4d43; // the bytes 'C', 'M'
 
 const hostile = (message: string) => badInput('BACKUP_DAMAGED', `${message} Use another backup.`);
-/** An entry name as messages show it: quoted and escaped (a hostile name may hold terminal escapes), and short. */
-const shown = (name: string) => JSON.stringify(name).slice(0, 80);
+/**
+ * An entry name as messages show it: quoted, everything but printable ASCII escaped (a hostile
+ * name may hold terminal escapes, 8-bit CSI, line or direction marks), and short.
+ */
+const shown = (name: string) =>
+  JSON.stringify(name)
+    .replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    .slice(0, 80);
 
 /** The DOS date and time zip headers carry (local time, 2-second steps, 1980 to 2107), as archiver and Explorer write them. */
 function dosDateTime(date: Date): { date: number; time: number } {
@@ -102,13 +110,31 @@ export function writeZip(entries: ReadonlyArray<{ name: string; data: Buffer }>,
 
     offset += LOCAL_HEADER_SIZE + nameBytes.length + body.length;
   }
+  const zip = assemble(locals, centrals, offset, entries.length);
+  if (zip.indexOf(EOCD_SIGNATURE_BYTES, zip.length - END_RECORD_WINDOW) === zip.length - EOCD_SIZE) return zip;
+  // The last directory entry's CRC or sizes happen to read as an end-record signature inside
+  // the window where readers look for one (about 1 in 65,536 backups whose history deflates to
+  // 1,541 bytes): the reader would refuse this file as hostile. A padding extra field moves the
+  // entry's fixed fields out of that window.
+  const last = centrals.length - 2;
+  const padding = Buffer.alloc(4 + END_RECORD_WINDOW);
+  padding.writeUInt16LE(PADDING_EXTRA_ID, 0);
+  padding.writeUInt16LE(END_RECORD_WINDOW, 2);
+  const header = Buffer.from(centrals[last]!);
+  header.writeUInt16LE(padding.length, 30);
+  centrals.splice(last, 2, header, centrals[last + 1]!, padding);
+  return assemble(locals, centrals, offset, entries.length);
+}
+
+/** The local records, then the directory, then the end record. */
+function assemble(locals: Buffer[], centrals: Buffer[], directoryOffset: number, count: number): Buffer {
   const directorySize = centrals.reduce((n, b) => n + b.length, 0);
   const end = Buffer.alloc(EOCD_SIZE);
   end.writeUInt32LE(EOCD_SIGNATURE, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt16LE(count, 8);
+  end.writeUInt16LE(count, 10);
   end.writeUInt32LE(directorySize, 12);
-  end.writeUInt32LE(offset, 16);
+  end.writeUInt32LE(directoryOffset, 16);
   return Buffer.concat([...locals, ...centrals, end]);
 }
 
@@ -125,7 +151,12 @@ interface ZipEntry {
 }
 
 const DESCRIPTOR_SIGNATURE = 0x08074b50;
+const DESCRIPTOR_SIGNATURE_BYTES = Buffer.from([0x50, 0x4b, 0x07, 0x08]);
 const FLAG_DESCRIPTOR = 0x0008;
+/** Flags a backup's entries may carry: encrypted (refused by the caller, with its own message), deflate's level hints, sizes after the data, UTF-8 names. */
+const ALLOWED_FLAGS = FLAG_ENCRYPTED | 0x0002 | 0x0004 | FLAG_DESCRIPTOR | 0x0800;
+const UNIX_FILE_TYPE = 0o170000;
+const UNIX_REGULAR_FILE = 0o100000;
 /** Extra fields that change what an entry is: zip64 sizes, and Info-ZIP's Unicode path (another name). */
 const REFUSED_EXTRA_FIELDS = new Set([0x0001, 0x7075]);
 
@@ -144,16 +175,20 @@ function checkExtraFields(data: Buffer, start: number, length: number): void {
 }
 
 /**
- * The length of the data descriptor that follows an entry written with flag bit 3 (sizes after
- * the data, as archiver wrote them): 16 bytes with its optional signature, else 12. It must
- * repeat the directory's CRC-32 and sizes.
+ * The data descriptor after an entry written with flag bit 3 (sizes after the data, as archiver
+ * wrote them): 16 bytes, signed, repeating the directory's CRC-32 and sizes. The unsigned
+ * 12-byte form is refused: a streaming reader cannot tell where such an entry ends, and one
+ * whose CRC happens to be the signature reads as the other form.
  */
-function descriptorLength(data: Buffer, at: number, limit: number, entry: ZipEntry): number {
-  const matches = (from: number) =>
-    from + 12 <= limit && data.readUInt32LE(from) === entry.crc32 && data.readUInt32LE(from + 4) === entry.compressedSize && data.readUInt32LE(from + 8) === entry.uncompressedSize;
-  if (at + 4 <= limit && data.readUInt32LE(at) === DESCRIPTOR_SIGNATURE && matches(at + 4)) return 16;
-  if (matches(at)) return 12;
-  throw hostile(`The zip is damaged (the sizes after ${shown(entry.name)} disagree with its directory).`);
+function checkDescriptor(data: Buffer, at: number, limit: number, entry: ZipEntry): number {
+  const ok =
+    at + 16 <= limit &&
+    data.readUInt32LE(at) === DESCRIPTOR_SIGNATURE &&
+    data.readUInt32LE(at + 4) === entry.crc32 &&
+    data.readUInt32LE(at + 8) === entry.compressedSize &&
+    data.readUInt32LE(at + 12) === entry.uncompressedSize;
+  if (!ok) throw hostile(`The zip is damaged (the sizes after ${shown(entry.name)} disagree with its directory).`);
+  return 16;
 }
 
 /**
@@ -183,13 +218,14 @@ export function readZipDirectory(data: Buffer, maxEntries: number): ZipEntry[] {
     throw hostile('The zip holds a second end-of-directory record; it is damaged or hostile.');
   if (eocd >= 20 && data.readUInt32LE(eocd - 20) === ZIP64_LOCATOR_SIGNATURE) throw hostile('The zip uses the zip64 format, which backups never use; it is damaged or hostile.');
   const disk = data.readUInt16LE(eocd + 4);
+  const directoryDisk = data.readUInt16LE(eocd + 6);
   const entriesOnDisk = data.readUInt16LE(eocd + 8);
   const entries = data.readUInt16LE(eocd + 10);
   const cdSize = data.readUInt32LE(eocd + 12);
   const cdOffset = data.readUInt32LE(eocd + 16);
   // The values that switch a reader to zip64 (as Go's reader tests them).
   if (disk === 0xffff || entries === 0xffff || cdOffset === 0xffffffff) throw hostile('The zip uses the zip64 format, which backups never use; it is damaged or hostile.');
-  if (disk !== 0 || entriesOnDisk !== entries) throw hostile('The zip spans several disks; it is damaged or hostile.');
+  if (disk !== 0 || directoryDisk !== 0 || entriesOnDisk !== entries) throw hostile('The zip spans several disks; it is damaged or hostile.');
   if (entries > maxEntries) throw badInput('BACKUP_UNEXPECTED_ENTRIES', 'The zip holds far more entries than a backup has. Use another backup.');
   // Readers that trust cdSize over cdOffset (Info-ZIP, Python) would find another directory
   // in any gap between the two: the directory must end exactly where the end record starts.
@@ -200,6 +236,8 @@ export function readZipDirectory(data: Buffer, maxEntries: number): ZipEntry[] {
   let at = cdOffset;
   for (let n = 0; n < entries; n++) {
     if (at + CENTRAL_HEADER_SIZE > eocd || data.readUInt32LE(at) !== CENTRAL_SIGNATURE) throw hostile('The zip directory is damaged.');
+    const madeBy = data.readUInt16LE(at + 4);
+    const versionNeeded = data.readUInt16LE(at + 6);
     const flags = data.readUInt16LE(at + 8);
     const method = data.readUInt16LE(at + 10);
     const crc = data.readUInt32LE(at + 16);
@@ -208,12 +246,22 @@ export function readZipDirectory(data: Buffer, maxEntries: number): ZipEntry[] {
     const nameLength = data.readUInt16LE(at + 28);
     const extraLength = data.readUInt16LE(at + 30);
     const commentLength = data.readUInt16LE(at + 32);
+    const diskStart = data.readUInt16LE(at + 34);
+    const externalAttributes = data.readUInt32LE(at + 38);
     const localHeaderOffset = data.readUInt32LE(at + 42);
     const nameBytes = data.subarray(at + CENTRAL_HEADER_SIZE, at + CENTRAL_HEADER_SIZE + nameLength);
     const extraStart = at + CENTRAL_HEADER_SIZE + nameLength;
     at = extraStart + extraLength + commentLength;
     if (at > eocd) throw hostile('The zip directory is damaged.');
     checkExtraFields(data, extraStart, extraLength);
+    // What some tools would do differently with the entry: need a newer unzip (Python refuses
+    // the whole archive), read it as patched or strongly encrypted data, make it a link or a
+    // folder, keep free text beside it. Backups have none of these.
+    if (versionNeeded > VERSION_NEEDED || flags & ~ALLOWED_FLAGS || diskStart !== 0 || commentLength !== 0)
+      throw hostile('The zip has an entry no backup has (an unusual version, flag, disk or comment).');
+    const unixType = (externalAttributes >>> 16) & UNIX_FILE_TYPE;
+    if (madeBy >> 8 === 3 && unixType !== 0 && unixType !== UNIX_REGULAR_FILE)
+      throw badInput('BACKUP_HOSTILE_ENTRY', 'The zip marks an entry as a link or a folder, which backups never hold; it was not made by certificatemanager. Use another backup.');
     result.push({ name: nameBytes.toString('utf8'), flags, method, crc32: crc, compressedSize, uncompressedSize, dataOffset: -1 });
     headers.push({ localHeaderOffset, nameBytes });
   }
@@ -225,6 +273,7 @@ export function readZipDirectory(data: Buffer, maxEntries: number): ZipEntry[] {
     const { localHeaderOffset: local, nameBytes } = headers[i]!;
     if (local !== next) throw hostile(`The zip holds data its directory does not list, or its entries overlap (at ${shown(entry.name)}); it is damaged or hostile.`);
     if (local + LOCAL_HEADER_SIZE > cdOffset || data.readUInt32LE(local) !== LOCAL_SIGNATURE) throw hostile('The zip is damaged (an entry points to no data).');
+    const localVersionNeeded = data.readUInt16LE(local + 4);
     const localFlags = data.readUInt16LE(local + 6);
     const localMethod = data.readUInt16LE(local + 8);
     const localNameLength = data.readUInt16LE(local + 26);
@@ -232,11 +281,13 @@ export function readZipDirectory(data: Buffer, maxEntries: number): ZipEntry[] {
     const localName = data.subarray(local + LOCAL_HEADER_SIZE, local + LOCAL_HEADER_SIZE + localNameLength);
     if (!localName.equals(nameBytes))
       throw badInput('BACKUP_HOSTILE_ENTRY', 'The zip contains an entry whose names disagree (a trick used to smuggle dangerous paths); it was not made by certificatemanager. Use another backup.');
-    if (localFlags !== entry.flags || localMethod !== entry.method) throw hostile(`The zip is damaged (the two headers of ${shown(entry.name)} disagree).`);
-    // With flag bit 3 the local header may leave the CRC and sizes at zero; otherwise they must repeat the directory's.
+    if (localFlags !== entry.flags || localMethod !== entry.method || localVersionNeeded > VERSION_NEEDED)
+      throw hostile(`The zip is damaged (the two headers of ${shown(entry.name)} disagree).`);
+    // Without flag bit 3 the local header repeats the directory's CRC and sizes. With it (as
+    // archiver wrote deflated entries), they are zero there and follow the data instead.
     const localSizes = [data.readUInt32LE(local + 14), data.readUInt32LE(local + 18), data.readUInt32LE(local + 22)];
     const directorySizes = [entry.crc32, entry.compressedSize, entry.uncompressedSize];
-    const sizesAgree = localSizes.every((v, i) => v === directorySizes[i]) || (entry.flags & FLAG_DESCRIPTOR && localSizes.every((v) => v === 0));
+    const sizesAgree = entry.flags & FLAG_DESCRIPTOR ? localSizes.every((v) => v === 0) : localSizes.every((v, i) => v === directorySizes[i]);
     if (!sizesAgree) throw hostile(`The zip is damaged (the two headers of ${shown(entry.name)} disagree).`);
     const extraStart = local + LOCAL_HEADER_SIZE + localNameLength;
     if (extraStart + localExtraLength > cdOffset) throw hostile('The zip is damaged or truncated.');
@@ -244,7 +295,12 @@ export function readZipDirectory(data: Buffer, maxEntries: number): ZipEntry[] {
     entry.dataOffset = extraStart + localExtraLength;
     const dataEnd = entry.dataOffset + entry.compressedSize;
     if (dataEnd > cdOffset) throw hostile('The zip is damaged or truncated (an entry runs past its data).');
-    next = entry.flags & FLAG_DESCRIPTOR ? dataEnd + descriptorLength(data, dataEnd, cdOffset, entry) : dataEnd;
+    // A streaming reader (unzipper.Parse, Java's ZipInputStream) finds the end of such an entry
+    // by the first descriptor signature in its bytes: there must be none before the real one,
+    // and the entry must be deflated (a stored one has no end of its own).
+    if (entry.flags & FLAG_DESCRIPTOR && (entry.method !== DEFLATED || data.subarray(entry.dataOffset, dataEnd).includes(DESCRIPTOR_SIGNATURE_BYTES)))
+      throw hostile(`The zip is damaged or hostile (${shown(entry.name)} could be read as another entry by other tools).`);
+    next = entry.flags & FLAG_DESCRIPTOR ? dataEnd + checkDescriptor(data, dataEnd, cdOffset, entry) : dataEnd;
   }
   if (next !== cdOffset) throw hostile('The zip holds data its directory does not list; it is damaged or hostile.');
   return result;

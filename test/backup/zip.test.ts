@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
+import { crc32 } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -188,5 +189,98 @@ describe('readZipDirectory leaves nothing for another zip tool to find', () => {
     const wrongFlags = Buffer.from(zip);
     wrongFlags.writeUInt16LE(wrongFlags.readUInt16LE(6) ^ 0x0004, 6);
     expect(code(wrongFlags)).toBe('BACKUP_DAMAGED');
+  });
+});
+
+/** `data` with four bytes appended so that its CRC-32 is `target` (CRC-32 is linear; see Nayuki's "forcecrc32"). */
+function withCrc(data: Buffer, target: number): Buffer {
+  const table = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const byTopByte = new Map(table.map((v, i) => [v >>> 24, i]));
+  const indexes: number[] = [];
+  let s = ~target >>> 0;
+  for (let k = 0; k < 4; k++) {
+    const j = byTopByte.get(s >>> 24)!;
+    indexes.unshift(j);
+    s = ((s ^ table[j]!) << 8) >>> 0;
+  }
+  let state = ~crc32(data) >>> 0;
+  const tail = indexes.map((j) => {
+    const b = (state ^ j) & 0xff;
+    state = ((state >>> 8) ^ table[(state ^ b) & 0xff]!) >>> 0;
+    return b;
+  });
+  return Buffer.concat([data, Buffer.from(tail)]);
+}
+
+/** Found by a second independent review: what streaming readers and other tools would read differently, and our own rare output. */
+describe('entries other tools would read differently', () => {
+  const manifest = { name: 'manifest.json', data: Buffer.from('{"m":1}\n'.repeat(20)), deflate: true };
+  const cer = { name: 'certificate.cer', data: randomBytes(700) };
+  const code = (zip: Buffer) => {
+    try {
+      for (const e of readZipDirectory(zip, 16)) readZipEntry(zip, e, 1 << 20);
+      return 'accepted';
+    } catch (e) {
+      expect(e).toBeInstanceOf(CertManagerError);
+      return (e as CertManagerError).code;
+    }
+  };
+
+  it('sanity: deflated entries with signed data descriptors, as archiver wrote them, are read', () => {
+    expect(code(rawZip([{ ...manifest, descriptor: 'signed' }, { ...cer, deflate: true, descriptor: 'signed' }]))).toBe('accepted');
+  });
+
+  it('data descriptors a streaming reader would misplace: unsigned, after a stored entry, or preceded by a descriptor signature inside the data', () => {
+    expect(code(rawZip([{ ...manifest, descriptor: 'unsigned' }, cer]))).toBe('BACKUP_DAMAGED');
+    expect(code(rawZip([manifest, { ...cer, descriptor: 'signed' }]))).toBe('BACKUP_DAMAGED'); // stored
+    // A descriptor signature inside the deflated bytes themselves (here in a stored deflate block).
+    const storedBlock = Buffer.concat([Buffer.from([0x01, 0x08, 0x00, 0xf7, 0xff]), Buffer.from([0x50, 0x4b, 0x07, 0x08, 1, 2, 3, 4])]);
+    const forged = rawZip([{ name: 'certificate.cer', data: Buffer.alloc(0), deflate: true, descriptor: 'signed', trailing: storedBlock }]);
+    expect(code(forged)).toBe('BACKUP_DAMAGED');
+    expect(code(rawZip([{ ...manifest, descriptor: 'signed', localSizes: 'same' }]))).toBe('BACKUP_DAMAGED');
+  });
+
+  it('a newer "version needed", unusual flags, a disk number, an entry comment, a link or a folder', () => {
+    expect(code(rawZip([{ ...manifest, versionNeeded: 45 }]))).toBe('BACKUP_DAMAGED');
+    expect(code(rawZip([{ ...manifest, flags: 1 << 5 }]))).toBe('BACKUP_DAMAGED');
+    expect(code(rawZip([{ ...manifest, flags: 1 << 13 }]))).toBe('BACKUP_DAMAGED');
+    expect(code(rawZip([{ ...manifest, diskStart: 1 }]))).toBe('BACKUP_DAMAGED');
+    expect(code(rawZip([{ ...manifest, comment: Buffer.from('note') }]))).toBe('BACKUP_DAMAGED');
+    expect(code(rawZip([{ ...manifest, madeBy: (3 << 8) | 20, externalAttributes: (0o120777 << 16) >>> 0 }]))).toBe('BACKUP_HOSTILE_ENTRY');
+    expect(code(rawZip([{ ...manifest, madeBy: (3 << 8) | 20, externalAttributes: (0o040755 << 16) >>> 0 }]))).toBe('BACKUP_HOSTILE_ENTRY');
+    expect(code(rawZip([{ ...manifest, madeBy: (3 << 8) | 20, externalAttributes: (0o100644 << 16) >>> 0 }]))).toBe('accepted');
+    const zip = rawZip([manifest]);
+    zip.writeUInt16LE(1, zip.length - 22 + 6); // the disk where the directory starts
+    expect(code(zip)).toBe('BACKUP_DAMAGED');
+  });
+
+  it('writeZip output whose last directory entry reads as an end-record signature is padded, so it is still read', () => {
+    const history = withCrc(Buffer.from('{"replaced":[]}\n'), 0x06054b50);
+    expect(crc32(history)).toBe(0x06054b50);
+    const zip = writeZip([{ name: 'manifest.json', data: Buffer.from('{}') }, { name: 'history.json', data: history }], new Date(2026, 0, 1));
+    expect(readAll(zip).map(([name]) => name)).toEqual(['manifest.json', 'history.json']);
+    expect(readAll(zip)[1]![1]).toEqual(history);
+    // Without the padding the signature would sit 64 bytes from the end, where readers look.
+    const signature = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
+    expect(zip.indexOf(signature)).toBeLessThan(zip.length - 80);
+    expect(zip.lastIndexOf(signature)).toBe(zip.length - 22);
+  });
+
+  it('escapes every character of a hostile name in messages (8-bit CSI, line separator, direction mark)', () => {
+    const name = 'a\u009b31m\u2028\u202eb';
+    try {
+      const zip = rawZip([{ name, data: Buffer.from('x'), deflate: false }]);
+      zip[30 + Buffer.byteLength(name)]! ^= 1; // the data no longer matches its CRC
+      for (const e of readZipDirectory(zip, 16)) readZipEntry(zip, e, 100);
+      expect.unreachable();
+    } catch (e) {
+      const message = (e as Error).message;
+      expect(message).toMatch(/^[\x20-\x7e]+$/);
+      expect(message).toContain('\\u009b');
+    }
   });
 });

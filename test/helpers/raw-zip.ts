@@ -18,6 +18,19 @@ export interface RawEntry {
   trailing?: Buffer;
   /** Write the local record but leave it out of the central directory. */
   unlisted?: boolean;
+  /**
+   * Sizes after the data (flag bit 3), as archiver wrote them: 'signed' (16 bytes) or
+   * 'unsigned' (12); the local header's CRC and sizes are zero unless `localSizes` is 'same'.
+   */
+  descriptor?: 'signed' | 'unsigned';
+  localSizes?: 'same';
+  versionNeeded?: number;
+  /** A comment on this entry in the central directory. */
+  comment?: Buffer;
+  /** "Version made by" (3 << 8 is Unix) and the external attributes, for file modes. */
+  madeBy?: number;
+  externalAttributes?: number;
+  diskStart?: number;
 }
 
 function crc32(data: Buffer): number {
@@ -41,21 +54,31 @@ export function rawZip(entries: RawEntry[]): Buffer {
     const method = e.deflate ? 8 : 0;
     const size = e.declaredSize ?? e.data.length;
     const crc = crc32(e.data);
-    const flags = (e.flags ?? 0) | 0x800;
+    const flags = (e.flags ?? 0) | 0x800 | (e.descriptor ? 0x0008 : 0);
+    const zeroLocal = !!e.descriptor && e.localSizes !== 'same';
+    const comment = e.comment ?? Buffer.alloc(0);
+    const descriptor = Buffer.alloc(e.descriptor === 'signed' ? 16 : e.descriptor === 'unsigned' ? 12 : 0);
+    if (e.descriptor) {
+      let at = 0;
+      if (e.descriptor === 'signed') at = descriptor.writeUInt32LE(0x08074b50, 0);
+      at = descriptor.writeUInt32LE(crc32(e.data), at);
+      at = descriptor.writeUInt32LE((e.deflate ? deflateRawSync(e.data) : e.data).length + (e.trailing?.length ?? 0), at);
+      descriptor.writeUInt32LE(e.declaredSize ?? e.data.length, at);
+    }
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(e.versionNeeded ?? 20, 4);
     local.writeUInt16LE(flags, 6);
     local.writeUInt16LE(method, 8);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(size, 22);
+    local.writeUInt32LE(zeroLocal ? 0 : crc, 14);
+    local.writeUInt32LE(zeroLocal ? 0 : body.length, 18);
+    local.writeUInt32LE(zeroLocal ? 0 : size, 22);
     local.writeUInt16LE(name.length, 26);
     local.writeUInt16LE(extra.length, 28);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(e.madeBy ?? 20, 4);
+    central.writeUInt16LE(e.versionNeeded ?? 20, 6);
     central.writeUInt16LE(flags, 8);
     central.writeUInt16LE(method, 10);
     central.writeUInt32LE(crc, 16);
@@ -63,10 +86,13 @@ export function rawZip(entries: RawEntry[]): Buffer {
     central.writeUInt32LE(size, 24);
     central.writeUInt16LE(name.length, 28);
     central.writeUInt16LE(extra.length, 30);
+    central.writeUInt16LE(comment.length, 32);
+    central.writeUInt16LE(e.diskStart ?? 0, 34);
+    central.writeUInt32LE(e.externalAttributes ?? 0, 38);
     central.writeUInt32LE(offset, 42);
-    locals.push(local, name, extra, body);
-    if (!e.unlisted) centrals.push(central, name, extra);
-    offset += local.length + name.length + extra.length + body.length;
+    locals.push(local, name, extra, body, descriptor);
+    if (!e.unlisted) centrals.push(central, name, extra, comment);
+    offset += local.length + name.length + extra.length + body.length + descriptor.length;
   }
   const cd = Buffer.concat(centrals);
   const end = Buffer.alloc(22);
