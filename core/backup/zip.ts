@@ -283,11 +283,12 @@ export function readZipDirectory(data: Buffer, maxEntries: number): ZipEntry[] {
       throw badInput('BACKUP_HOSTILE_ENTRY', 'The zip contains an entry whose names disagree (a trick used to smuggle dangerous paths); it was not made by certificatemanager. Use another backup.');
     if (localFlags !== entry.flags || localMethod !== entry.method || localVersionNeeded > VERSION_NEEDED)
       throw hostile(`The zip is damaged (the two headers of ${shown(entry.name)} disagree).`);
-    // Without flag bit 3 the local header repeats the directory's CRC and sizes. With it (as
-    // archiver wrote deflated entries), they are zero there and follow the data instead.
+    // Without flag bit 3 the local header repeats the directory's CRC and sizes. With it, each
+    // may be zero there instead, the real values following the data: archiver wrote all three
+    // as zero, Info-ZIP's `zip` writing to a pipe keeps the uncompressed size it knew.
     const localSizes = [data.readUInt32LE(local + 14), data.readUInt32LE(local + 18), data.readUInt32LE(local + 22)];
     const directorySizes = [entry.crc32, entry.compressedSize, entry.uncompressedSize];
-    const sizesAgree = entry.flags & FLAG_DESCRIPTOR ? localSizes.every((v) => v === 0) : localSizes.every((v, i) => v === directorySizes[i]);
+    const sizesAgree = localSizes.every((v, i) => v === directorySizes[i] || (entry.flags & FLAG_DESCRIPTOR && v === 0));
     if (!sizesAgree) throw hostile(`The zip is damaged (the two headers of ${shown(entry.name)} disagree).`);
     const extraStart = local + LOCAL_HEADER_SIZE + localNameLength;
     if (extraStart + localExtraLength > cdOffset) throw hostile('The zip is damaged or truncated.');

@@ -5,6 +5,7 @@
  * header"), sizes zero in the local headers. Its key is a throwaway made for this fixture.
  */
 import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -19,6 +20,7 @@ const PASSWORD = 'fixture password: backup made by archiver';
 const FINGERPRINT = '5d0fe712b54568a0e32bfe15f6a06bdce10a01f9882f1bc9434c6f85eb46ea52';
 /** The fixture's certificate was made on 2026-12-04 for three years; check it as of a day inside them. */
 const now = () => new Date('2027-06-01T00:00:00Z');
+const NAMES = ['manifest.json', 'certificate.p12', 'certificate.cer', 'history.json'];
 
 describe('a backup written by 0.1.0 (archiver)', () => {
   it('is the kind of zip it claims to be (data descriptors: bit 3 set, deflated)', () => {
@@ -44,5 +46,22 @@ describe('a backup written by 0.1.0 (archiver)', () => {
     await expect(verifyBackup(context, { path: FIXTURE, password: 'not the password' })).rejects.toMatchObject({ kind: 'wrong-password' });
     await expect(restoreCertificate(context, { path: FIXTURE, password: 'not the password', exportable: true })).rejects.toMatchObject({ kind: 'wrong-password' });
     expect(await readStore(context.dataDir)).toBeNull();
+  });
+});
+
+describe('a backup an admin unpacked and zipped again with another tool', () => {
+  // Info-ZIP's zip (CI installs it): to a file it adds extra fields (times, owner); to a pipe it
+  // also writes data descriptors with the uncompressed size kept in the local header.
+  it.each([
+    ['zip to a file', (dir: string) => execFileSync('zip', ['-q', join(dir, 'again.zip'), ...NAMES], { cwd: join(dir, 'x') })],
+    ['zip to a pipe', (dir: string) => execFileSync('sh', ['-c', `zip -q -fd - ${NAMES.join(' ')} > ../again.zip`], { cwd: join(dir, 'x') })],
+  ])('still verifies and restores: %s', async (_, rezip) => {
+    const root = await tempDir('cm-rezip-');
+    execFileSync('unzip', ['-q', FIXTURE, '-d', join(root, 'x')]);
+    rezip(root);
+    const path = join(root, 'again.zip');
+    const context = { dataDir: join(root, 'store'), now };
+    expect((await verifyBackup(context, { path, password: PASSWORD })).certificate.fingerprintSha256).toBe(FINGERPRINT);
+    expect((await restoreCertificate(context, { path, password: PASSWORD, exportable: true })).current?.fingerprintSha256).toBe(FINGERPRINT);
   });
 });
