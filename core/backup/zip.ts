@@ -60,6 +60,54 @@ function dosDateTime(date: Date): { date: number; time: number } {
 }
 
 /**
+ * The fields a local header (from byte 4) and its directory entry (from byte 6) both carry, in
+ * the same order: version needed, flags, method, time, date, CRC-32, sizes, name and extra
+ * lengths (26 bytes).
+ */
+interface SharedFields {
+  versionNeeded: number;
+  flags: number;
+  method: number;
+  time: number;
+  date: number;
+  crc32: number;
+  compressedSize: number;
+  uncompressedSize: number;
+  nameLength: number;
+  extraLength: number;
+}
+
+function writeSharedFields(header: Buffer, at: number, f: SharedFields): void {
+  header.writeUInt16LE(f.versionNeeded, at);
+  header.writeUInt16LE(f.flags, at + 2);
+  header.writeUInt16LE(f.method, at + 4);
+  header.writeUInt16LE(f.time, at + 6);
+  header.writeUInt16LE(f.date, at + 8);
+  header.writeUInt32LE(f.crc32, at + 10);
+  header.writeUInt32LE(f.compressedSize, at + 14);
+  header.writeUInt32LE(f.uncompressedSize, at + 18);
+  header.writeUInt16LE(f.nameLength, at + 22);
+  header.writeUInt16LE(f.extraLength, at + 24);
+}
+
+function readSharedFields(data: Buffer, at: number): SharedFields {
+  return {
+    versionNeeded: data.readUInt16LE(at),
+    flags: data.readUInt16LE(at + 2),
+    method: data.readUInt16LE(at + 4),
+    time: data.readUInt16LE(at + 6),
+    date: data.readUInt16LE(at + 8),
+    crc32: data.readUInt32LE(at + 10),
+    compressedSize: data.readUInt32LE(at + 14),
+    uncompressedSize: data.readUInt32LE(at + 18),
+    nameLength: data.readUInt16LE(at + 22),
+    extraLength: data.readUInt16LE(at + 24),
+  };
+}
+const LOCAL_SHARED_AT = 4;
+const CENTRAL_SHARED_AT = 6;
+
+/**
  * A zip of `entries` (name and bytes, in this order), all dated `date`. Each entry is deflated
  * at level 9 unless that does not make it smaller (an encrypted PKCS#12 does not shrink); then
  * it is stored. Names must be plain ASCII file names.
@@ -75,35 +123,29 @@ export function writeZip(entries: ReadonlyArray<{ name: string; data: Buffer }>,
     const deflated = deflateRawSync(data, { level: 9 });
     const method = deflated.length < data.length ? DEFLATED : STORED;
     const body = method === DEFLATED ? deflated : data;
-    const crc = crc32(data);
-
+    // No flags: the CRC and sizes are in the headers, no data descriptor follows. No extra field.
+    const fields: SharedFields = {
+      versionNeeded: VERSION_NEEDED,
+      flags: 0,
+      method,
+      time: dosTime,
+      date: dosDate,
+      crc32: crc32(data),
+      compressedSize: body.length,
+      uncompressedSize: data.length,
+      nameLength: nameBytes.length,
+      extraLength: 0,
+    };
     const local = Buffer.alloc(LOCAL_HEADER_SIZE);
     local.writeUInt32LE(LOCAL_SIGNATURE, 0);
-    local.writeUInt16LE(VERSION_NEEDED, 4);
-    local.writeUInt16LE(0, 6); // flags: sizes and CRC are in this header, no data descriptor
-    local.writeUInt16LE(method, 8);
-    local.writeUInt16LE(dosTime, 10);
-    local.writeUInt16LE(dosDate, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(nameBytes.length, 26);
-    local.writeUInt16LE(0, 28); // no extra field
+    writeSharedFields(local, LOCAL_SHARED_AT, fields);
     locals.push(local, nameBytes, body);
 
     const central = Buffer.alloc(CENTRAL_HEADER_SIZE);
     central.writeUInt32LE(CENTRAL_SIGNATURE, 0);
     central.writeUInt16LE(VERSION_MADE_BY, 4);
-    central.writeUInt16LE(VERSION_NEEDED, 6);
-    central.writeUInt16LE(0, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt16LE(dosTime, 12);
-    central.writeUInt16LE(dosDate, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(nameBytes.length, 28);
-    // extra field, comment, disk number and internal attributes: all zero
+    writeSharedFields(central, CENTRAL_SHARED_AT, fields);
+    // comment, disk number and internal attributes: all zero
     central.writeUInt32LE(FILE_MODE_0600, 38);
     central.writeUInt32LE(offset, 42);
     centrals.push(central, nameBytes);
@@ -231,77 +273,64 @@ export function readZipDirectory(data: Buffer, maxEntries: number): ZipEntry[] {
   // in any gap between the two: the directory must end exactly where the end record starts.
   if (cdOffset + cdSize !== eocd) throw hostile('The zip is damaged or hostile (its directory does not end where its end record starts).');
 
-  const result: ZipEntry[] = [];
-  const headers: Array<{ localHeaderOffset: number; nameBytes: Buffer }> = [];
+  const directory: Array<{ fields: SharedFields; nameBytes: Buffer; localHeaderOffset: number }> = [];
   let at = cdOffset;
   for (let n = 0; n < entries; n++) {
     if (at + CENTRAL_HEADER_SIZE > eocd || data.readUInt32LE(at) !== CENTRAL_SIGNATURE) throw hostile('The zip directory is damaged.');
     const madeBy = data.readUInt16LE(at + 4);
-    const versionNeeded = data.readUInt16LE(at + 6);
-    const flags = data.readUInt16LE(at + 8);
-    const method = data.readUInt16LE(at + 10);
-    const crc = data.readUInt32LE(at + 16);
-    const compressedSize = data.readUInt32LE(at + 20);
-    const uncompressedSize = data.readUInt32LE(at + 24);
-    const nameLength = data.readUInt16LE(at + 28);
-    const extraLength = data.readUInt16LE(at + 30);
+    const fields = readSharedFields(data, at + CENTRAL_SHARED_AT);
     const commentLength = data.readUInt16LE(at + 32);
     const diskStart = data.readUInt16LE(at + 34);
     const externalAttributes = data.readUInt32LE(at + 38);
     const localHeaderOffset = data.readUInt32LE(at + 42);
-    const nameBytes = data.subarray(at + CENTRAL_HEADER_SIZE, at + CENTRAL_HEADER_SIZE + nameLength);
-    const extraStart = at + CENTRAL_HEADER_SIZE + nameLength;
-    at = extraStart + extraLength + commentLength;
+    const nameBytes = data.subarray(at + CENTRAL_HEADER_SIZE, at + CENTRAL_HEADER_SIZE + fields.nameLength);
+    const extraStart = at + CENTRAL_HEADER_SIZE + fields.nameLength;
+    at = extraStart + fields.extraLength + commentLength;
     if (at > eocd) throw hostile('The zip directory is damaged.');
-    checkExtraFields(data, extraStart, extraLength);
+    checkExtraFields(data, extraStart, fields.extraLength);
     // What some tools would do differently with the entry: need a newer unzip (Python refuses
     // the whole archive), read it as patched or strongly encrypted data, make it a link or a
     // folder, keep free text beside it. Backups have none of these.
-    if (versionNeeded > VERSION_NEEDED || flags & ~ALLOWED_FLAGS || diskStart !== 0 || commentLength !== 0)
+    if (fields.versionNeeded > VERSION_NEEDED || fields.flags & ~ALLOWED_FLAGS || diskStart !== 0 || commentLength !== 0)
       throw hostile('The zip has an entry no backup has (an unusual version, flag, disk or comment).');
     const unixType = (externalAttributes >>> 16) & UNIX_FILE_TYPE;
     if (madeBy >> 8 === 3 && unixType !== 0 && unixType !== UNIX_REGULAR_FILE)
       throw badInput('BACKUP_HOSTILE_ENTRY', 'The zip marks an entry as a link or a folder, which backups never hold; it was not made by certificatemanager. Use another backup.');
-    result.push({ name: nameBytes.toString('utf8'), flags, method, crc32: crc, compressedSize, uncompressedSize, dataOffset: -1 });
-    headers.push({ localHeaderOffset, nameBytes });
+    directory.push({ fields, nameBytes, localHeaderOffset });
   }
   if (at !== eocd) throw hostile('The zip directory holds more than its entries; it is damaged or hostile.');
 
   // The local records tile the file from byte 0 to the directory, in the directory's order.
+  const result: ZipEntry[] = [];
   let next = 0;
-  for (const [i, entry] of result.entries()) {
-    const { localHeaderOffset: local, nameBytes } = headers[i]!;
-    if (local !== next) throw hostile(`The zip holds data its directory does not list, or its entries overlap (at ${shown(entry.name)}); it is damaged or hostile.`);
+  for (const { fields, nameBytes, localHeaderOffset: local } of directory) {
+    const name = nameBytes.toString('utf8');
+    if (local !== next) throw hostile(`The zip holds data its directory does not list, or its entries overlap (at ${shown(name)}); it is damaged or hostile.`);
     if (local + LOCAL_HEADER_SIZE > cdOffset || data.readUInt32LE(local) !== LOCAL_SIGNATURE) throw hostile('The zip is damaged (an entry points to no data).');
-    const localVersionNeeded = data.readUInt16LE(local + 4);
-    const localFlags = data.readUInt16LE(local + 6);
-    const localMethod = data.readUInt16LE(local + 8);
-    const localNameLength = data.readUInt16LE(local + 26);
-    const localExtraLength = data.readUInt16LE(local + 28);
-    const localName = data.subarray(local + LOCAL_HEADER_SIZE, local + LOCAL_HEADER_SIZE + localNameLength);
+    const own = readSharedFields(data, local + LOCAL_SHARED_AT);
+    const localName = data.subarray(local + LOCAL_HEADER_SIZE, local + LOCAL_HEADER_SIZE + own.nameLength);
     if (!localName.equals(nameBytes))
       throw badInput('BACKUP_HOSTILE_ENTRY', 'The zip contains an entry whose names disagree (a trick used to smuggle dangerous paths); it was not made by certificatemanager. Use another backup.');
-    if (localFlags !== entry.flags || localMethod !== entry.method || localVersionNeeded > VERSION_NEEDED)
-      throw hostile(`The zip is damaged (the two headers of ${shown(entry.name)} disagree).`);
     // Without flag bit 3 the local header repeats the directory's CRC and sizes. With it, each
     // may be zero there instead, the real values following the data: archiver wrote all three
     // as zero, Info-ZIP's `zip` writing to a pipe keeps the uncompressed size it knew.
-    const localSizes = [data.readUInt32LE(local + 14), data.readUInt32LE(local + 18), data.readUInt32LE(local + 22)];
-    const directorySizes = [entry.crc32, entry.compressedSize, entry.uncompressedSize];
-    const sizesAgree = localSizes.every((v, i) => v === directorySizes[i] || (entry.flags & FLAG_DESCRIPTOR && v === 0));
-    if (!sizesAgree) throw hostile(`The zip is damaged (the two headers of ${shown(entry.name)} disagree).`);
-    const extraStart = local + LOCAL_HEADER_SIZE + localNameLength;
-    if (extraStart + localExtraLength > cdOffset) throw hostile('The zip is damaged or truncated.');
-    checkExtraFields(data, extraStart, localExtraLength);
-    entry.dataOffset = extraStart + localExtraLength;
+    const descriptor = (fields.flags & FLAG_DESCRIPTOR) !== 0;
+    const agrees = (key: 'crc32' | 'compressedSize' | 'uncompressedSize') => own[key] === fields[key] || (descriptor && own[key] === 0);
+    if (own.flags !== fields.flags || own.method !== fields.method || own.versionNeeded > VERSION_NEEDED || !agrees('crc32') || !agrees('compressedSize') || !agrees('uncompressedSize'))
+      throw hostile(`The zip is damaged (the two headers of ${shown(name)} disagree).`);
+    const extraStart = local + LOCAL_HEADER_SIZE + own.nameLength;
+    if (extraStart + own.extraLength > cdOffset) throw hostile('The zip is damaged or truncated.');
+    checkExtraFields(data, extraStart, own.extraLength);
+    const entry: ZipEntry = { name, flags: fields.flags, method: fields.method, crc32: fields.crc32, compressedSize: fields.compressedSize, uncompressedSize: fields.uncompressedSize, dataOffset: extraStart + own.extraLength };
     const dataEnd = entry.dataOffset + entry.compressedSize;
     if (dataEnd > cdOffset) throw hostile('The zip is damaged or truncated (an entry runs past its data).');
     // A streaming reader (unzipper.Parse, Java's ZipInputStream) finds the end of such an entry
     // by the first descriptor signature in its bytes: there must be none before the real one,
     // and the entry must be deflated (a stored one has no end of its own).
-    if (entry.flags & FLAG_DESCRIPTOR && (entry.method !== DEFLATED || data.subarray(entry.dataOffset, dataEnd).includes(DESCRIPTOR_SIGNATURE_BYTES)))
-      throw hostile(`The zip is damaged or hostile (${shown(entry.name)} could be read as another entry by other tools).`);
-    next = entry.flags & FLAG_DESCRIPTOR ? dataEnd + checkDescriptor(data, dataEnd, cdOffset, entry) : dataEnd;
+    if (descriptor && (entry.method !== DEFLATED || data.subarray(entry.dataOffset, dataEnd).includes(DESCRIPTOR_SIGNATURE_BYTES)))
+      throw hostile(`The zip is damaged or hostile (${shown(name)} could be read as another entry by other tools).`);
+    next = descriptor ? dataEnd + checkDescriptor(data, dataEnd, cdOffset, entry) : dataEnd;
+    result.push(entry);
   }
   if (next !== cdOffset) throw hostile('The zip holds data its directory does not list; it is damaged or hostile.');
   return result;

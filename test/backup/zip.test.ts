@@ -18,6 +18,18 @@ import { tempDir } from '../helpers/temp.js';
 
 const readAll = (zip: Buffer) => readZipDirectory(zip, 64).map((e) => [e.name, readZipEntry(zip, e, 1 << 20)] as const);
 
+/** 'accepted' when every entry reads; else the code of the one-line CertManagerError that refused it. */
+function outcome(zip: Buffer, limit = 1 << 20): string {
+  try {
+    for (const e of readZipDirectory(zip, 64)) readZipEntry(zip, e, limit);
+  } catch (e) {
+    expect(e).toBeInstanceOf(CertManagerError);
+    expect((e as CertManagerError).message).not.toContain('\n');
+    return (e as CertManagerError).code;
+  }
+  return 'accepted';
+}
+
 /** Names as backups have them: printable ASCII without path separators, unique. */
 const entryName = fc.stringMatching(/^[A-Za-z0-9._-]{1,24}$/);
 const entryData = fc.oneof(
@@ -78,21 +90,10 @@ describe('writeZip', () => {
 });
 
 describe('readZipEntry refuses, in one line, entries whose data lies', () => {
-  const refused = (zip: Buffer, limit = 1 << 20) => {
-    try {
-      for (const e of readZipDirectory(zip, 64)) readZipEntry(zip, e, limit);
-    } catch (e) {
-      expect(e).toBeInstanceOf(CertManagerError);
-      expect((e as CertManagerError).message).not.toContain('\n');
-      return (e as CertManagerError).code;
-    }
-    return 'accepted';
-  };
-
   it('a changed byte in a stored entry fails its CRC-32', () => {
     const zip = writeZip([{ name: 'p', data: Buffer.from(Array.from({ length: 500 }, (_, i) => (i * 131) & 0xff)) }], new Date());
     zip[30 + 1 + 100]! ^= 0x01; // inside p's data (header 30 bytes, name 1 byte)
-    expect(refused(zip)).toBe('BACKUP_DAMAGED');
+    expect(outcome(zip)).toBe('BACKUP_DAMAGED');
   });
 
   it('a changed byte in a deflated entry fails to inflate or fails its CRC-32', () => {
@@ -100,28 +101,28 @@ describe('readZipEntry refuses, in one line, entries whose data lies', () => {
     for (let at = 31; at < 31 + readZipDirectory(zip, 1)[0]!.compressedSize; at += 3) {
       const copy = Buffer.from(zip);
       copy[at]! ^= 0x10;
-      expect(refused(copy), `byte ${at}`).toBe('BACKUP_DAMAGED');
+      expect(outcome(copy), `byte ${at}`).toBe('BACKUP_DAMAGED');
     }
   });
 
   it('a declared size smaller than the data inflates to is refused, and past the limit it is a zip bomb', () => {
     const data = Buffer.alloc(10_000, 'x');
-    expect(refused(rawZip([{ name: 'a', data, deflate: true, declaredSize: 100 }]))).toBe('BACKUP_DAMAGED');
-    expect(refused(rawZip([{ name: 'a', data, deflate: true, declaredSize: 100 }]), 1000)).toBe('BACKUP_ZIP_BOMB');
-    expect(refused(rawZip([{ name: 'a', data, deflate: false, declaredSize: 100 }]), 1000)).toBe('BACKUP_ZIP_BOMB');
+    expect(outcome(rawZip([{ name: 'a', data, deflate: true, declaredSize: 100 }]))).toBe('BACKUP_DAMAGED');
+    expect(outcome(rawZip([{ name: 'a', data, deflate: true, declaredSize: 100 }]), 1000)).toBe('BACKUP_ZIP_BOMB');
+    expect(outcome(rawZip([{ name: 'a', data, deflate: false, declaredSize: 100 }]), 1000)).toBe('BACKUP_ZIP_BOMB');
   });
 
   it('an entry whose data runs into the directory is refused before it is read', () => {
     const zip = writeZip([{ name: 'a', data: Buffer.alloc(300, 7) }, { name: 'b', data: Buffer.alloc(10, 1) }], new Date());
     const central = zip.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
     zip.writeUInt32LE(zip.readUInt32LE(central + 20) + 400, central + 20); // a's compressed size
-    expect(refused(zip)).toBe('BACKUP_DAMAGED');
+    expect(outcome(zip)).toBe('BACKUP_DAMAGED');
   });
 
   it('sanity: the same zips unchanged are read', () => {
-    expect(refused(rawZip([{ name: 'a', data: Buffer.alloc(300, 7), deflate: true }, { name: 'b', data: Buffer.from('b') }]))).toBe('accepted');
+    expect(outcome(rawZip([{ name: 'a', data: Buffer.alloc(300, 7), deflate: true }, { name: 'b', data: Buffer.from('b') }]))).toBe('accepted');
     const zip = writeZip([{ name: 'a', data: Buffer.alloc(300, 7) }], new Date());
-    expect(refused(zip)).toBe('accepted');
+    expect(outcome(zip)).toBe('accepted');
   });
 });
 
@@ -136,22 +137,12 @@ describe('readZipDirectory leaves nothing for another zip tool to find', () => {
     { name: 'certificate.p12', data: randomBytes(600) },
   ];
   const evil = { name: '../../Startup/evil.bat', data: Buffer.from('@echo pwned\r\n') };
-  const code = (zip: Buffer) => {
-    try {
-      for (const e of readZipDirectory(zip, 16)) readZipEntry(zip, e, 1 << 20);
-      return 'accepted';
-    } catch (e) {
-      expect(e).toBeInstanceOf(CertManagerError);
-      return (e as CertManagerError).code;
-    }
-  };
-
-  it('sanity: the plain zip is read', () => expect(code(rawZip(real))).toBe('accepted'));
+  it('sanity: the plain zip is read', () => expect(outcome(rawZip(real))).toBe('accepted'));
 
   it('a local record the directory does not list (at the start, between entries, before the directory)', () => {
-    expect(code(rawZip([{ ...evil, unlisted: true }, ...real]))).toBe('BACKUP_DAMAGED');
-    expect(code(rawZip([real[0]!, { ...evil, unlisted: true }, real[1]!]))).toBe('BACKUP_DAMAGED');
-    expect(code(rawZip([...real, { ...evil, unlisted: true }]))).toBe('BACKUP_DAMAGED');
+    expect(outcome(rawZip([{ ...evil, unlisted: true }, ...real]))).toBe('BACKUP_DAMAGED');
+    expect(outcome(rawZip([real[0]!, { ...evil, unlisted: true }, real[1]!]))).toBe('BACKUP_DAMAGED');
+    expect(outcome(rawZip([...real, { ...evil, unlisted: true }]))).toBe('BACKUP_DAMAGED');
   });
 
   it('a second directory after ours, which readers that trust the directory size read instead', () => {
@@ -161,34 +152,34 @@ describe('readZipDirectory leaves nothing for another zip tool to find', () => {
     const theirDirectory = theirs.subarray(theirs.readUInt32LE(theirs.length - 6), theirs.length - 22);
     const end = Buffer.from(ours.subarray(ours.length - 22));
     end.writeUInt32LE(theirDirectory.length, 12);
-    expect(code(Buffer.concat([ours.subarray(0, ours.length - 22), theirDirectory, end]))).toBe('BACKUP_DAMAGED');
+    expect(outcome(Buffer.concat([ours.subarray(0, ours.length - 22), theirDirectory, end]))).toBe('BACKUP_DAMAGED');
     // and the simplest gap: a few bytes between the directory and the end record
-    expect(code(Buffer.concat([ours.subarray(0, ours.length - 22), Buffer.alloc(10), ours.subarray(ours.length - 22)]))).toBe('BACKUP_DAMAGED');
+    expect(outcome(Buffer.concat([ours.subarray(0, ours.length - 22), Buffer.alloc(10), ours.subarray(ours.length - 22)]))).toBe('BACKUP_DAMAGED');
     expect(cdOffset).toBeGreaterThan(0);
   });
 
   it('a local record hidden after the end of a deflate stream, inside the entry\'s compressed size', () => {
     const hidden = rawZip([evil]).subarray(0, 30 + evil.name.length + evil.data.length);
-    expect(code(rawZip([{ ...real[0]!, trailing: hidden }, real[1]!]))).toBe('BACKUP_DAMAGED');
+    expect(outcome(rawZip([{ ...real[0]!, trailing: hidden }, real[1]!]))).toBe('BACKUP_DAMAGED');
   });
 
   it('an Info-ZIP Unicode Path extra field giving an entry another name, or a zip64 one; other extra fields are fine', () => {
     const field = (id: number, body: Buffer) => Buffer.concat([Buffer.from([id & 0xff, id >> 8, body.length & 0xff, body.length >> 8]), body]);
     const unicodePath = field(0x7075, Buffer.concat([Buffer.from([1, 0, 0, 0, 0]), Buffer.from('../evil.json')]));
-    expect(code(rawZip([{ ...real[0]!, extra: unicodePath }, real[1]!]))).toBe('BACKUP_HOSTILE_ENTRY');
-    expect(code(rawZip([{ ...real[0]!, extra: field(0x0001, Buffer.alloc(16)) }, real[1]!]))).toBe('BACKUP_HOSTILE_ENTRY');
-    expect(code(rawZip([{ ...real[0]!, extra: Buffer.from([0x0a, 0x00, 0x05]) }, real[1]!]))).toBe('BACKUP_DAMAGED'); // cut short
-    expect(code(rawZip([{ ...real[0]!, extra: field(0x000a, Buffer.alloc(32)) }, real[1]!]))).toBe('accepted'); // NTFS times
+    expect(outcome(rawZip([{ ...real[0]!, extra: unicodePath }, real[1]!]))).toBe('BACKUP_HOSTILE_ENTRY');
+    expect(outcome(rawZip([{ ...real[0]!, extra: field(0x0001, Buffer.alloc(16)) }, real[1]!]))).toBe('BACKUP_HOSTILE_ENTRY');
+    expect(outcome(rawZip([{ ...real[0]!, extra: Buffer.from([0x0a, 0x00, 0x05]) }, real[1]!]))).toBe('BACKUP_DAMAGED'); // cut short
+    expect(outcome(rawZip([{ ...real[0]!, extra: field(0x000a, Buffer.alloc(32)) }, real[1]!]))).toBe('accepted'); // NTFS times
   });
 
   it('headers that disagree on method or flags', () => {
     const zip = rawZip(real);
     const wrongMethod = Buffer.from(zip);
     wrongMethod.writeUInt16LE(0, 8); // the first local header says stored, its directory entry deflated
-    expect(code(wrongMethod)).toBe('BACKUP_DAMAGED');
+    expect(outcome(wrongMethod)).toBe('BACKUP_DAMAGED');
     const wrongFlags = Buffer.from(zip);
     wrongFlags.writeUInt16LE(wrongFlags.readUInt16LE(6) ^ 0x0004, 6);
-    expect(code(wrongFlags)).toBe('BACKUP_DAMAGED');
+    expect(outcome(wrongFlags)).toBe('BACKUP_DAMAGED');
   });
 });
 
@@ -220,47 +211,37 @@ function withCrc(data: Buffer, target: number): Buffer {
 describe('entries other tools would read differently', () => {
   const manifest = { name: 'manifest.json', data: Buffer.from('{"m":1}\n'.repeat(20)), deflate: true };
   const cer = { name: 'certificate.cer', data: randomBytes(700) };
-  const code = (zip: Buffer) => {
-    try {
-      for (const e of readZipDirectory(zip, 16)) readZipEntry(zip, e, 1 << 20);
-      return 'accepted';
-    } catch (e) {
-      expect(e).toBeInstanceOf(CertManagerError);
-      return (e as CertManagerError).code;
-    }
-  };
-
   it('sanity: deflated entries with signed data descriptors, as archiver wrote them, are read', () => {
-    expect(code(rawZip([{ ...manifest, descriptor: 'signed' }, { ...cer, deflate: true, descriptor: 'signed' }]))).toBe('accepted');
+    expect(outcome(rawZip([{ ...manifest, descriptor: 'signed' }, { ...cer, deflate: true, descriptor: 'signed' }]))).toBe('accepted');
     // Local sizes repeated instead of zero, as Info-ZIP's zip writes the uncompressed size to a pipe.
-    expect(code(rawZip([{ ...manifest, descriptor: 'signed', localSizes: 'same' }]))).toBe('accepted');
+    expect(outcome(rawZip([{ ...manifest, descriptor: 'signed', localSizes: 'same' }]))).toBe('accepted');
   });
 
   it('data descriptors a streaming reader would misplace: unsigned, after a stored entry, or preceded by a descriptor signature inside the data', () => {
-    expect(code(rawZip([{ ...manifest, descriptor: 'unsigned' }, cer]))).toBe('BACKUP_DAMAGED');
-    expect(code(rawZip([manifest, { ...cer, descriptor: 'signed' }]))).toBe('BACKUP_DAMAGED'); // stored
+    expect(outcome(rawZip([{ ...manifest, descriptor: 'unsigned' }, cer]))).toBe('BACKUP_DAMAGED');
+    expect(outcome(rawZip([manifest, { ...cer, descriptor: 'signed' }]))).toBe('BACKUP_DAMAGED'); // stored
     // A descriptor signature inside the deflated bytes themselves (here in a stored deflate block).
     const storedBlock = Buffer.concat([Buffer.from([0x01, 0x08, 0x00, 0xf7, 0xff]), Buffer.from([0x50, 0x4b, 0x07, 0x08, 1, 2, 3, 4])]);
     const forged = rawZip([{ name: 'certificate.cer', data: Buffer.alloc(0), deflate: true, descriptor: 'signed', trailing: storedBlock }]);
-    expect(code(forged)).toBe('BACKUP_DAMAGED');
+    expect(outcome(forged)).toBe('BACKUP_DAMAGED');
     // Local sizes that are neither zero nor the directory's.
     const lying = rawZip([{ ...manifest, descriptor: 'signed', localSizes: 'same' }]);
     lying.writeUInt32LE(lying.readUInt32LE(22) + 1, 22);
-    expect(code(lying)).toBe('BACKUP_DAMAGED');
+    expect(outcome(lying)).toBe('BACKUP_DAMAGED');
   });
 
   it('a newer "version needed", unusual flags, a disk number, an entry comment, a link or a folder', () => {
-    expect(code(rawZip([{ ...manifest, versionNeeded: 45 }]))).toBe('BACKUP_DAMAGED');
-    expect(code(rawZip([{ ...manifest, flags: 1 << 5 }]))).toBe('BACKUP_DAMAGED');
-    expect(code(rawZip([{ ...manifest, flags: 1 << 13 }]))).toBe('BACKUP_DAMAGED');
-    expect(code(rawZip([{ ...manifest, diskStart: 1 }]))).toBe('BACKUP_DAMAGED');
-    expect(code(rawZip([{ ...manifest, comment: Buffer.from('note') }]))).toBe('BACKUP_DAMAGED');
-    expect(code(rawZip([{ ...manifest, madeBy: (3 << 8) | 20, externalAttributes: (0o120777 << 16) >>> 0 }]))).toBe('BACKUP_HOSTILE_ENTRY');
-    expect(code(rawZip([{ ...manifest, madeBy: (3 << 8) | 20, externalAttributes: (0o040755 << 16) >>> 0 }]))).toBe('BACKUP_HOSTILE_ENTRY');
-    expect(code(rawZip([{ ...manifest, madeBy: (3 << 8) | 20, externalAttributes: (0o100644 << 16) >>> 0 }]))).toBe('accepted');
+    expect(outcome(rawZip([{ ...manifest, versionNeeded: 45 }]))).toBe('BACKUP_DAMAGED');
+    expect(outcome(rawZip([{ ...manifest, flags: 1 << 5 }]))).toBe('BACKUP_DAMAGED');
+    expect(outcome(rawZip([{ ...manifest, flags: 1 << 13 }]))).toBe('BACKUP_DAMAGED');
+    expect(outcome(rawZip([{ ...manifest, diskStart: 1 }]))).toBe('BACKUP_DAMAGED');
+    expect(outcome(rawZip([{ ...manifest, comment: Buffer.from('note') }]))).toBe('BACKUP_DAMAGED');
+    expect(outcome(rawZip([{ ...manifest, madeBy: (3 << 8) | 20, externalAttributes: (0o120777 << 16) >>> 0 }]))).toBe('BACKUP_HOSTILE_ENTRY');
+    expect(outcome(rawZip([{ ...manifest, madeBy: (3 << 8) | 20, externalAttributes: (0o040755 << 16) >>> 0 }]))).toBe('BACKUP_HOSTILE_ENTRY');
+    expect(outcome(rawZip([{ ...manifest, madeBy: (3 << 8) | 20, externalAttributes: (0o100644 << 16) >>> 0 }]))).toBe('accepted');
     const zip = rawZip([manifest]);
     zip.writeUInt16LE(1, zip.length - 22 + 6); // the disk where the directory starts
-    expect(code(zip)).toBe('BACKUP_DAMAGED');
+    expect(outcome(zip)).toBe('BACKUP_DAMAGED');
   });
 
   it('writeZip output whose last directory entry reads as an end-record signature is padded, so it is still read', () => {
