@@ -14,9 +14,9 @@
  */
 import { open, readdir, readFile, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
-import lockfile from 'proper-lockfile';
 import { z } from 'zod';
 import { writeToEventLog, type EventLogOptions } from '../platform/event-log.js';
+import { lockOwned } from '../store/owned-lock.js';
 import { storePaths } from '../store/store.js';
 import { AuditEntrySchema, AuditFieldsSchema, chainEntry, entryHash, type AuditEntry, type AuditFields } from './entry.js';
 
@@ -82,14 +82,26 @@ async function readLogText(dataDir: string): Promise<string> {
   });
 }
 
+/**
+ * The audit lock is an owned lock (store/owned-lock.ts), like the store's: one left by a process
+ * that was killed while appending (a renewal killed right after its commit) is taken over at
+ * once. Without its owner note (a kill between making the lock and noting its owner) it turns
+ * stale LOCK_STALE_MS after its last refresh, and a waiter must keep trying for longer than
+ * that: 25 + 50 + 100 + 200 ms, then 250 ms a try, about 12.4 s in all. The plain lock used
+ * before gave up after 9.4 s, silently, and `audit` right after such a kill then showed the log
+ * without the entry the crash left out (seen once in CI).
+ */
+const LOCK_STALE_MS = 10_000;
+const LOCK_RETRIES = 4 + Math.ceil((LOCK_STALE_MS + 2_000 - 375) / 250);
+
 async function withAuditLock<T>(dataDir: string, work: () => Promise<T>): Promise<T> {
   // Keyed by the log's path, not the folder's: proper-lockfile keeps one lock per path in a
   // process, and the store lock (held around commits) is keyed by the folder.
-  const release = await lockfile.lock(auditPaths(dataDir).log, {
+  const release = await lockOwned(auditPaths(dataDir).log, {
     lockfilePath: auditPaths(dataDir).lock,
-    stale: 10_000,
+    stale: LOCK_STALE_MS,
     realpath: false,
-    retries: { retries: 40, minTimeout: 25, maxTimeout: 250 },
+    retries: { retries: LOCK_RETRIES, factor: 2, minTimeout: 25, maxTimeout: 250 },
   });
   try {
     return await work();

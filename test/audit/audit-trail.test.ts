@@ -8,7 +8,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import fc from 'fast-check';
 import { spawn } from 'node:child_process';
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { auditFields, chainEntry, type AuditEntry } from '../../core/audit/entry.js';
@@ -43,6 +43,14 @@ async function storeWithHistory(name: string): Promise<string> {
   expect((await cli(['-c', newPw, '--key-size', '2048'], { dataDir })).code).toBe(0);
   return dataDir;
 }
+
+/** Takes the audit lock the way certificatemanager does (an owned lock), says so, and waits to be killed. */
+const HOLD_AUDIT_LOCK = `
+import { lockOwned } from ${JSON.stringify(new URL('../../dist/core/store/owned-lock.js', import.meta.url).href)};
+await lockOwned(process.argv[1], { lockfilePath: process.argv[2], stale: 10000, realpath: false });
+process.stdout.write('locked\\n');
+setInterval(() => {}, 1000);
+`;
 
 describe('the chain', () => {
   const entries = (n: number) => {
@@ -159,6 +167,33 @@ describe('certificatemanager audit', () => {
     const generations = (await readdir(join(dataDir, 'generations'))).sort();
     const record = JSON.parse(await readFile(join(dataDir, 'generations', generations.at(-1)!, 'audit.json'), 'utf8'));
     expect(record.entry.id).toBe(renew.id);
+  }, 60_000);
+
+  it.each([
+    // Killed while appending: the lock and its owner note stay, and the owner is gone.
+    ['a killed process holding it, with its owner note', 'killed'],
+    // Killed between making the lock and noting its owner: only proper-lockfile's stale time
+    // (10 s after the lock was made) frees it, and `audit` must outlast that.
+    ['a bare lock folder, fresh, without an owner note', 'bare'],
+  ])('the same crash with the audit lock left by %s: audit takes it and recovers the entry', async (_, how) => {
+    const dataDir = await storeWithHistory(`crash-locked-${how}`);
+    const lines = await linesOf(dataDir);
+    const renew = JSON.parse(lines.at(-1)!) as AuditEntry;
+    await writeFile(join(dataDir, 'audit.jsonl'), lines.slice(0, -1).join('\n') + '\n');
+    if (how === 'bare') await mkdir(join(dataDir, 'audit.lock'));
+    else {
+      const holder = spawn(process.execPath, ['--input-type=module', '-e', HOLD_AUDIT_LOCK, join(dataDir, 'audit.jsonl'), join(dataDir, 'audit.lock')], { stdio: ['ignore', 'pipe', 'inherit'] });
+      await new Promise<void>((resolve) => createInterface({ input: holder.stdout! }).once('line', () => resolve()));
+      holder.kill('SIGKILL');
+      await new Promise((resolve) => holder.once('close', resolve));
+      expect((await readdir(dataDir)).filter((n) => n.startsWith('audit.lock'))).toEqual(['audit.lock', 'audit.lock.owner']);
+    }
+    const r = await cli(['audit', '--verify', '--json'], { dataDir });
+    expect(r.code, r.stderr).toBe(0);
+    const after = JSON.parse(r.stdout) as { entries: AuditEntry[] };
+    expect(after.entries.at(-1)).toMatchObject({ id: renew.id, operation: 'renew' });
+    expect(after.entries).toHaveLength(lines.length);
+    expect((await readdir(dataDir)).filter((n) => n.startsWith('audit.lock'))).toEqual([]);
   }, 60_000);
 
   it('a refusal because another certificatemanager holds the store is recorded too', async () => {
