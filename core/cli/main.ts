@@ -109,7 +109,17 @@ export const STEP_WORDS: Record<ProgressEvent['step'], string> = {
   done: 'Done',
 };
 
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+/**
+ * What only a caller in the same process can choose, never a command line or an environment
+ * variable: the tests' own entry (test/helpers/cli-test-strength.mjs) lowers the key stretching
+ * of new backups so that most real-process tests do not spend their time in PBKDF2.
+ */
+interface CliOverrides {
+  /** PBKDF2 iterations for new backups (OperationContext.iterations); default 600,000. */
+  iterations?: number;
+}
+
+export async function runCli(argv: string[], io: CliIo, overrides: CliOverrides = {}): Promise<number> {
   let json = false;
   let passwords: string[] = [];
   const out = (text: string) => io.stdout.write(text.endsWith('\n') ? text : text + '\n');
@@ -128,6 +138,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     // writes no progress at all. A refusal is still one line, after the steps that ran.
     const context: RunEnv['context'] = {
       dataDir,
+      ...(overrides.iterations ? { iterations: overrides.iterations } : {}),
       onProgress: json ? undefined : (e) => e.step !== 'done' && io.stderr.write(`${STEP_WORDS[e.step]}...\n`),
     };
     const print = (value: unknown, text: string) => out(json ? JSON.stringify(value, null, 2) : text);

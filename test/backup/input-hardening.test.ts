@@ -16,7 +16,7 @@ import { readStore } from '../../core/store/store.js';
 import { parseBackupBytes, openBackup } from '../../core/backup/read.js';
 import { encodePkcs12 } from '../../core/pki/pkcs12/index.js';
 import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
-import { BIN, cli, startCli, messageLines } from '../helpers/cli.js';
+import { TEST_STRENGTH_BIN, cli, startCli, messageLines } from '../helpers/cli.js';
 import { snapshotTree, tempDir } from '../helpers/temp.js';
 
 const pw = 'review password 2026';
@@ -30,7 +30,7 @@ let good: Map<string, Buffer>;
 function cliBytes(args: string[], stdin: Buffer, dataDir: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const env: Record<string, string | undefined> = { ...process.env };
   delete env['CERTIFICATEMANAGER_DATA_DIR'];
-  const child = spawn(process.execPath, [BIN, '--data-dir', dataDir, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [TEST_STRENGTH_BIN, '--data-dir', dataDir, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -7,7 +7,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
-import { BIN, cli } from '../helpers/cli.js';
+import { TEST_STRENGTH_BIN, cli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 import { storeWithCertificate } from '../helpers/fixtures.js';
 
@@ -21,7 +21,7 @@ interface Session {
 
 /** Runs the CLI under a pty; each time `prompt` appears, types the next of `keystrokes`. */
 function atConsole(args: string[], keystrokes: (string | Buffer)[][], prompt: string | RegExp = 'Password: '): Promise<Session> {
-  const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ');
+  const command = [process.execPath, TEST_STRENGTH_BIN, ...args].map(shellQuote).join(' ');
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'dumb' };
   delete env['CERTIFICATEMANAGER_DATA_DIR'];
   const child = spawn('script', ['-qec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });

@@ -1,9 +1,25 @@
-/** Runs the real `certificatemanager` command (bin/ + dist/) as a separate process. */
+/**
+ * Runs the real `certificatemanager` command (the bundle in dist/cli/) as a separate process.
+ * By default through test/helpers/cli-test-strength.mjs, which protects new backups with 1,000
+ * PBKDF2 iterations; `fullStrength: true` runs bin/certificatemanager.js itself, as admins do,
+ * at 600,000. A few tests in test/cli keep full strength; kills, races and bad input do not
+ * depend on it.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { STEP_WORDS } from '../../core/cli/main.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/certificatemanager.js', import.meta.url));
+/** The same command with cheap key stretching for new backups (see the file). */
+export const TEST_STRENGTH_BIN = fileURLToPath(new URL('./cli-test-strength.mjs', import.meta.url));
+
+export interface CliOptions {
+  dataDir?: string;
+  stdin?: string;
+  env?: Record<string, string>;
+  /** Run bin/certificatemanager.js, with the production key stretching (default: test strength). */
+  fullStrength?: boolean;
+}
 
 export interface CliResult {
   code: number;
@@ -11,10 +27,10 @@ export interface CliResult {
   stderr: string;
 }
 
-export function startCli(args: string[], options: { dataDir?: string; stdin?: string; env?: Record<string, string> } = {}): { child: ChildProcess; done: Promise<CliResult> } {
+export function startCli(args: string[], options: CliOptions = {}): { child: ChildProcess; done: Promise<CliResult> } {
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
   delete env['CERTIFICATEMANAGER_DATA_DIR'];
-  const child = spawn(process.execPath, [BIN, ...(options.dataDir ? ['--data-dir', options.dataDir] : []), ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [options.fullStrength ? BIN : TEST_STRENGTH_BIN, ...(options.dataDir ? ['--data-dir', options.dataDir] : []), ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -24,7 +40,7 @@ export function startCli(args: string[], options: { dataDir?: string; stdin?: st
   return { child, done };
 }
 
-export function cli(args: string[], options: { dataDir?: string; stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function cli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return startCli(args, options).done;
 }
 
