@@ -17,7 +17,7 @@ import { fingerprintSha256 } from '../../core/trust/index.js';
 import type { AgentRecord } from '../../core/schemas.js';
 import en from '../../renderer/src/i18n/en.js';
 import ja from '../../renderer/src/i18n/ja.js';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, openApp, shot, TEST_ITERATIONS, type Lang } from './harness.js';
+import { chromiumAvailable, ensureRendererBuilt, sharedChromium, openApp, shot, TEST_ITERATIONS, type Lang } from './harness.js';
 
 const PASSWORD = 'Maple-Orbit-Cactus-Lantern-42';
 
@@ -29,12 +29,11 @@ describe.skipIf(!chromiumAvailable)('agent states after a renewal (Chromium, rea
 
   beforeAll(async () => {
     await ensureRendererBuilt();
-    browser = await launchChromium();
+    browser = await sharedChromium();
     scratch = await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-states-'));
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
     await rm(scratch, { recursive: true, force: true });
   });
 

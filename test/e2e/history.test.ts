@@ -11,7 +11,7 @@ import type { Browser } from 'playwright-core';
 import { backupCertificate, generateCertificate, restoreCertificate } from '../../core/ops/index.js';
 import en from '../../renderer/src/i18n/en.js';
 import ja from '../../renderer/src/i18n/ja.js';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, openApp, shot, TEST_ITERATIONS, type Lang } from './harness.js';
+import { chromiumAvailable, ensureRendererBuilt, sharedChromium, openApp, shot, TEST_ITERATIONS, type Lang } from './harness.js';
 
 const PASSWORD = 'Maple-Orbit-Cactus-Lantern-42';
 
@@ -21,12 +21,11 @@ describe.skipIf(!chromiumAvailable)('History dialog (Chromium, real core)', () =
 
   beforeAll(async () => {
     await ensureRendererBuilt();
-    browser = await launchChromium();
+    browser = await sharedChromium();
     scratch = await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-history-'));
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
     await rm(scratch, { recursive: true, force: true });
   });
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import en from '../../renderer/src/i18n/en.js';
 import ja from '../../renderer/src/i18n/ja.js';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, openApp, shot, type Lang } from './harness.js';
+import { chromiumAvailable, ensureRendererBuilt, sharedChromium, openApp, shot, type Lang } from './harness.js';
 
 const PFX_PASSWORD = 'Harbor-Cactus-Meadow-Quartz-58';
 
@@ -22,7 +22,7 @@ describe.skipIf(!chromiumAvailable)('import of a bare .pfx in the wizard (Chromi
 
   beforeAll(async () => {
     await ensureRendererBuilt();
-    browser = await launchChromium();
+    browser = await sharedChromium();
     scratch = await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-pfx-'));
     const key = path.join(scratch, 'key.pem');
     const cert = path.join(scratch, 'cert.pem');
@@ -32,7 +32,6 @@ describe.skipIf(!chromiumAvailable)('import of a bare .pfx in the wizard (Chromi
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
     await rm(scratch, { recursive: true, force: true });
   });
 

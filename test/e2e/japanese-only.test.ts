@@ -13,7 +13,7 @@ import { generateCertificate } from '../../core/ops/index.js';
 import { startFleetServer } from '../../core/fleet/index.js';
 import { MESSAGE_KINDS, TRUST_FAILURE_REASONS } from '../../core/trust/index.js';
 import { latinWordsIn } from '../helpers/latin.js';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, openApp, shot, TEST_ITERATIONS, type AppSession } from './harness.js';
+import { chromiumAvailable, ensureRendererBuilt, sharedChromium, openApp, shot, TEST_ITERATIONS, type AppSession } from './harness.js';
 
 const PASSWORD = 'Maple-Orbit-Cactus-Lantern-42';
 
@@ -45,7 +45,7 @@ describe.skipIf(!chromiumAvailable)('a Japanese screen has no English on it (ja,
 
   beforeAll(async () => {
     await ensureRendererBuilt();
-    browser = await launchChromium();
+    browser = await sharedChromium();
     scratch = await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-jaonly-'));
     const store = path.join(scratch, 'store');
     await generateCertificate({ dataDir: store, iterations: TEST_ITERATIONS }, { password: PASSWORD, subject: 'server.corp.example', keySize: 2048 });
@@ -71,7 +71,6 @@ describe.skipIf(!chromiumAvailable)('a Japanese screen has no English on it (ja,
 
   afterAll(async () => {
     await s?.close();
-    await browser?.close();
     await rm(scratch, { recursive: true, force: true });
   });
 

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import en from '../../renderer/src/i18n/en.js';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, openApp, shot, type AppSession } from './harness.js';
+import { chromiumAvailable, ensureRendererBuilt, sharedChromium, openApp, shot, type AppSession } from './harness.js';
 import { flow, waitFocus } from './flows.js';
 
 const STRONG = 'Maple-Orbit-Cactus-Lantern-42';
@@ -22,12 +22,11 @@ describe.skipIf(!chromiumAvailable)('keyboard, focus and Windows display setting
 
   beforeAll(async () => {
     await ensureRendererBuilt();
-    browser = await launchChromium();
+    browser = await sharedChromium();
   }, 180_000);
 
   afterAll(async () => {
     for (const s of sessions) await s.close();
-    await browser?.close();
   });
 
   describe('generate path', () => {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import ja from '../../renderer/src/i18n/ja.js';
 import { generateCertificate } from '../../core/ops/index.js';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, openApp, shot, TEST_ITERATIONS, type AppSession } from './harness.js';
+import { chromiumAvailable, ensureRendererBuilt, sharedChromium, openApp, shot, TEST_ITERATIONS, type AppSession } from './harness.js';
 import { apiCall, flow, poll, waitFocus } from './flows.js';
 
 const STRONG = 'Maple-Orbit-Cactus-Lantern-42';
@@ -56,12 +56,11 @@ describe.skipIf(!chromiumAvailable)('single-flight store changes and the wizard\
 
   beforeAll(async () => {
     await ensureRendererBuilt();
-    browser = await launchChromium();
+    browser = await sharedChromium();
   }, 180_000);
 
   afterAll(async () => {
     for (const s of sessions) await s.close();
-    await browser?.close();
     for (const dir of dataDirs) await rm(dir, { recursive: true, force: true });
   });
 

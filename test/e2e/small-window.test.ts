@@ -12,7 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import en from '../../renderer/src/i18n/en.js';
 import ja from '../../renderer/src/i18n/ja.js';
 import { generateCertificate } from '../../core/ops/index.js';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, openApp, shot, TEST_ITERATIONS, type Lang } from './harness.js';
+import { chromiumAvailable, ensureRendererBuilt, sharedChromium, openApp, shot, TEST_ITERATIONS, type Lang } from './harness.js';
 
 const PASSWORD = 'Maple-Orbit-Cactus-Lantern-42';
 const VIEWPORT = { width: 1024, height: 640 };
@@ -41,14 +41,13 @@ describe.skipIf(!chromiumAvailable)('1024×640 at 100/125/150 % (Chromium, real 
 
   beforeAll(async () => {
     await ensureRendererBuilt();
-    browser = await launchChromium();
+    browser = await sharedChromium();
     scratch = await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-small-'));
     store = path.join(scratch, 'store');
     backup = (await generateCertificate({ dataDir: store, iterations: TEST_ITERATIONS }, { password: PASSWORD, subject: 'server.corp.example', keySize: 2048 })).backupPath;
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
     await rm(scratch, { recursive: true, force: true });
   });
 

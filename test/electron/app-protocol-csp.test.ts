@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_CSP, APP_ORIGIN, createAppProtocolHandler } from '../../electron/main/app-protocol.js';
-import { chromiumAvailable, launchChromium } from '../e2e/harness.js';
+import { chromiumAvailable, sharedChromium } from '../e2e/harness.js';
 
 const PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>start</title>
 <script src="/assets/app.js"></script>
@@ -94,10 +94,9 @@ describe('app:// handler responses (real Request objects)', () => {
       });
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-      browser = await launchChromium();
+      browser = await sharedChromium();
     }, 60_000);
     afterAll(async () => {
-      await browser?.close();
       await new Promise((resolve) => server?.close(resolve));
     });
 
