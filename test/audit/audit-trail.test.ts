@@ -94,7 +94,9 @@ describe('the chain', () => {
   });
 });
 
-describe('certificatemanager audit', () => {
+// Concurrent: each test has its own data folder, and the bare-lock case spends ~12 s waiting for
+// the lock to go stale, which the others can use.
+describe.concurrent('certificatemanager audit', () => {
   it('records each change and each refusal, with who, where and how, in order; never a password', async () => {
     const dataDir = await storeWithHistory('history');
     const { entries, verified } = await auditJson(dataDir);
