@@ -186,8 +186,13 @@ export async function progressEvents(page: Page): Promise<Array<{ operation: str
   return (await page.evaluate('window.__cmProgress.splice(0)')) as Array<{ operation: string; step: string; fraction: number }>;
 }
 
-/** Saves a screenshot as test-results/screenshots/<lang>/<name>.png. */
-export async function shot(page: Page, lang: Lang, name: string, options: { fullPage?: boolean } = {}): Promise<string> {
+/**
+ * With CM_SCREENSHOTS=1, saves a screenshot as test-results/screenshots/<lang>/<name>.png, for a
+ * person to look at the screens (no test reads them). Off by default: the ~60 pictures cost
+ * the suite about a tenth of its browser time. Returns the file, or null when off.
+ */
+export async function shot(page: Page, lang: Lang, name: string, options: { fullPage?: boolean } = {}): Promise<string | null> {
+  if (process.env['CM_SCREENSHOTS'] !== '1') return null;
   const dir = path.join(screenshotRoot, lang);
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.png`);

@@ -47,8 +47,8 @@ async function fingerprint(dataDir: string): Promise<string> {
 async function killAtManyPoints(dataDir: string, args: string[], delaysMs: number[], expectNewDiffers = true): Promise<{ committed: number; interrupted: number }> {
   let committed = 0;
   let interrupted = 0;
+  let before = await fingerprint(dataDir);
   for (const delay of delaysMs) {
-    const before = await fingerprint(dataDir);
     const { child, done } = startCli(args, { dataDir });
     const timer = setTimeout(() => child.kill('SIGKILL'), delay);
     const result = await done;
@@ -64,6 +64,7 @@ async function killAtManyPoints(dataDir: string, args: string[], delaysMs: numbe
     }
     // A kill before the owner note is written leaves a lock that goes stale only after 5 s; skip that wait.
     await removeLeftLock(dataDir);
+    before = after;
   }
   return { committed, interrupted };
 }
