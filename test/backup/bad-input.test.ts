@@ -1,6 +1,9 @@
 /**
  * Every bad input from the issue: a clear one-line error, the right exit code, and the store
- * unchanged byte for byte (only the audit log may grow). Real processes, real files.
+ * unchanged byte for byte (only the audit log may grow). Real files, real mounts, and a real
+ * second process holding the lock; the command is the CLI's own main function run in this
+ * process (test/cli/in-process.ts), since none of this depends on the process it runs in.
+ * test/cli/cli.test.ts runs refusals through bin/ as separate processes.
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
@@ -8,7 +11,8 @@ import { mkdir, readFile, writeFile, rm } from 'node:fs/promises';
 import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import unzipper from 'unzipper';
-import { cli, type CliResult, messageLines } from '../helpers/cli.js';
+import { messageLines } from '../helpers/cli.js';
+import { runInProcess as cli, type InProcessResult as CliResult } from '../cli/in-process.js';
 import { snapshotTree, tempDir } from '../helpers/temp.js';
 import { backupOf, storeWithCertificate } from '../helpers/fixtures.js';
 import { rawZip, type RawEntry } from '../helpers/raw-zip.js';

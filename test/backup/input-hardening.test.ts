@@ -1,7 +1,9 @@
 /**
  * Hostile and unusual input (zip structure, PKCS#12 contents, standard input,
  * command line), errors after the commit point, and the status --json format.
- * Backups are built in-process at 1,000 iterations; the CLI runs as a real process.
+ * Backups are built in-process at 1,000 iterations. What reads standard input runs the CLI as a
+ * real process with a real pipe; the rest calls the CLI's main function in this process
+ * (test/cli/in-process.ts).
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -17,6 +19,7 @@ import { parseBackupBytes, openBackup } from '../../core/backup/read.js';
 import { encodePkcs12 } from '../../core/pki/pkcs12/index.js';
 import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
 import { TEST_STRENGTH_BIN, cli, startCli, messageLines } from '../helpers/cli.js';
+import { runInProcess } from '../cli/in-process.js';
 import { snapshotTree, tempDir } from '../helpers/temp.js';
 
 const pw = 'review password 2026';
@@ -236,7 +239,7 @@ describe('output paths', () => {
   it('-e onto an existing folder: exit 4 with a one-line message that says what to do', async () => {
     const folder = join(root, 'a-folder');
     await mkdir(folder);
-    const r = await cli(['-e', folder], { dataDir: store });
+    const r = await runInProcess(['-e', folder], { dataDir: store });
     expect(r.code, r.stderr).toBe(4);
     oneCleanLine(r.stderr);
   });
@@ -244,7 +247,7 @@ describe('output paths', () => {
 
 describe('password from standard input', () => {
   it('the --help example pipes without a space before "|" (cmd.exe would send "PASSWORD \\r\\n"), and that form works', async () => {
-    const help = await cli(['--help']);
+    const help = await runInProcess(['--help']);
     expect(help.stdout).toContain('echo %PASSWORD%| certificatemanager');
     expect(help.stdout).not.toContain('% |');
     const r = await cli(['verify-backup', '-', goodZip], { dataDir: store, stdin: `${pw}\r\n` });
@@ -283,7 +286,7 @@ describe('password from standard input', () => {
 describe('passwords are never printed and never stored', () => {
   it('a password that starts with "--" is not echoed to stderr', async () => {
     const secret = '--Corr3ct-Horse-Battery';
-    const r = await cli(['-b', secret, join(root, 'dash.zip')], { dataDir: store });
+    const r = await runInProcess(['-b', secret, join(root, 'dash.zip')], { dataDir: store });
     expect(r.stderr + r.stdout).not.toContain(secret);
   });
 
@@ -314,7 +317,7 @@ describe('passwords are never printed and never stored', () => {
 
 describe('status --json', () => {
   it('has the fields and formats the issue names', async () => {
-    const r = await cli(['status', '--json'], { dataDir: store });
+    const r = await runInProcess(['status', '--json'], { dataDir: store });
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout);
     const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
@@ -343,8 +346,8 @@ describe('the advice of a "store is damaged" error works', () => {
     await generateCertificate(ctx(dataDir), { password: pw, keySize: 2048 });
     damage(dataDir);
     // Every command that meets the damage (status, -c, -b, or -r itself) gives this advice.
-    const r = await cli(['-r', pw, goodZip], { dataDir });
+    const r = await runInProcess(['-r', pw, goodZip], { dataDir });
     expect(r.code, r.stderr).toBe(0);
-    expect((await cli(['status', '--json'], { dataDir })).code).toBe(0);
+    expect((await runInProcess(['status', '--json'], { dataDir })).code).toBe(0);
   });
 });
