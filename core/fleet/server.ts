@@ -149,24 +149,30 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
       return run;
     };
 
-    const republish = (reason = 'requested') =>
-      serialized(async () => {
-        const signing = identity;
-        const next = await buildFeed({ identity: signing, content, counter, now: clock(), ttlSeconds, auditHead: await auditHeadOrNull(dataDir) });
-        snapshot = next;
-        served = signing;
-        if (options.publishDir) {
-          try {
-            await writeFeed(next, options.publishDir);
-          } catch (error) {
-            log(`warning: the feed could not be written to ${options.publishDir}: ${(error as Error).message}`);
-          }
+    // Not serialized itself: republish and poll run it inside their own serialized turn.
+    const publish = async (reason: string): Promise<FeedSnapshot> => {
+      const signing = identity;
+      const next = await buildFeed({ identity: signing, content, counter, now: clock(), ttlSeconds, auditHead: await auditHeadOrNull(dataDir) });
+      snapshot = next;
+      served = signing;
+      if (options.publishDir) {
+        try {
+          await writeFeed(next, options.publishDir);
+        } catch (error) {
+          log(`warning: the feed could not be written to ${options.publishDir}: ${(error as Error).message}`);
         }
-        log(`Published the feed (${reason}): certificate version ${next.version} ${next.fingerprintSha256}, head seq ${next.headSeq}`);
-        return next;
-      });
+      }
+      log(`Published the feed (${reason}): certificate version ${next.version} ${next.fingerprintSha256}, head seq ${next.headSeq}`);
+      return next;
+    };
 
-    const poll = () =>
+    const republish = (reason = 'requested') => serialized(() => publish(reason));
+
+    // The check and the publication it calls for are one turn: a poll() that queues behind one
+    // already under way (the timer's) returns only once that one's change is served. Publishing
+    // in a later turn let the second poll see "no change" and return while the first had
+    // adopted the new identity but still served the old feed.
+    const poll = (): Promise<void> =>
       serialized(async () => {
         const nextPointer = await readPointer(dataDir);
         let reason: string | null = null;
@@ -188,9 +194,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
           }
         }
         if (!reason && clock().getTime() - snapshot.publishedAt.getTime() >= ttlMs / 2) reason = 'refresh before expiry';
-        return reason;
-      }).then(async (reason) => {
-        if (reason) await republish(reason);
+        if (reason) await publish(reason);
       });
 
     const app: FastifyInstance = Fastify({

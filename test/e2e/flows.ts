@@ -396,6 +396,8 @@ export function defineAdminFlows(lang: Lang): void {
         expect(events.some((e) => e.operation === 'renew' && e.step === 'done' && e.fraction === 1)).toBe(true);
         // Agents follow the rotation at their next cycle; the dialog shows them moving, live.
         await server!.poll();
+        // poll() returns once the renewal it (or the timer's poll under way) found is served.
+        expect(server!.snapshot().fingerprintSha256).toBe(fingerprint);
         const progress = dialog.locator('[data-testid="renew-fleet-progress"]');
         const shown = async () => {
           const summary = await apiCall<{ total: number; trustingCurrent: number }>(page, 'fleetSummary');

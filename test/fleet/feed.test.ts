@@ -136,6 +136,18 @@ describe('re-signing while serving', () => {
     expect(JSON.parse(Buffer.from((await get(settings.path)).toString().split('.')[1]!, 'base64url').toString()).body).toEqual({ logUploadIntervalMinutes: 15 });
   });
 
+  it('a poll() that queues behind one under way (the timer\'s) returns only once the renewal it found is served', async () => {
+    const store = await makeStore();
+    const quiet = await startServer(store, { storePollMs: 1e9 }); // no timer: the interleaving is ours
+    await renew(store);
+    const renewed = fingerprintSha256(Buffer.from((await readStore(store))!.state.current.certificateDer, 'base64'));
+    const underWay = quiet.poll(); // what the timer does
+    await quiet.poll(); // what a caller does
+    expect(quiet.snapshot().fingerprintSha256).toBe(renewed);
+    await underWay;
+    expect(quiet.snapshot().fingerprintSha256).toBe(renewed);
+  });
+
   it('the feed is signed again before it expires', async () => {
     let now = Date.now();
     const short = await startServer(await makeStore(), { ttlSeconds: 100, now: () => new Date(now) });
