@@ -15,7 +15,7 @@ import { startFleetServer, type FleetServer } from '../../core/fleet/index.js';
 import { FleetSimulator } from '../../core/simulator/fleet-simulator.js';
 import { readStore } from '../../core/store/store.js';
 import type { FleetSummary } from '../../core/schemas.js';
-import { chromiumAvailable, ensureRendererBuilt, launchChromium, openApp, progressEvents, recordProgress, shot, TEST_ITERATIONS, type AppSession, type Lang } from './harness.js';
+import { chromiumAvailable, ensureRendererBuilt, sharedChromium, openApp, progressEvents, recordProgress, shot, TEST_ITERATIONS, type AppSession, type Lang } from './harness.js';
 
 const STRONG = 'Maple-Orbit-Cactus-Lantern-42';
 const STRONG_2 = 'Velvet-Harbor-Quartz-Meadow-77';
@@ -96,7 +96,7 @@ export function defineAdminFlows(lang: Lang): void {
 
     beforeAll(async () => {
       await ensureRendererBuilt();
-      browser = await launchChromium();
+      browser = await sharedChromium();
       scratch = await mkdtemp(path.join(os.tmpdir(), `cm-e2e-${lang}-`));
       otherStore = path.join(scratch, 'other-store');
       const made = await generateCertificate({ dataDir: otherStore, iterations: TEST_ITERATIONS }, { password: OTHER_PASSWORD, subject: 'previous-server.corp.example', keySize: 2048 });
@@ -104,10 +104,6 @@ export function defineAdminFlows(lang: Lang): void {
       await copyFile(made.backupPath, otherBackup);
       otherFingerprint = made.status.current!.fingerprintSha256;
     }, 120_000);
-
-    afterAll(async () => {
-      await browser?.close();
-    });
 
     describe('first run: generate a new certificate, then maintenance', () => {
       const step = flow();
