@@ -97,7 +97,7 @@ describe.skipIf(!hasMingw)('the built launcher (MinGW-w64)', () => {
 
     it('passes "--" and then the arguments untouched, prints the output and returns the exit code', () => {
       const r = run('bin/certificatemanager.exe', ['-b', 'pass word', 'C:\\out dir\\a.zip', '--exit', '3']);
-      expect(r.status).toBe(3);
+      expect(r.status, `stderr: ${r.stderr}`).toBe(3);
       expect(r.stdout).toBe('ARGS[-- -b "pass word" "C:\\out dir\\a.zip" --exit 3]\n');
       expect(r.stderr).toContain('STDERR-OK');
     });
@@ -113,13 +113,13 @@ describe.skipIf(!hasMingw)('the built launcher (MinGW-w64)', () => {
 
     it('hands its stdin to the app (a password can be piped in)', () => {
       const r = run('bin/certificatemanager.exe', ['--stdin'], 'secret backup password\n');
-      expect(r.status).toBe(0);
+      expect(r.status, `stderr: ${r.stderr}`).toBe(0);
       expect(r.stdout).toContain('STDIN[secret backup password\n]');
     });
 
     it('runs as certificatemanager.com from the installation folder too', () => {
       const r = run('certificatemanager.com', ['-c', 'new', '--exit', '5']);
-      expect(r.status).toBe(5);
+      expect(r.status, `stderr: ${r.stderr}`).toBe(5);
       expect(r.stdout).toBe('ARGS[-- -c new --exit 5]\n');
     });
 
@@ -153,7 +153,8 @@ describe.skipIf(!hasMingw)('the built launcher (MinGW-w64)', () => {
       let err = '';
       child.stdout.on('data', (c: Buffer) => (out += c.toString()));
       child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-      const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+      let signal: NodeJS.Signals | null = null;
+      const exited = new Promise<number | null>((done) => child.on('exit', (code, killedBy) => ((signal = killedBy), done(code))));
       // Output can still be in the pipes at 'exit' (it failed that way under a busy CPU: the
       // launcher's "stopping" line came after). Wait for 'close', but not forever: Wine's
       // background process may hold the pipes open.
@@ -168,33 +169,34 @@ describe.skipIf(!hasMingw)('the built launcher (MinGW-w64)', () => {
       }
       const status = await exited;
       await drained;
-      return { status, stdout: out, stderr: err };
+      // The signal, if Wine itself was ended by one, goes into the message a failure prints.
+      return { status, stdout: out, stderr: `${err}${signal ? `\n(wine ended by ${signal})` : ''}` };
     }
 
     it('Ctrl+C asks the app to stop over its pipe; the app stops cleanly and its exit code is kept', async () => {
       const r = await pressCtrlC(['serve', '--stop-pipe']);
       expect(r.stdout).toContain('LISTENING\nStopped.\n');
       expect(r.stderr).toContain('certificatemanager: stopping (press Ctrl+C again to end it at once)');
-      expect(r.status).toBe(0);
+      expect(r.status, `stderr: ${r.stderr}`).toBe(0);
     }, 60_000);
 
     it('Ctrl+C ends an app that does not listen at once (STATUS_CONTROL_C_EXIT)', async () => {
       const r = await pressCtrlC(['-b', 'x', '--hang']);
       expect(r.stdout).not.toContain('Stopped.');
       expect(r.stderr).not.toContain('stopping');
-      expect(r.status).toBe(0xc000013a & 0xff); // Wine reports the low byte to Linux
+      expect(r.status, `stderr: ${r.stderr}`).toBe(0xc000013a & 0xff); // Wine reports the low byte to Linux
     }, 60_000);
 
     it('Ctrl+C ends an app that was asked but does not stop, after the grace period, and says so', async () => {
       const r = await pressCtrlC(['serve', '--stop-pipe', '--deaf']);
       expect(r.stderr).toContain('stopping');
       expect(r.stderr).toContain('the command did not stop in time; ending it');
-      expect(r.status).toBe(0xc000013a & 0xff);
+      expect(r.status, `stderr: ${r.stderr}`).toBe(0xc000013a & 0xff);
     }, 60_000);
 
     it('passes an empty command line as empty', () => {
       const r = run('bin/certificatemanager.exe', []);
-      expect(r.status).toBe(0);
+      expect(r.status, `stderr: ${r.stderr}`).toBe(0);
       expect(r.stdout).toBe('ARGS[]\n');
     });
 
@@ -203,7 +205,7 @@ describe.skipIf(!hasMingw)('the built launcher (MinGW-w64)', () => {
       mkdirSync(lonely, { recursive: true });
       copyFileSync(join(dir, 'certificatemanager.exe'), join(lonely, 'certificatemanager.exe'));
       const r = wine(prefix, [join(lonely, 'certificatemanager.exe'), '-b', 'x', 'y.zip']);
-      expect(r.status).toBe(1);
+      expect(r.status, `stderr: ${r.stderr}`).toBe(1);
       expect(r.stderr).toContain('cannot find CertificateManager.exe next to this program');
     });
 
@@ -212,7 +214,7 @@ describe.skipIf(!hasMingw)('the built launcher (MinGW-w64)', () => {
       mkdirSync(self, { recursive: true });
       copyFileSync(join(dir, 'certificatemanager.exe'), join(self, 'CertificateManager.exe'));
       const r = wine(prefix, [join(self, 'CertificateManager.exe'), '-b', 'x'], { timeout: 20_000 });
-      expect(r.status).toBe(1);
+      expect(r.status, `stderr: ${r.stderr}`).toBe(1);
       expect(r.stderr).toContain('cannot find CertificateManager.exe');
     });
   });
