@@ -78,7 +78,11 @@ describe.skipIf(!hasMingw)('the built launcher (MinGW-w64)', () => {
     }
   });
 
-  describe.skipIf(!wineBinary)('running under Wine', () => {
+  // Retried: in full-suite runs on this 2-core VM, Wine itself has now and then failed to run a
+  // program (three times in about eight runs, in three different tests: no output at all, exit
+  // 1, or Wine ended by a signal), and never alone: 0 of 60 starts failed with two CPU burners
+  // running. A fault in the launcher fails every attempt; the message says what Wine printed.
+  describe.skipIf(!wineBinary)('running under Wine', { retry: 2 }, () => {
     let prefix: string;
     let install: string;
     beforeAll(() => {
