@@ -56,6 +56,8 @@ export interface FleetServerOptions {
   flushDelayMs?: number;
   /** The clock (tests sign expired or future messages with it). */
   now?: () => Date;
+  /** Signing numbers reserved on disk at a time (sequence.ts; tests lower it to 1). */
+  sequenceBlock?: number;
   /** One line per event worth telling the admin (publications, warnings). */
   log?: (line: string) => void;
 }
@@ -127,7 +129,7 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
     for (const step of cleanups.reverse()) await step();
   };
   try {
-    const counter = new SequenceCounter(paths.sequence);
+    const counter = new SequenceCounter(paths.sequence, options.sequenceBlock);
     const registry = await AgentRegistry.load(paths.agents, { flushDelayMs: options.flushDelayMs, maxAgents: LIMITS.agents });
     cleanups.push(() => registry.close().catch(() => undefined));
     const failures = await AuthFailureLog.open(paths.authFailures);
@@ -168,33 +170,47 @@ export async function startFleetServer(options: FleetServerOptions): Promise<Fle
 
     const republish = (reason = 'requested') => serialized(() => publish(reason));
 
+    /** One check of CURRENT and the feed's inputs; publishes what changed. */
+    const checkAndPublish = async (): Promise<void> => {
+      const nextPointer = await readPointer(dataDir);
+      let reason: string | null = null;
+      if (nextPointer && nextPointer !== pointer) {
+        const nextIdentity = await loadFeedIdentity(dataDir);
+        pointer = nextPointer;
+        if (nextIdentity.generation !== identity.generation) {
+          reason = nextIdentity.fingerprintSha256 === identity.fingerprintSha256 ? 'store changed' : `certificate changed to version ${nextIdentity.version}`;
+          identity = nextIdentity;
+        }
+      }
+      const nextInputs = await inputsKey(dataDir);
+      if (nextInputs !== inputs) {
+        inputs = nextInputs;
+        const nextContent = await loadFeedContent(dataDir, (w) => log(`warning: ${w}`));
+        if (JSON.stringify(nextContent) !== JSON.stringify(content)) {
+          content = nextContent;
+          reason ??= 'settings or content changed';
+        }
+      }
+      if (!reason && clock().getTime() - snapshot.publishedAt.getTime() >= ttlMs / 2) reason = 'refresh before expiry';
+      if (reason) await publish(reason);
+    };
+
     // The check and the publication it calls for are one turn: a poll() that queues behind one
     // already under way (the timer's) returns only once that one's change is served. Publishing
     // in a later turn let the second poll see "no change" and return while the first had
     // adopted the new identity but still served the old feed.
     const poll = (): Promise<void> =>
       serialized(async () => {
-        const nextPointer = await readPointer(dataDir);
-        let reason: string | null = null;
-        if (nextPointer && nextPointer !== pointer) {
-          const nextIdentity = await loadFeedIdentity(dataDir);
-          pointer = nextPointer;
-          if (nextIdentity.generation !== identity.generation) {
-            reason = nextIdentity.fingerprintSha256 === identity.fingerprintSha256 ? 'store changed' : `certificate changed to version ${nextIdentity.version}`;
-            identity = nextIdentity;
-          }
+        // What this check adopts counts only once it is served: if the publication fails (a full
+        // disk while reserving signing numbers), the next poll finds the same change and tries
+        // again, instead of taking it for old news until the refresh before expiry.
+        const adopted = { pointer, identity, inputs, content };
+        try {
+          await checkAndPublish();
+        } catch (error) {
+          ({ pointer, identity, inputs, content } = adopted);
+          throw error;
         }
-        const nextInputs = await inputsKey(dataDir);
-        if (nextInputs !== inputs) {
-          inputs = nextInputs;
-          const nextContent = await loadFeedContent(dataDir, (w) => log(`warning: ${w}`));
-          if (JSON.stringify(nextContent) !== JSON.stringify(content)) {
-            content = nextContent;
-            reason ??= 'settings or content changed';
-          }
-        }
-        if (!reason && clock().getTime() - snapshot.publishedAt.getTime() >= ttlMs / 2) reason = 'refresh before expiry';
-        if (reason) await publish(reason);
       });
 
     const app: FastifyInstance = Fastify({

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   FEED_FILES,
@@ -146,6 +146,22 @@ describe('re-signing while serving', () => {
     expect(quiet.snapshot().fingerprintSha256).toBe(renewed);
     await underWay;
     expect(quiet.snapshot().fingerprintSha256).toBe(renewed);
+  });
+
+  it('a publication that fails (its signing numbers cannot be reserved) is tried again at the next poll', async () => {
+    const store = await makeStore();
+    const server = await startServer(store, { storePollMs: 1e9, sequenceBlock: 1 }); // every signature reserves on disk
+    await renew(store);
+    const renewed = fingerprintSha256(Buffer.from((await readStore(store))!.state.current.certificateDer, 'base64'));
+    const sequence = join(store, 'fleet', 'sequence.json');
+    await rename(sequence, `${sequence}.away`);
+    await mkdir(sequence); // the high-water mark cannot be read or written
+    await expect(server.poll()).rejects.toThrow();
+    expect(server.snapshot().fingerprintSha256).not.toBe(renewed);
+    await rm(sequence, { recursive: true });
+    await rename(`${sequence}.away`, sequence);
+    await server.poll();
+    expect(server.snapshot().fingerprintSha256).toBe(renewed);
   });
 
   it('the feed is signed again before it expires', async () => {
