@@ -19,7 +19,13 @@ const EOCD_SIGNATURE = 0x06054b50;
 const ZIP64_LOCATOR_SIGNATURE = 0x07064b50;
 const CENTRAL_SIGNATURE = 0x02014b50;
 const LOCAL_SIGNATURE = 0x04034b50;
-const EOCD_SIGNATURE_BYTES = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
+/** A signature as the bytes a search of the file finds (little-endian). */
+function signatureBytes(signature: number): Buffer {
+  const bytes = Buffer.alloc(4);
+  bytes.writeUInt32LE(signature);
+  return bytes;
+}
+const EOCD_SIGNATURE_BYTES = signatureBytes(EOCD_SIGNATURE);
 const EOCD_SIZE = 22;
 const LOCAL_HEADER_SIZE = 30;
 const CENTRAL_HEADER_SIZE = 46;
@@ -193,7 +199,9 @@ interface ZipEntry {
 }
 
 const DESCRIPTOR_SIGNATURE = 0x08074b50;
-const DESCRIPTOR_SIGNATURE_BYTES = Buffer.from([0x50, 0x4b, 0x07, 0x08]);
+const DESCRIPTOR_SIGNATURE_BYTES = signatureBytes(DESCRIPTOR_SIGNATURE);
+/** Signature, CRC-32, compressed and uncompressed size. */
+const DESCRIPTOR_SIZE = 16;
 const FLAG_DESCRIPTOR = 0x0008;
 /** Flags a backup's entries may carry: encrypted (refused by the caller, with its own message), deflate's level hints, sizes after the data, UTF-8 names. */
 const ALLOWED_FLAGS = FLAG_ENCRYPTED | 0x0002 | 0x0004 | FLAG_DESCRIPTOR | 0x0800;
@@ -222,15 +230,14 @@ function checkExtraFields(data: Buffer, start: number, length: number): void {
  * 12-byte form is refused: a streaming reader cannot tell where such an entry ends, and one
  * whose CRC happens to be the signature reads as the other form.
  */
-function checkDescriptor(data: Buffer, at: number, limit: number, entry: ZipEntry): number {
+function checkDescriptor(data: Buffer, at: number, limit: number, entry: ZipEntry): void {
   const ok =
-    at + 16 <= limit &&
+    at + DESCRIPTOR_SIZE <= limit &&
     data.readUInt32LE(at) === DESCRIPTOR_SIGNATURE &&
     data.readUInt32LE(at + 4) === entry.crc32 &&
     data.readUInt32LE(at + 8) === entry.compressedSize &&
     data.readUInt32LE(at + 12) === entry.uncompressedSize;
   if (!ok) throw hostile(`The zip is damaged (the sizes after ${shown(entry.name)} disagree with its directory).`);
-  return 16;
 }
 
 /**
@@ -329,7 +336,8 @@ export function readZipDirectory(data: Buffer, maxEntries: number): ZipEntry[] {
     // and the entry must be deflated (a stored one has no end of its own).
     if (descriptor && (entry.method !== DEFLATED || data.subarray(entry.dataOffset, dataEnd).includes(DESCRIPTOR_SIGNATURE_BYTES)))
       throw hostile(`The zip is damaged or hostile (${shown(name)} could be read as another entry by other tools).`);
-    next = descriptor ? dataEnd + checkDescriptor(data, dataEnd, cdOffset, entry) : dataEnd;
+    if (descriptor) checkDescriptor(data, dataEnd, cdOffset, entry);
+    next = descriptor ? dataEnd + DESCRIPTOR_SIZE : dataEnd;
     result.push(entry);
   }
   if (next !== cdOffset) throw hostile('The zip holds data its directory does not list; it is damaged or hostile.');

@@ -6,7 +6,6 @@
  * (test/cli/in-process.ts).
  */
 import { describe, expect, it, beforeAll } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { writeFileSync, rmSync, readdirSync } from 'node:fs';
 import { generateKeyPairSync } from 'node:crypto';
@@ -18,7 +17,7 @@ import { readStore } from '../../core/store/store.js';
 import { parseBackupBytes, openBackup } from '../../core/backup/read.js';
 import { encodePkcs12 } from '../../core/pki/pkcs12/index.js';
 import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
-import { TEST_STRENGTH_BIN, cli, startCli, messageLines } from '../helpers/cli.js';
+import { cli, startCli, messageLines } from '../helpers/cli.js';
 import { runInProcess } from '../cli/in-process.js';
 import { snapshotTree, tempDir } from '../helpers/temp.js';
 
@@ -28,19 +27,6 @@ let root: string;
 let store: string;
 let goodZip: string;
 let good: Map<string, Buffer>;
-
-/** Runs the CLI with raw bytes on standard input (the helper only takes UTF-8 text). */
-function cliBytes(args: string[], stdin: Buffer, dataDir: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: Record<string, string | undefined> = { ...process.env };
-  delete env['CERTIFICATEMANAGER_DATA_DIR'];
-  const child = spawn(process.execPath, [TEST_STRENGTH_BIN, '--data-dir', dataDir, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdin.end(stdin);
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })));
-}
 
 interface Entry {
   name: string;
@@ -255,14 +241,14 @@ describe('password from standard input', () => {
   });
 
   it('a UTF-8 byte order mark (Notepad, PowerShell 5 Out-File -Encoding utf8) is not part of the password', async () => {
-    const r = await cliBytes(['verify-backup', '-', goodZip], Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${pw}\r\n`)]), store);
+    const r = await cli(['verify-backup', '-', goodZip], { dataDir: store, stdin: Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(`${pw}\r\n`)]) });
     expect(r.code, r.stderr).toBe(0);
   });
 
   it('-g - < password.txt with a UTF-16LE file (PowerShell 5 "> password.txt") either refuses or protects the backup with that password', async () => {
     const dataDir = join(root, 'utf16');
     const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(`${pw}\r\n`, 'utf16le')]);
-    const r = await cliBytes(['-g', '-', '--key-size', '2048', '--json'], utf16, dataDir);
+    const r = await cli(['-g', '-', '--key-size', '2048', '--json'], { dataDir, stdin: utf16 });
     if (r.code !== 0) {
       expect(r.code).toBe(2);
       return;

@@ -5,12 +5,12 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { X509Certificate, createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { cli as runCommand, messageLines, type CliOptions } from '../helpers/cli.js';
+import { fullStrengthCli, messageLines } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 
 // These are the suite's full-strength end-to-end runs: bin/certificatemanager.js itself, with
 // production key stretching (600,000 iterations), as an admin runs it.
-const cli = (args: string[], options: CliOptions = {}) => runCommand(args, { ...options, fullStrength: true });
+const cli = fullStrengthCli;
 
 let root: string;
 let store: string;

@@ -9,11 +9,11 @@ import { X509Certificate, createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import unzipper from 'unzipper';
-import { cli as runCommand, type CliOptions } from '../helpers/cli.js';
+import { fullStrengthCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 
 // Full strength: OpenSSL must read what an admin's -b really writes (600,000 iterations).
-const cli = (args: string[], options: CliOptions = {}) => runCommand(args, { ...options, fullStrength: true });
+const cli = fullStrengthCli;
 
 const pw = 'interop password ü';
 let root: string;

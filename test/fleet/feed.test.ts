@@ -23,7 +23,7 @@ import { createTrustState, followRotations, verifyMessage, checkContent, fingerp
 import { updateSettings } from '../../core/store/settings.js';
 import { readStore } from '../../core/store/store.js';
 import { tempDir } from '../helpers/temp.js';
-import { fetchBytes, makeStore, renew, startServer, waitFor } from './helpers.js';
+import { currentFingerprint, fetchBytes, makeStore, renew, startServer, waitFor } from './helpers.js';
 
 let dataDir: string;
 let server: FleetServer;
@@ -140,7 +140,7 @@ describe('re-signing while serving', () => {
     const store = await makeStore();
     const quiet = await startServer(store, { storePollMs: 1e9 }); // no timer: the interleaving is ours
     await renew(store);
-    const renewed = fingerprintSha256(Buffer.from((await readStore(store))!.state.current.certificateDer, 'base64'));
+    const renewed = await currentFingerprint(store);
     const underWay = quiet.poll(); // what the timer does
     await quiet.poll(); // what a caller does
     expect(quiet.snapshot().fingerprintSha256).toBe(renewed);
@@ -152,7 +152,7 @@ describe('re-signing while serving', () => {
     const store = await makeStore();
     const server = await startServer(store, { storePollMs: 1e9, sequenceBlock: 1 }); // every signature reserves on disk
     await renew(store);
-    const renewed = fingerprintSha256(Buffer.from((await readStore(store))!.state.current.certificateDer, 'base64'));
+    const renewed = await currentFingerprint(store);
     const sequence = join(store, 'fleet', 'sequence.json');
     await rename(sequence, `${sequence}.away`);
     await mkdir(sequence); // the high-water mark cannot be read or written

@@ -9,7 +9,7 @@ import { afterAll } from 'vitest';
 import { generateCertificate, renewCertificate } from '../../core/ops/index.js';
 import { loadPrivateKey, readStore } from '../../core/store/store.js';
 import { startFleetServer, type FleetServer, type FleetServerOptions } from '../../core/fleet/index.js';
-import type { Signer } from '../../core/trust/index.js';
+import { fingerprintSha256, type Signer } from '../../core/trust/index.js';
 import { tempDir } from '../helpers/temp.js';
 
 export const PASSWORD = 'fleet-test-password';
@@ -23,6 +23,11 @@ export async function makeStore(prefix = 'cm-fleet-'): Promise<string> {
 
 export async function renew(dataDir: string): Promise<void> {
   await renewCertificate({ dataDir, iterations: 1000 }, { password: PASSWORD, keySize: 2048 });
+}
+
+/** The SHA-256 fingerprint of the store's current certificate. */
+export async function currentFingerprint(dataDir: string): Promise<string> {
+  return fingerprintSha256(Buffer.from((await readStore(dataDir))!.state.current.certificateDer, 'base64'));
 }
 
 /** The store's current signing identity (what the real server signs with). */

@@ -16,7 +16,7 @@ import { fingerprintSha256 } from '../../core/trust/index.js';
 import { readStore } from '../../core/store/store.js';
 import { cli, startCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
-import { makeStore, renew, waitFor } from './helpers.js';
+import { currentFingerprint, makeStore, renew, waitFor } from './helpers.js';
 import { makeIdentity } from '../agent/kit.js';
 
 const AGENTS = 1000;
@@ -30,12 +30,11 @@ let sim: FleetSimulator;
 let tampered: SimulatedAgent[];
 let offline: SimulatedAgent[];
 
-const currentFingerprint = async () => fingerprintSha256(Buffer.from((await readStore(dataDir))!.state.current.certificateDer, 'base64'));
 
 /** Renews with the core function and waits until the running server signs with the new key. */
 async function renewAndWait(): Promise<string> {
   await renew(dataDir);
-  const fp = await currentFingerprint();
+  const fp = await currentFingerprint(dataDir);
   await waitFor(async () => claimedFingerprint(Buffer.from(await (await fetch(`${url}/feed/index.jws`)).arrayBuffer())) === fp, 'serve to sign with the renewed key');
   return fp;
 }

@@ -15,7 +15,8 @@ export const TEST_STRENGTH_BIN = fileURLToPath(new URL('./cli-test-strength.mjs'
 
 export interface CliOptions {
   dataDir?: string;
-  stdin?: string;
+  /** Text, or raw bytes (a password file in another encoding). */
+  stdin?: string | Buffer;
   env?: Record<string, string>;
   /** Run bin/certificatemanager.js, with the production key stretching (default: test strength). */
   fullStrength?: boolean;
@@ -43,6 +44,9 @@ export function startCli(args: string[], options: CliOptions = {}): { child: Chi
 export function cli(args: string[], options: CliOptions = {}): Promise<CliResult> {
   return startCli(args, options).done;
 }
+
+/** `cli` through bin/certificatemanager.js itself, at production key stretching. */
+export const fullStrengthCli = (args: string[], options: CliOptions = {}): Promise<CliResult> => cli(args, { ...options, fullStrength: true });
 
 const PROGRESS_LINES = new Set(Object.values(STEP_WORDS).map((word) => `${word}...`));
 
