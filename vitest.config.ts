@@ -29,7 +29,7 @@ const shared = {
  * Longest files first, so that the two workers finish together instead of one waiting on a
  * 30-second browser walk that started last. Vitest orders by the durations it cached from the
  * last run; a fresh clone (CI) has no cache, and its fallback, the larger file first, would start
- * the browser walks last (admin-ui.*.test.ts are three lines each). So a file without a cached
+ * the browser walks last (admin-ui.test.ts is a few lines). So a file without a cached
  * duration is estimated: the Chromium and Wine folders first, then by size.
  */
 class LongestFirst extends BaseSequencer {

@@ -1,4 +1,0 @@
-import { defineAdminFlows } from './flows.js';
-
-// Every admin flow in English (OS locale en-US); screenshots in test-results/screenshots/en/.
-defineAdminFlows('en');
