@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AuditEntry } from '../../core/audit/entry.js';
-import { cli, startCli } from '../helpers/cli.js';
+import { startCli } from '../helpers/cli.js';
+import { runInProcess } from '../cli/in-process.js';
 import { tempDir } from '../helpers/temp.js';
 import { storeWithCertificate } from '../helpers/fixtures.js';
 
@@ -20,8 +21,9 @@ const signatureOf = async (path: string) => {
   return info ? `${info.ino}:${info.mtimeMs}:${info.size}` : null;
 };
 
+// Reads after a kill go through the CLI's own main in this process: only the killed run needs its own.
 async function fingerprint(dataDir: string): Promise<string> {
-  const r = await cli(['status', '--json'], { dataDir });
+  const r = await runInProcess(['status', '--json'], { dataDir });
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout).current.fingerprintSha256;
 }
@@ -62,7 +64,7 @@ describe('a renewal killed at any moment keeps its audit entry', () => {
         // The process died before writing its line: what `audit` below must bring back.
         if ((await renewLines(dataDir)) === linesBefore) recovered++;
       }
-      const r = await cli(['audit', '--verify', '--json'], { dataDir });
+      const r = await runInProcess(['audit', '--verify', '--json'], { dataDir });
       expect(r.code, r.stderr).toBe(0);
       const { entries } = JSON.parse(r.stdout) as { entries: AuditEntry[] };
       const renewals = entries.filter((e) => e.operation === 'renew' && e.result === 'ok');

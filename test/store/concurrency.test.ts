@@ -11,7 +11,8 @@ import { commitStore, readStore, loadPrivateKey } from '../../core/store/store.j
 import { checkGeneration } from '../../core/ops/validate-generation.js';
 import { createTrustState, followRotations } from '../../core/trust/index.js';
 import { fingerprintSha256 } from '../../core/pki/inspect.js';
-import { cli, startCli, messageLines } from '../helpers/cli.js';
+import { startCli, messageLines } from '../helpers/cli.js';
+import { runInProcess } from '../cli/in-process.js';
 import { tempDir } from '../helpers/temp.js';
 
 const pw = 'review password 2026';
@@ -27,7 +28,7 @@ async function consistent(dataDir: string): Promise<void> {
   const first = s.current.version === 1 ? s.current.certificateDer : s.replaced.find((r) => r.version === 1)!.certificateDer;
   const reached = await followRotations(createTrustState(Buffer.from(first, 'base64')), s.rotations);
   expect(reached.fingerprintSha256).toBe(fingerprintSha256(Buffer.from(s.current.certificateDer, 'base64')));
-  const st = await cli(['status', '--json'], { dataDir });
+  const st = await runInProcess(['status', '--json'], { dataDir });
   expect(st.code, st.stderr).toBe(0);
 }
 
@@ -96,7 +97,7 @@ describe('a lock that goes away while held', () => {
     clearTimeout(timer);
     expect(r.stderr).not.toMatch(/\n\s+at |onCompromised|Node\.js v/);
     if (r.code !== 0) expect(messageLines(r.stderr), r.stderr).toHaveLength(1);
-    const st = await cli(['status', '--json'], { dataDir });
+    const st = await runInProcess(['status', '--json'], { dataDir });
     expect(st.code).toBe(0);
   }, 60_000);
 

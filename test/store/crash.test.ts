@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { cli, startCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 import { backupOf, storeWithCertificate } from '../helpers/fixtures.js';
+import { runInProcess } from '../cli/in-process.js';
 
 const pw = 'the backup password';
 let root: string;
@@ -37,8 +38,9 @@ async function removeLeftLock(dataDir: string): Promise<void> {
   await rm(join(dataDir, 'store.lock.owner'), { force: true });
 }
 
+/** What `status --json` reports after a kill (the CLI's own main, in this process: only the killed run needs its own). */
 async function fingerprint(dataDir: string): Promise<string> {
-  const r = await cli(['status', '--json'], { dataDir });
+  const r = await runInProcess(['status', '--json'], { dataDir });
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout).current.fingerprintSha256;
 }
