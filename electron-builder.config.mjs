@@ -15,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterExtract, afterPack } from './scripts/installer/after-pack.mjs';
+import { afterExtract, afterPack, beforePack, launcherDirFor } from './scripts/installer/hooks.mjs';
 import { electronFuses } from './scripts/installer/fuses.mjs';
 
 const projectDir = path.dirname(fileURLToPath(import.meta.url));
@@ -30,7 +30,7 @@ function electronDist() {
   return undefined; // electron-builder downloads (or takes from its cache) the matching Electron
 }
 
-const launcherDir = path.resolve(projectDir, process.env.CM_LAUNCHER_DIR || path.join('dist', 'launcher', 'x64'));
+const launcherDir = launcherDirFor(projectDir);
 
 /** @type {import('electron-builder').Configuration} */
 const config = {
@@ -71,6 +71,7 @@ const config = {
     { from: launcherDir, to: 'bin', filter: ['certificatemanager.exe'] },
     { from: path.join(launcherDir, 'certificatemanager.exe'), to: 'certificatemanager.com' },
   ],
+  beforePack,
   afterExtract,
   afterPack,
 

@@ -9,7 +9,7 @@ import { isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Configuration } from 'electron-builder';
-import { afterExtract, afterPack, type HookContext } from '../../scripts/installer/after-pack.mjs';
+import { afterExtract, afterPack, beforePack, problemsBeforePack, type HookContext } from '../../scripts/installer/hooks.mjs';
 import { ROOT, findNodeModulesExes } from './helpers.js';
 
 const CONFIG = join(ROOT, 'electron-builder.config.mjs');
@@ -154,6 +154,7 @@ describe('console launcher files', () => {
   });
 
   it('runs the hooks that check the package', () => {
+    expect(config.beforePack).toBe(beforePack);
     expect(config.afterExtract).toBe(afterExtract);
     expect(config.afterPack).toBe(afterPack);
   });
@@ -241,6 +242,32 @@ describe('the hooks refuse a bad package', () => {
       expect(error).toMatch(/missing resources\/app\.asar/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses before packing: a release build without a certificate, a missing or wrong launcher', async () => {
+    const project = mkdtempSync(join(tmpdir(), 'cm-beforepack-'));
+    try {
+      const launcherDir = join(project, 'dist', 'launcher', 'x64');
+      expect(problemsBeforePack(project, {})).toEqual(['missing console launcher dist/launcher/x64/certificatemanager.exe (run node scripts/installer/build-launcher.mjs first)']);
+      mkdirSync(launcherDir, { recursive: true });
+      const stub = findNodeModulesExes().find((p) => /StubExecutable\.exe$/i.test(p))!;
+      copyFileSync(stub, join(launcherDir, 'certificatemanager.exe'));
+      const wrong = problemsBeforePack(project, {});
+      expect(wrong.length).toBeGreaterThan(0);
+      for (const p of wrong) expect(p).toMatch(/^dist\/launcher\/x64\/certificatemanager\.exe: /);
+      // CM_LAUNCHER_DIR points elsewhere; the signing switch needs a certificate.
+      const other = join(project, 'elsewhere');
+      expect(problemsBeforePack(project, { CM_LAUNCHER_DIR: other })[0]).toMatch(/missing console launcher elsewhere\/certificatemanager\.exe/);
+      const unsigned = problemsBeforePack(project, { CM_REQUIRE_CODE_SIGNING: '1' });
+      expect(unsigned[0]).toMatch(/^CM_REQUIRE_CODE_SIGNING=1 but no code-signing certificate is given: set WIN_CSC_LINK/);
+      for (const env of [{ CM_REQUIRE_CODE_SIGNING: '1', WIN_CSC_LINK: 'cert.pfx' }, { CM_REQUIRE_CODE_SIGNING: '1', CSC_LINK: 'cert.pfx' }, {}]) {
+        expect(problemsBeforePack(project, env).some((p) => p.startsWith('CM_REQUIRE_CODE_SIGNING'))).toBe(false);
+      }
+      await expect(beforePack({ electronPlatformName: 'linux', packager: { appInfo: { productFilename: 'CertificateManager' }, projectDir: project } })).resolves.toBeUndefined();
+      await expect(beforePack({ electronPlatformName: 'win32', packager: { appInfo: { productFilename: 'CertificateManager' }, projectDir: project } })).rejects.toThrow(/^the Windows build cannot start:\n- dist\/launcher/);
+    } finally {
+      rmSync(project, { recursive: true, force: true });
     }
   });
 

@@ -181,16 +181,19 @@ describe.skipIf(!hasMingw)('electron-builder --win --x64 --dir with electron-bui
     expect(existsSync(join(app, 'LICENSE.electron.txt'))).toBe(true);
   });
 
-  it('fails instead of shipping unsigned files when CM_REQUIRE_CODE_SIGNING=1', () => {
+  // The two refusals come from the beforePack hook: before Electron is copied or anything packed.
+  it('fails instead of shipping unsigned files when CM_REQUIRE_CODE_SIGNING=1, before packing anything', () => {
     const strict = electronBuilder(['-c.directories.output=release-strict'], { CM_REQUIRE_CODE_SIGNING: '1' });
     expect(strict.status).not.toBe(0);
-    expect(strict.stdout + strict.stderr).toMatch(/App is not signed and "forceCodeSigning" is set to true/);
+    expect(strict.stdout + strict.stderr).toMatch(/CM_REQUIRE_CODE_SIGNING=1 but no code-signing certificate is given/);
+    expect(existsSync(join(project, 'release-strict', 'win-unpacked'))).toBe(false);
   }, 180_000);
 
-  it('refuses to package without the console launcher', () => {
+  it('refuses to package without the console launcher, before packing anything', () => {
     rmSync(join(project, 'dist', 'launcher'), { recursive: true, force: true });
     const missing = electronBuilder(['-c.directories.output=release-nolauncher']);
     expect(missing.status).not.toBe(0);
-    expect(missing.stdout + missing.stderr).toMatch(/missing console launcher bin\/certificatemanager\.exe/);
+    expect(missing.stdout + missing.stderr).toMatch(/missing console launcher dist\/launcher\/x64\/certificatemanager\.exe/);
+    expect(existsSync(join(project, 'release-nolauncher', 'win-unpacked'))).toBe(false);
   }, 180_000);
 });
