@@ -36,15 +36,13 @@ async function pageScrolls(page: Page): Promise<boolean> {
 describe.skipIf(!chromiumAvailable)('1024×640 at 100/125/150 % (Chromium, real core)', () => {
   let browser: Browser;
   let scratch: string;
-  let store: string;
   let backup: string;
 
   beforeAll(async () => {
     await ensureRendererBuilt();
     browser = await sharedChromium();
     scratch = await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-small-'));
-    store = path.join(scratch, 'store');
-    backup = (await generateCertificate({ dataDir: store, iterations: TEST_ITERATIONS }, { password: PASSWORD, subject: 'server.corp.example', keySize: 2048 })).backupPath;
+    backup = (await generateCertificate({ dataDir: path.join(scratch, 'store'), iterations: TEST_ITERATIONS }, { password: PASSWORD, subject: 'server.corp.example', keySize: 2048 })).backupPath;
   }, 180_000);
 
   afterAll(async () => {
@@ -64,12 +62,26 @@ describe.skipIf(!chromiumAvailable)('1024×640 at 100/125/150 % (Chromium, real 
     const locale = lang === 'ja' ? 'ja-JP' : 'en-US';
     const tag = `small-${Math.round(scale * 100)}`;
 
-    it(`${lang} at ${scale * 100} %: the wizard's footer stays on screen (review page, password page with errors)`, async () => {
+    // One session per size: the wizard on an empty store (the password page with errors, then the
+    // import review page), the import itself, then the logs dialog on the dashboard it leads to.
+    it(`${lang} at ${scale * 100} %: the wizard's footer and the logs' filter buttons stay on screen`, async () => {
       const s = await openApp(browser, { locale, viewport: VIEWPORT, deviceScaleFactor: scale });
       try {
         const page = s.page;
         await page.locator('[data-testid="wizard"][data-step="welcome"]').waitFor();
         await page.locator('[data-testid="wizard-next"]').click();
+        await page.locator('[data-testid="method-generate"]').check();
+        await page.locator('[data-testid="wizard-next"]').click();
+        await page.locator('#wizard-pw-new').fill('password123');
+        await page.locator('#wizard-pw-confirm').fill('password124');
+        await page.locator('#wizard-pw-confirm').press('Enter');
+        await page.getByText(M.password.mismatch).waitFor();
+        expect(await fullyVisible(page, '[data-testid="wizard-next"]'), 'password page: Next').toBe(true);
+        expect(await fullyVisible(page, '[data-testid="wizard-back"]'), 'password page: Back').toBe(true);
+        expect(await pageScrolls(page), 'password page scrolls').toBe(false);
+        await shot(page, lang, `${tag}-wizard-password-errors`);
+
+        await page.locator('[data-testid="wizard-back"]').click();
         await page.locator('[data-testid="method-import"]').check();
         await page.locator('[data-testid="wizard-next"]').click();
         s.queueOpen(backup);
@@ -79,40 +91,22 @@ describe.skipIf(!chromiumAvailable)('1024×640 at 100/125/150 % (Chromium, real 
         await page.locator('#import-password').fill(PASSWORD);
         await page.locator('[data-testid="wizard-next"]').click();
         await page.locator('[data-testid="wizard"][data-step="review"]').waitFor({ timeout: 30_000 });
-        expect(await fullyVisible(page, '[data-testid="wizard-next"]')).toBe(true);
-        expect(await fullyVisible(page, '[data-testid="wizard-back"]')).toBe(true);
-        expect(await pageScrolls(page)).toBe(false);
+        expect(await fullyVisible(page, '[data-testid="wizard-next"]'), 'review page: Next').toBe(true);
+        expect(await fullyVisible(page, '[data-testid="wizard-back"]'), 'review page: Back').toBe(true);
+        expect(await pageScrolls(page), 'review page scrolls').toBe(false);
         await shot(page, lang, `${tag}-wizard-review`);
 
-        await page.locator('[data-testid="wizard-back"]').click();
-        await page.locator('[data-testid="wizard-back"]').click();
-        await page.locator('[data-testid="method-generate"]').check();
         await page.locator('[data-testid="wizard-next"]').click();
-        await page.locator('#wizard-pw-new').fill('password123');
-        await page.locator('#wizard-pw-confirm').fill('password124');
-        await page.locator('#wizard-pw-confirm').press('Enter');
-        await page.getByText(M.password.mismatch).waitFor();
-        expect(await fullyVisible(page, '[data-testid="wizard-next"]')).toBe(true);
-        expect(await fullyVisible(page, '[data-testid="wizard-back"]')).toBe(true);
-        expect(await pageScrolls(page)).toBe(false);
-        await shot(page, lang, `${tag}-wizard-password-errors`);
-      } finally {
-        await s.close();
-      }
-    }, 90_000);
-
-    it(`${lang} at ${scale * 100} %: the logs' filter buttons are not clipped`, async () => {
-      const s = await openApp(browser, { locale, viewport: VIEWPORT, deviceScaleFactor: scale, dataDir: store });
-      try {
-        const page = s.page;
+        await page.locator('[data-testid="wizard"][data-step="done"]').waitFor({ timeout: 30_000 });
+        await page.locator('[data-testid="wizard-next"]').click();
         await page.locator('[data-testid="dashboard"]').waitFor();
         await page.locator('[data-testid="task-logs"]').click();
         const dialog = page.locator('[data-testid="logs-dialog"]');
         await dialog.waitFor();
         const reset = `[data-testid="logs-dialog"] [data-testid="logs-filters"] .buttons .btn-subtle`;
-        expect(await fullyVisible(page, reset)).toBe(true);
-        expect(await fullyVisible(page, '[data-testid="logs-apply"]')).toBe(true);
-        expect(await fullyVisible(page, '[data-testid="logs-dialog"] [data-testid="dialog-close"]')).toBe(true);
+        expect(await fullyVisible(page, reset), 'logs: Clear filters').toBe(true);
+        expect(await fullyVisible(page, '[data-testid="logs-apply"]'), 'logs: Apply').toBe(true);
+        expect(await fullyVisible(page, '[data-testid="logs-dialog"] [data-testid="dialog-close"]'), 'logs: Close').toBe(true);
         expect(await page.evaluate(`(function () { var f = document.querySelector('[data-testid="logs-filters"]'); return f.scrollWidth <= f.clientWidth; })()`)).toBe(true);
         await shot(page, lang, `${tag}-logs`);
       } finally {
