@@ -3,12 +3,10 @@
 // launcher, Wine to run it, makensis to compile the NSIS script). Tests that need a tool that is
 // missing are skipped, never faked.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { inject } from 'vitest';
 import { resolveToolchain } from '../../scripts/installer/build-launcher.mjs';
-import { wineServerBinary } from './wine-server.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const FIXTURES = join(import.meta.dirname, 'fixtures');
@@ -66,47 +64,35 @@ export const wineBinary: string | null = (() => {
   return null;
 })();
 
+const wineServerBinary: string | null = (() => {
+  if (!wineBinary) return null;
+  for (const candidate of ['wineserver', 'wineserver64', '/usr/lib/wine/wineserver', '/usr/lib64/wine/wineserver']) {
+    const r = spawnSync(candidate, ['--version'], { stdio: 'ignore' });
+    if (!r.error) return candidate;
+  }
+  return null;
+})();
+
 export const wineEnv = (prefix: string) => ({ ...process.env, WINEPREFIX: prefix, WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', DISPLAY: '' });
 
 /**
- * The run's Wine prefix, shared by every file that runs Windows programs (nsis.test.ts,
- * launcher.test.ts): `wineboot --init` costs ~5 s of CPU, once per run instead of once per file.
- * The first caller makes it, with its own persistent wineserver (so each program start takes a
- * fraction of a second instead of seconds); callers in other workers wait for it. The global
- * setup stops its wineserver and deletes it when the run ends. Files that share it keep to their
- * own folders and registry keys.
+ * A fresh Wine prefix with its own persistent wineserver (so each program start takes a fraction
+ * of a second instead of seconds). Call disposeWinePrefix() when done.
  */
-export async function sharedWinePrefix(): Promise<string> {
-  const root = inject('runScratch');
-  const prefix = join(root, 'wine-prefix');
-  const ready = join(root, 'wine-prefix.ready');
-  const failed = join(root, 'wine-prefix.failed');
-  try {
-    mkdirSync(join(root, 'wine-prefix.claim'));
-  } catch {
-    // Another file is making it.
-    const deadline = Date.now() + 150_000;
-    while (!existsSync(ready)) {
-      if (existsSync(failed)) throw new Error(`the shared Wine prefix could not be made: ${readFileSync(failed, 'utf8')}`);
-      if (Date.now() > deadline) throw new Error('timed out waiting for the shared Wine prefix');
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    return prefix;
-  }
-  try {
-    mkdirSync(prefix);
-    const server = wineServerBinary();
-    if (server) spawnSync(server, ['-p'], { env: wineEnv(prefix), stdio: 'ignore' });
-    // stdio ignored: wineboot leaves Wine's background services running, and they would hold
-    // captured pipes open.
-    const r = spawnSync(wineBinary!, ['wineboot', '--init'], { env: wineEnv(prefix), stdio: 'ignore', timeout: 110_000 });
-    if (r.status !== 0) throw new Error(`wineboot failed with ${r.status ?? r.error}`);
-    writeFileSync(ready, '');
-    return prefix;
-  } catch (error) {
-    writeFileSync(failed, String(error));
-    throw error;
-  }
+export function createWinePrefix(): string {
+  const prefix = mkdtempSync(join(tmpdir(), 'cm-wine-'));
+  if (wineServerBinary) spawnSync(wineServerBinary, ['-p'], { env: wineEnv(prefix), stdio: 'ignore' });
+  // stdio ignored: wineboot leaves Wine's background services running, and they would hold
+  // captured pipes open.
+  const r = spawnSync(wineBinary!, ['wineboot', '--init'], { env: wineEnv(prefix), stdio: 'ignore', timeout: 110_000 });
+  if (r.status !== 0) throw new Error(`wineboot failed with ${r.status ?? r.error}`);
+  return prefix;
+}
+
+/** Stops this prefix's wineserver (and the programs in it) and deletes the prefix. */
+export function disposeWinePrefix(prefix: string): void {
+  if (wineServerBinary) spawnSync(wineServerBinary, ['-k'], { env: wineEnv(prefix), stdio: 'ignore' });
+  rmSync(prefix, { recursive: true, force: true });
 }
 
 export function wine(

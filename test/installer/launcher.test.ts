@@ -10,7 +10,7 @@ import { Machine, Subsystem, listImportedDlls, readPeHeaders, verifyPeChecksum }
 import { buildLauncher, checkLauncherImage, windowsVersion } from '../../scripts/installer/build-launcher.mjs';
 import { userArgsFrom } from '../../electron/main/cli-args.js';
 import { electronAcceptsOnWindows } from './electron-command-line.js';
-import { buildFakeApp, findNodeModulesExes, findSevenZip, hasMingw, sharedWinePrefix, wine, wineBinary, wineEnv } from './helpers.js';
+import { buildFakeApp, createWinePrefix, disposeWinePrefix, findNodeModulesExes, findSevenZip, hasMingw, wine, wineBinary, wineEnv } from './helpers.js';
 
 describe('checkLauncherImage on real executables from npm packages', () => {
   const exes = findNodeModulesExes();
@@ -85,8 +85,8 @@ describe.skipIf(!hasMingw)('the built launcher (MinGW-w64)', () => {
   describe.skipIf(!wineBinary)('running under Wine', { retry: 2 }, () => {
     let prefix: string;
     let install: string;
-    beforeAll(async () => {
-      prefix = await sharedWinePrefix();
+    beforeAll(() => {
+      prefix = createWinePrefix();
       // The installed layout: CertificateManager.exe (GUI), certificatemanager.com next to it,
       // bin\certificatemanager.exe for the PATH.
       install = join(dir, 'install');
@@ -95,6 +95,7 @@ describe.skipIf(!hasMingw)('the built launcher (MinGW-w64)', () => {
       copyFileSync(join(dir, 'certificatemanager.exe'), join(install, 'bin', 'certificatemanager.exe'));
       copyFileSync(join(dir, 'certificatemanager.exe'), join(install, 'certificatemanager.com'));
     }, 120_000);
+    afterAll(() => disposeWinePrefix(prefix));
 
     const run = (exe: string, args: string[], input = '') => wine(prefix, [join(install, exe), ...args], { input });
 

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, hasMakensis, sharedWinePrefix, wine, wineBinary } from './helpers.js';
+import { ROOT, createWinePrefix, disposeWinePrefix, hasMakensis, wine, wineBinary } from './helpers.js';
 
 const NSH = join(ROOT, 'build', 'installer.nsh');
 const source = readFileSync(NSH, 'utf8');
@@ -186,13 +186,14 @@ describe.skipIf(!hasMakensis || !wineBinary)('the PATH option, run under Wine', 
   let dir: string;
   let prefix: string;
 
-  beforeAll(async () => {
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'cm-nsis-run-'));
     makensis(dir, 'installer.nsi', harness('installer', 'amd64-unicode', INSTALL_DIR));
     makensis(dir, 'uninstaller.nsi', harness('uninstaller', 'amd64-unicode', INSTALL_DIR));
-    prefix = await sharedWinePrefix();
+    prefix = createWinePrefix();
   }, 120_000);
   afterAll(() => {
+    disposeWinePrefix(prefix);
     rmSync(dir, { recursive: true, force: true });
   });
 
