@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { auditFields, chainEntry, type AuditEntry } from '../../core/audit/entry.js';
 import { verifyChain } from '../../core/audit/log.js';
-import { cli, messageLines } from '../helpers/cli.js';
+import { cli, messageLines, type CliOptions, type CliResult } from '../helpers/cli.js';
+import { runInProcess } from '../cli/in-process.js';
 import { tempDir } from '../helpers/temp.js';
 import { backupOf, storeWithCertificate } from '../helpers/fixtures.js';
 
@@ -33,14 +34,20 @@ const auditJson = async (dataDir: string) => {
   return JSON.parse(r.stdout) as { entries: AuditEntry[]; verified: boolean };
 };
 
-/** A store that went through -g, -b, -e, a refused -r, and -c, through the real CLI where it matters. */
-async function storeWithHistory(name: string): Promise<string> {
+type Run = (args: string[], options: Pick<CliOptions, 'dataDir'>) => Promise<CliResult>;
+
+/**
+ * A store that went through -g, -b, -e, a refused -r, and -c. The last three run through `run`:
+ * real processes for the test of what the entries record, the CLI's main in this process where
+ * the history is only the starting point (the same entries, without three process starts).
+ */
+async function storeWithHistory(name: string, run: Run = runInProcess): Promise<string> {
   const dataDir = join(root, name);
   await storeWithCertificate(dataDir, pw);
   await backupOf(dataDir, pw, join(root, `${name}.zip`));
-  expect((await cli(['-e', join(root, `${name}.cer`)], { dataDir })).code).toBe(0);
-  expect((await cli(['-r', 'not the password', join(root, `${name}.zip`)], { dataDir })).code).toBe(3);
-  expect((await cli(['-c', newPw, '--key-size', '2048'], { dataDir })).code).toBe(0);
+  expect((await run(['-e', join(root, `${name}.cer`)], { dataDir })).code).toBe(0);
+  expect((await run(['-r', 'not the password', join(root, `${name}.zip`)], { dataDir })).code).toBe(3);
+  expect((await run(['-c', newPw, '--key-size', '2048'], { dataDir })).code).toBe(0);
   return dataDir;
 }
 
@@ -98,7 +105,7 @@ describe('the chain', () => {
 // the lock to go stale, which the others can use.
 describe.concurrent('certificatemanager audit', () => {
   it('records each change and each refusal, with who, where and how, in order; never a password', async () => {
-    const dataDir = await storeWithHistory('history');
+    const dataDir = await storeWithHistory('history', cli);
     const { entries, verified } = await auditJson(dataDir);
     expect(verified).toBe(true);
     expect(entries.map((e) => `${e.operation}:${e.result}${e.code ? `:${e.code}` : ''}`)).toEqual([
@@ -143,13 +150,13 @@ describe.concurrent('certificatemanager audit', () => {
     ];
     for (const [name, lines] of cases) {
       await writeFile(join(dataDir, 'audit.jsonl'), lines.length ? lines.join('\n') + '\n' : '');
-      const r = await cli(['audit', '--verify'], { dataDir });
+      const r = await runInProcess(['audit', '--verify'], { dataDir });
       expect(r.code, `${name}: ${r.stderr}`).toBe(4);
       expect(messageLines(r.stderr), name).toHaveLength(1);
       expect(r.stderr).toMatch(/does not verify/);
     }
     await writeFile(join(dataDir, 'audit.jsonl'), original.join('\n') + '\n');
-    expect((await cli(['audit', '--verify'], { dataDir })).code).toBe(0);
+    expect((await runInProcess(['audit', '--verify'], { dataDir })).code).toBe(0);
   }, 60_000);
 
   it('a crash after the commit but before the log line: the entry is recovered from the generation', async () => {
