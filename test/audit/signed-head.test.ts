@@ -3,7 +3,8 @@
  * the chain and the generations' records cannot show (someone who can write the data folder
  * rewrites all of them consistently) is still detected against a head handed out before it:
  * `certificatemanager audit --verify --head <index.jws>`. The head comes from the real server,
- * and from the copy the reference agent keeps (head.jws).
+ * and from the copy the reference agent keeps (head.jws). The first check runs the real command;
+ * the rest call its main in this process (the same parsing, messages and exit codes).
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { auditHead } from '../../core/audit/log.js';
 import { Agent, FileAgentStorage, importTrustedCertificate } from '../../core/agent/index.js';
 import { FeedHeadSchema } from '../../core/protocol/wire.js';
 import { cli, messageLines } from '../helpers/cli.js';
+import { runInProcess } from '../cli/in-process.js';
 import { tempDir } from '../helpers/temp.js';
 import { currentSigner, makeStore, renew, startServer, waitFor } from '../fleet/helpers.js';
 import { signedFeed, head as headOf } from '../agent/kit.js';
@@ -76,9 +78,9 @@ describe('the feed head commits to the audit log', () => {
 
     // Rewritten consistently: the chain and the records alone no longer tell...
     await rewriteConsistently(dataDir, 1);
-    expect((await cli(['audit', '--verify'], { dataDir })).code).toBe(0);
+    expect((await runInProcess(['audit', '--verify'], { dataDir })).code).toBe(0);
     // ...the signed head does.
-    const caught = await cli(['audit', '--verify', '--head', kept], { dataDir });
+    const caught = await runInProcess(['audit', '--verify', '--head', kept], { dataDir });
     expect(caught.code).toBe(4);
     expect(messageLines(caught.stderr)).toHaveLength(1);
     // Entry 1 changed, so every hash after it did: the head names entry 2's, which no longer matches.
@@ -93,7 +95,7 @@ describe('the feed head commits to the audit log', () => {
     // A head from before the log had an entry checks nothing, and says so rather than pass quietly.
     const oldFile = join(root, 'old-head.jws');
     await writeFile(oldFile, old);
-    const nothing = await cli(['audit', '--verify', '--head', oldFile], { dataDir });
+    const nothing = await runInProcess(['audit', '--verify', '--head', oldFile], { dataDir });
     expect(nothing.code, nothing.stderr).toBe(0);
     expect(nothing.stdout).toMatch(/names no audit entry, so it checks nothing/);
     await renew(dataDir);
@@ -110,15 +112,15 @@ describe('the feed head commits to the audit log', () => {
       auditHead: committed,
     });
     await writeFile(byOld, headOf(feed));
-    expect((await cli(['audit', '--verify', '--head', byOld], { dataDir })).code).toBe(0);
+    expect((await runInProcess(['audit', '--verify', '--head', byOld], { dataDir })).code).toBe(0);
 
     // Cut after entry 1 (the generations' records rewritten too): the head names entry 2.
     await rewriteConsistently(dataDir, 0);
     const entries = await entriesOf(dataDir);
     await writeFile(logPath(dataDir), JSON.stringify(entries[0]) + '\n');
     for (const name of await readdir(join(dataDir, 'generations'))) await rm(join(dataDir, 'generations', name, 'audit.json'), { force: true });
-    expect((await cli(['audit', '--verify'], { dataDir })).code).toBe(0);
-    const cut = await cli(['audit', '--verify', '--head', byOld], { dataDir });
+    expect((await runInProcess(['audit', '--verify'], { dataDir })).code).toBe(0);
+    const cut = await runInProcess(['audit', '--verify', '--head', byOld], { dataDir });
     expect(cut.code).toBe(4);
     expect(cut.stderr).toMatch(/the log was cut: the feed head signed at .* names entry 2, which is gone/);
   }, 60_000);
@@ -139,7 +141,7 @@ describe('the feed head commits to the audit log', () => {
       [huge, /2097152 bytes, and a signed feed head is at most/],
       [root, /it is not a file/],
     ] as const) {
-      const r = await cli(['audit', '--verify', '--head', file], { dataDir });
+      const r = await runInProcess(['audit', '--verify', '--head', file], { dataDir });
       expect(r.code, file).toBe(4);
       expect(messageLines(r.stderr)).toHaveLength(1);
       expect(r.stderr).toMatch(why);
