@@ -549,6 +549,20 @@ export function defineAdminFlows(lang: Lang): void {
         await page.getByText(other.dashboard.tasksTitle, { exact: true }).waitFor();
         expect(await page.locator('[data-testid="task-logs"]').textContent()).toContain('30');
         await shot(page, lang, '20-dashboard-switched', { fullPage: true });
+        // Dates in the logs now follow the switched language, not the page's OS locale: typed the
+        // way it writes them (month first in English, year first in Japanese), a range that ends
+        // before it starts is refused in its words.
+        await page.locator('[data-testid="task-logs"]').click();
+        const logs = page.locator('[data-testid="logs-dialog"]');
+        await logs.locator('[data-testid="logs-table"]').waitFor();
+        expect(await logs.getByLabel(other.logs.from, { exact: true }).getAttribute('placeholder')).toBe(other.logs.dateExample);
+        await logs.getByLabel(other.logs.from, { exact: true }).fill(target === 'en' ? '02/01/2025 00:00' : '2025/02/01 00:00');
+        await logs.getByLabel(other.logs.to, { exact: true }).fill(target === 'en' ? '01/01/2025' : '2025/01/01');
+        await logs.locator('[data-testid="logs-apply"]').click();
+        await logs.getByText(other.logs.rangeInvalid).waitFor();
+        expect(await logs.locator('[data-testid="logs-date-error"]').count()).toBe(0);
+        await page.keyboard.press('Escape');
+        await logs.waitFor({ state: 'detached' });
       });
 
       step('keeps the language after a reload (setting wins over the OS locale)', async () => {
