@@ -1,6 +1,7 @@
 // Types for build-launcher.mjs.
 export declare const LAUNCHER_SOURCE_DIR: string;
 export declare const DEFAULT_LAUNCHER_DIR: string;
+export declare const DEFAULT_LAUNCHER_SUBDIR: string;
 export declare const LAUNCHER_FILE: string;
 export declare const ALLOWED_LAUNCHER_IMPORTS: string[];
 export declare function resolveToolchain(): { cc: string; windres: string } | null;

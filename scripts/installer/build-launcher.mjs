@@ -18,7 +18,9 @@ import { Machine, Subsystem, listImportedDlls, readPeHeaders, withUpdatedChecksu
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
 export const LAUNCHER_SOURCE_DIR = join(here, 'launcher');
-export const DEFAULT_LAUNCHER_DIR = join(repo, 'dist', 'launcher', 'x64');
+/** Where the launcher goes, relative to the project (electron-builder.config.mjs takes it from there). */
+export const DEFAULT_LAUNCHER_SUBDIR = join('dist', 'launcher', 'x64');
+export const DEFAULT_LAUNCHER_DIR = join(repo, DEFAULT_LAUNCHER_SUBDIR);
 export const LAUNCHER_FILE = 'certificatemanager.exe';
 /** The only DLL the launcher may import (compared case-insensitively). */
 export const ALLOWED_LAUNCHER_IMPORTS = ['kernel32.dll'];

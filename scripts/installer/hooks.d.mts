@@ -9,4 +9,4 @@ export declare function afterExtract(context: Pick<HookContext, 'appOutDir' | 'e
 export declare function afterPack(context: HookContext): Promise<void>;
 export declare function launcherDirFor(projectDir: string, env?: Record<string, string | undefined>): string;
 export declare function problemsBeforePack(projectDir: string, env?: Record<string, string | undefined>): string[];
-export declare function beforePack(context: Pick<HookContext, 'electronPlatformName' | 'packager'>): Promise<void>;
+export declare function beforePack(context: Pick<HookContext, 'electronPlatformName' | 'arch' | 'packager'>, env?: Record<string, string | undefined>): Promise<void>;

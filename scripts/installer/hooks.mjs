@@ -9,18 +9,18 @@
 // afterPack: after app.asar and the extra files are in place, before fuses, resources and
 //   signatures. Refuses to go on when anything that would end up in the installer is wrong
 //   (missing or wrong console launcher, test code or source maps in app.asar, dev dependencies).
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { LAUNCHER_FILE, checkLauncherImage } from './build-launcher.mjs';
+import { DEFAULT_LAUNCHER_SUBDIR, LAUNCHER_FILE, checkLauncherImage } from './build-launcher.mjs';
 import { verifyWindowsApp } from './verify-package.mjs';
 
 /** builder-util's Arch enum: 1 is x64. */
 const ARCH_X64 = 1;
 
-/** Where scripts/installer/build-launcher.mjs wrote the console launcher (CM_LAUNCHER_DIR, or dist/launcher/x64). */
+/** Where scripts/installer/build-launcher.mjs wrote the console launcher (CM_LAUNCHER_DIR, or its default folder). */
 export function launcherDirFor(projectDir, env = process.env) {
-  return resolve(projectDir, env.CM_LAUNCHER_DIR || join('dist', 'launcher', 'x64'));
+  return resolve(projectDir, env.CM_LAUNCHER_DIR || DEFAULT_LAUNCHER_SUBDIR);
 }
 
 /** What stops a build before anything is packed (empty when it may go on). */
@@ -29,16 +29,26 @@ export function problemsBeforePack(projectDir, env = process.env) {
   if (env.CM_REQUIRE_CODE_SIGNING === '1' && !env.WIN_CSC_LINK && !env.CSC_LINK) {
     problems.push('CM_REQUIRE_CODE_SIGNING=1 but no code-signing certificate is given: set WIN_CSC_LINK (or CSC_LINK) and its password (docs/installer.md, "Code signing")');
   }
-  const launcher = join(launcherDirFor(projectDir, env), LAUNCHER_FILE);
+  const dir = launcherDirFor(projectDir, env);
+  const launcher = join(dir, LAUNCHER_FILE);
   const shown = relative(projectDir, launcher).split('\\').join('/');
-  if (!existsSync(launcher)) problems.push(`missing console launcher ${shown} (run node scripts/installer/build-launcher.mjs first)`);
-  else for (const p of checkLauncherImage(readFileSync(launcher))) problems.push(`${shown}: ${p}`);
+  const build = `node scripts/installer/build-launcher.mjs${env.CM_LAUNCHER_DIR ? ` --out ${dir}` : ''}`;
+  let image = null;
+  try {
+    image = readFileSync(launcher);
+  } catch {
+    // missing, or not a file: said below
+  }
+  if (!image) problems.push(`missing console launcher ${shown} (run ${build} first)`);
+  else for (const p of checkLauncherImage(image)) problems.push(`${shown}: ${p}`);
   return problems;
 }
 
-export async function beforePack(context) {
+/** `env` is the build's environment; electron-builder passes only the context. */
+export async function beforePack(context, env = process.env) {
   if (context.electronPlatformName !== 'win32') return;
-  const problems = problemsBeforePack(context.packager.projectDir);
+  if (context.arch !== ARCH_X64) throw new Error('CertificateManager is built for Windows x64 only (the console launcher is x64).');
+  const problems = problemsBeforePack(context.packager.projectDir, env);
   if (problems.length) throw new Error(`the Windows build cannot start:\n- ${problems.join('\n- ')}`);
 }
 

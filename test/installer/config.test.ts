@@ -264,8 +264,13 @@ describe('the hooks refuse a bad package', () => {
       for (const env of [{ CM_REQUIRE_CODE_SIGNING: '1', WIN_CSC_LINK: 'cert.pfx' }, { CM_REQUIRE_CODE_SIGNING: '1', CSC_LINK: 'cert.pfx' }, {}]) {
         expect(problemsBeforePack(project, env).some((p) => p.startsWith('CM_REQUIRE_CODE_SIGNING'))).toBe(false);
       }
-      await expect(beforePack({ electronPlatformName: 'linux', packager: { appInfo: { productFilename: 'CertificateManager' }, projectDir: project } })).resolves.toBeUndefined();
-      await expect(beforePack({ electronPlatformName: 'win32', packager: { appInfo: { productFilename: 'CertificateManager' }, projectDir: project } })).rejects.toThrow(/^the Windows build cannot start:\n- dist\/launcher/);
+      const packager = { appInfo: { productFilename: 'CertificateManager' }, projectDir: project };
+      await expect(beforePack({ electronPlatformName: 'linux', arch: 1, packager }, {})).resolves.toBeUndefined();
+      await expect(beforePack({ electronPlatformName: 'win32', arch: 3, packager }, {})).rejects.toThrow(/x64 only/);
+      await expect(beforePack({ electronPlatformName: 'win32', arch: 1, packager }, {})).rejects.toThrow(/^the Windows build cannot start:\n- dist\/launcher/);
+      // A launcher path that is a folder is reported, not thrown; CM_LAUNCHER_DIR's hint builds there.
+      mkdirSync(join(other, 'certificatemanager.exe'), { recursive: true });
+      expect(problemsBeforePack(project, { CM_LAUNCHER_DIR: other })).toEqual([`missing console launcher elsewhere/certificatemanager.exe (run node scripts/installer/build-launcher.mjs --out ${other} first)`]);
     } finally {
       rmSync(project, { recursive: true, force: true });
     }
