@@ -1,5 +1,6 @@
 /**
- * The drop-in CLI end to end: real processes, a real store in a temp folder, real files.
+ * The drop-in CLI end to end: every command under test is a real process, on a real store in a
+ * temp folder, with real files; the checks of the store between commands read it in process.
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { readFile, readdir, stat, writeFile } from 'node:fs/promises';

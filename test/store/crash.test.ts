@@ -48,12 +48,21 @@ async function removeLeftLock(dataDir: string): Promise<void> {
  * NOTELESS_GRACE_MS), refusing with STORE_CHANGED meanwhile. That wait is the store's answer
  * to that window, not what these tests are about: skip it, as the lock's is skipped.
  */
+/** Whether the folder's writer note is whole (a kill while it was written leaves it empty or cut). */
+async function notesItsWriter(folder: string): Promise<boolean> {
+  try {
+    return typeof (JSON.parse(await readFile(join(folder, '.writer'), 'utf8')) as { pid?: unknown }).pid === 'number';
+  } catch {
+    return false;
+  }
+}
+
 async function removeUnnotedGenerations(dataDir: string): Promise<void> {
   const current = (await readStore(dataDir))?.generation ?? 0;
   for (const name of await readdir(join(dataDir, 'generations')).catch(() => [] as string[])) {
     const n = /^gen-(\d+)$/.exec(name);
     const folder = join(dataDir, 'generations', name);
-    if (n && Number(n[1]) > current && !existsSync(join(folder, '.writer')) && !existsSync(join(folder, 'state.json'))) await rm(folder, { recursive: true, force: true });
+    if (n && Number(n[1]) > current && !(await notesItsWriter(folder)) && !existsSync(join(folder, 'state.json'))) await rm(folder, { recursive: true, force: true });
   }
 }
 
