@@ -4,7 +4,7 @@
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { join } from 'node:path';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { generateCertificate } from '../../core/ops/index.js';
 import { withStoreLock } from '../../core/store/lock.js';
 import { commitStore, readStore, loadPrivateKey } from '../../core/store/store.js';
@@ -119,3 +119,35 @@ describe('a lock that goes away while held', () => {
   });
 });
 
+
+// A writer that dies between claiming the next generation folder and noting itself in it
+// leaves a folder no one can tell from one a live writer has just made. Writers take it as
+// being built for a minute (store.ts, NOTELESS_GRACE_MS) and refuse; after that, as abandoned.
+describe('a generation folder above CURRENT that names no writer', () => {
+  for (const [name, note] of [
+    ['with no note', null],
+    ['with a note cut by the kill', '{"pid":12'],
+  ] as const) {
+    it(`${name}: refused for a minute, with nothing changed, then removed and the commit goes through`, async () => {
+      const dataDir = join(root, `unnoted-${note === null ? 'none' : 'cut'}`);
+      await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
+      const before = (await readStore(dataDir))!;
+      const claimed = join(dataDir, 'generations', 'gen-000002');
+      await mkdir(claimed);
+      if (note !== null) await writeFile(join(claimed, '.writer'), note);
+
+      const refused = await runInProcess(['-c', 'renew password U1', '--key-size', '2048'], { dataDir });
+      expect(refused.code).toBe(5);
+      expect(messageLines(refused.stderr)).toEqual(['certificatemanager: The certificate store is being changed by another program. Run the command again.']);
+      expect((await readStore(dataDir))!.generation).toBe(before.generation);
+
+      const aMinuteAgo = new Date(Date.now() - 61_000);
+      await utimes(claimed, aMinuteAgo, aMinuteAgo);
+      const renewed = await runInProcess(['-c', 'renew password U2', '--key-size', '2048'], { dataDir });
+      expect(renewed.code, renewed.stderr).toBe(0);
+      const after = (await readStore(dataDir))!;
+      expect(after.generation).toBe(2);
+      expect(after.state.current.version).toBe(2);
+    });
+  }
+});
