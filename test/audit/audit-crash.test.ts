@@ -10,7 +10,7 @@ import { readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AuditEntry } from '../../core/audit/entry.js';
 import { startCli } from '../helpers/cli.js';
-import { runInProcess } from '../cli/in-process.js';
+import { runInProcess, statusJson } from '../cli/in-process.js';
 import { tempDir } from '../helpers/temp.js';
 import { storeWithCertificate } from '../helpers/fixtures.js';
 
@@ -23,9 +23,7 @@ const signatureOf = async (path: string) => {
 
 // Reads after a kill go through the CLI's own main in this process: only the killed run needs its own.
 async function fingerprint(dataDir: string): Promise<string> {
-  const r = await runInProcess(['status', '--json'], { dataDir });
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout).current.fingerprintSha256;
+  return (await statusJson(dataDir)).current.fingerprintSha256;
 }
 
 /** Renew entries in the raw file, before anything could settle it. */

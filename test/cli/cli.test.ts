@@ -8,7 +8,7 @@ import { X509Certificate, createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { cli as testStrengthCli, fullStrengthCli, messageLines } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
-import { runInProcess } from './in-process.js';
+import { statusJson } from './in-process.js';
 
 // These are the suite's full-strength end-to-end runs: bin/certificatemanager.js itself, with
 // production key stretching (600,000 iterations), as an admin runs it.
@@ -28,11 +28,7 @@ beforeAll(async () => {
  * the checks between commands need no process of their own (the first test and the summary test
  * run status itself as a process).
  */
-async function status(dataDir = store) {
-  const r = await runInProcess(['status', '--json'], { dataDir });
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout);
-}
+const status = (dataDir = store) => statusJson(dataDir);
 
 describe('certificatemanager, in the order an admin uses it', () => {
   it('status on an empty store says there is no certificate yet', async () => {

@@ -6,6 +6,7 @@
  * helper, new backups get 1,000 PBKDF2 iterations unless `fullStrength` is set.
  */
 import { PassThrough } from 'node:stream';
+import { expect } from 'vitest';
 import { runCli } from '../../core/cli/main.js';
 import { FIXTURE_ITERATIONS } from '../helpers/fixtures.js';
 
@@ -29,4 +30,13 @@ export async function runInProcess(args: string[], options: { dataDir?: string; 
   const overrides = options.fullStrength ? {} : { iterations: FIXTURE_ITERATIONS };
   const code = await runCli([...(options.dataDir ? ['--data-dir', options.dataDir] : []), ...args], { stdin, stdout, stderr, env }, overrides);
   return { code, stdout: out, stderr: err };
+}
+
+/** What `status --json` reports for `dataDir` (it must exit 0): the reads tests do between the commands they test. */
+// The JSON as the command prints it; callers read the fields they check.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function statusJson(dataDir: string): Promise<any> {
+  const r = await runInProcess(['status', '--json'], { dataDir });
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
 }

@@ -12,7 +12,7 @@ import { checkGeneration } from '../../core/ops/validate-generation.js';
 import { createTrustState, followRotations } from '../../core/trust/index.js';
 import { fingerprintSha256 } from '../../core/pki/inspect.js';
 import { startCli, messageLines } from '../helpers/cli.js';
-import { runInProcess } from '../cli/in-process.js';
+import { runInProcess, statusJson } from '../cli/in-process.js';
 import { tempDir } from '../helpers/temp.js';
 
 const pw = 'review password 2026';
@@ -28,8 +28,7 @@ async function consistent(dataDir: string): Promise<void> {
   const first = s.current.version === 1 ? s.current.certificateDer : s.replaced.find((r) => r.version === 1)!.certificateDer;
   const reached = await followRotations(createTrustState(Buffer.from(first, 'base64')), s.rotations);
   expect(reached.fingerprintSha256).toBe(fingerprintSha256(Buffer.from(s.current.certificateDer, 'base64')));
-  const st = await runInProcess(['status', '--json'], { dataDir });
-  expect(st.code, st.stderr).toBe(0);
+  await statusJson(dataDir);
 }
 
 describe('two certificatemanager processes at once', () => {
@@ -97,8 +96,7 @@ describe('a lock that goes away while held', () => {
     clearTimeout(timer);
     expect(r.stderr).not.toMatch(/\n\s+at |onCompromised|Node\.js v/);
     if (r.code !== 0) expect(messageLines(r.stderr), r.stderr).toHaveLength(1);
-    const st = await runInProcess(['status', '--json'], { dataDir });
-    expect(st.code).toBe(0);
+    await statusJson(dataDir);
   }, 60_000);
 
   it('a lock taken over while this writer stalled stops it at the commit point, and is not released by it', async () => {

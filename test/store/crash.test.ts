@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { cli, startCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 import { backupOf, storeWithCertificate } from '../helpers/fixtures.js';
-import { runInProcess } from '../cli/in-process.js';
+import { statusJson } from '../cli/in-process.js';
 
 const pw = 'the backup password';
 let root: string;
@@ -68,9 +68,7 @@ async function removeUnnotedGenerations(dataDir: string): Promise<void> {
 
 /** What `status --json` reports (the CLI's main, in this process: only the killed runs need their own). */
 async function fingerprint(dataDir: string): Promise<string> {
-  const r = await runInProcess(['status', '--json'], { dataDir });
-  expect(r.code, r.stderr).toBe(0);
-  return JSON.parse(r.stdout).current.fingerprintSha256;
+  return (await statusJson(dataDir)).current.fingerprintSha256;
 }
 
 /** Kills `args` after each delay; checks the store after each kill. Returns how many committed. */
