@@ -8,7 +8,8 @@ import { X509Certificate, createPublicKey, randomBytes, sign, type KeyObject } f
 import { VALIDITY_DAYS } from '../limits.js';
 import { hostname } from 'node:os';
 import { domainToASCII } from 'node:url';
-import forge from 'node-forge';
+import type Forge from 'node-forge';
+import { forgeWhole } from './forge.js';
 
 export const DEFAULT_VALIDITY_DAYS = VALIDITY_DAYS.default;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -39,6 +40,7 @@ export function createSelfSignedCertificate(request: CertificateRequest): Buffer
   const commonName = request.commonName ?? defaultCommonName();
 
   const publicPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
+  const forge = forgeWhole();
   const cert = forge.pki.createCertificate();
   // forge's RSA public key object is only a holder for the SubjectPublicKeyInfo fields here.
   cert.publicKey = forge.pki.publicKeyFromPem(publicPem);
@@ -51,7 +53,7 @@ export function createSelfSignedCertificate(request: CertificateRequest): Buffer
   const attrs = [
     { name: 'commonName', value: commonName, valueTagClass: forge.asn1.Type.UTF8 },
     { name: 'organizationName', value: 'CertificateManager server authentication', valueTagClass: forge.asn1.Type.UTF8 },
-  ] as unknown as forge.pki.CertificateField[];
+  ] as unknown as Forge.pki.CertificateField[];
   // dNSName is ASCII only (IA5String): IDNs go in as punycode, and names that are no host
   // name at all (spaces, commas) are left out of the SAN.
   const dnsName = domainToASCII(commonName.toLowerCase());
@@ -70,7 +72,7 @@ export function createSelfSignedCertificate(request: CertificateRequest): Buffer
   cert.signatureOid = sha256WithRSA;
 
   // getTBSCertificate exists at runtime but is missing from @types/node-forge.
-  const tbs = (forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 }).getTBSCertificate(cert);
+  const tbs = (forge.pki as unknown as { getTBSCertificate(c: Forge.pki.Certificate): Forge.asn1.Asn1 }).getTBSCertificate(cert);
   const tbsDer = Buffer.from(forge.asn1.toDer(tbs).getBytes(), 'binary');
   const signature = sign('sha256', tbsDer, privateKey);
 
@@ -97,6 +99,7 @@ export function createSelfSignedCertificate(request: CertificateRequest): Buffer
  */
 export function commonNameOf(der: Buffer): string | undefined {
   try {
+    const forge = forgeWhole();
     const cert = forge.pki.certificateFromAsn1(forge.asn1.fromDer(der.toString('binary')));
     const field = cert.subject.getField('CN') as { value: string; valueTagClass?: number } | null;
     if (!field) return undefined;

@@ -11,6 +11,7 @@ import { BIN } from '../helpers/cli.js';
 import { tempDir } from '../helpers/temp.js';
 import { writeModuleLogHook } from '../helpers/module-log.js';
 import { generateCertificate } from '../../core/ops/generate.js';
+import { backupCertificate } from '../../core/ops/backup.js';
 
 let dir: string;
 let store: string;
@@ -21,6 +22,7 @@ beforeAll(async () => {
   register = writeModuleLogHook(dir);
   store = join(dir, 'store');
   await generateCertificate({ dataDir: store, iterations: 1000 }, { password: 'a long backup password', keySize: 2048 });
+  await backupCertificate({ dataDir: store, iterations: 1000 }, { password: 'a long backup password', outPath: join(dir, 'made-in-process.zip') });
 }, 60_000);
 
 /**
@@ -29,7 +31,7 @@ beforeAll(async () => {
  * it was loaded from node_modules, or when a loaded chunk holds it: the bundler names each
  * package file it inlines in a "// node_modules/<package>/..." comment.
  */
-function modulesLoadedBy(args: string[], name: string): { packages: string[]; fromNodeModules: string[]; ours: string[]; code: number | null; stdout: string } {
+function modulesLoadedBy(args: string[], name: string): { urls: string[]; imported: string[]; packages: string[]; fromNodeModules: string[]; ours: string[]; code: number | null; stdout: string } {
   const log = join(dir, `${name}.log`);
   writeFileSync(log, '');
   const run = spawnSync(process.execPath, ['--import', register, BIN, ...args], {
@@ -37,14 +39,17 @@ function modulesLoadedBy(args: string[], name: string): { packages: string[]; fr
     input: '',
     encoding: 'utf8',
   });
-  const urls = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  // Each line is "import <url>" (the resolve hook) or "require <url>" (require's cache at exit).
+  const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  const imported = lines.flatMap((line) => (line.startsWith('import ') ? [line.slice(7)] : []));
+  const urls = [...new Set(lines.map((line) => line.slice(line.indexOf(' ') + 1)))];
   const fromNodeModules = [...new Set(urls.flatMap((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1] ?? []))];
   const bundled = urls
     .filter((url) => url.startsWith('file:') && url.includes('/dist/cli/'))
     .flatMap((url) => [...readFileSync(new URL(url), 'utf8').matchAll(/^\/\/ node_modules\/((?:@[^/]+\/)?[^/]+)\//gm)].map((m) => m[1]!));
   const packages = [...new Set([...fromNodeModules, ...bundled])];
   const ours = [...new Set(urls.flatMap((url) => /\/dist\/cli\/(.+?)(?:-[\w-]{8})?\.js$/.exec(url)?.[1] ?? []))];
-  return { packages, fromNodeModules, ours, code: run.status, stdout: run.stdout };
+  return { urls, imported, packages, fromNodeModules, ours, code: run.status, stdout: run.stdout };
 }
 
 const SERVER_AND_AGENT = ['fastify', 'jose', 'node-forge', 'proper-lockfile'];
@@ -80,5 +85,19 @@ describe('start-up loads only what the command needs', () => {
     expect(loaded.ours).toContain('backup-of-store');
     expect(loaded.ours).not.toContain('read');
     expect(loaded.ours).not.toContain('fleet-commands');
+  });
+
+  it('verify-backup loads only the ASN.1 parts of node-forge, through require()', () => {
+    const loaded = modulesLoadedBy(['--data-dir', store, 'verify-backup', 'a long backup password', join(dir, 'made-in-process.zip')], 'verify-backup');
+    expect(loaded.code).toBe(0);
+    for (const name of ['fastify', 'archiver', 'unzipper']) expect(loaded.packages).not.toContain(name);
+    // core/pki/forge.ts: an import of CommonJS would first wait ~50 ms on Node 20 for Node's
+    // CommonJS export scanner; the whole of forge (its index: TLS, PKCS#7, ...) is not needed.
+    const forgeFiles = loaded.urls.flatMap((url) => /\/node_modules\/node-forge\/lib\/([\w.-]+)$/.exec(url)?.[1] ?? []);
+    expect(forgeFiles).toContain('asn1.js');
+    expect(loaded.imported.filter((url) => url.includes('/node_modules/node-forge/'))).toEqual([]);
+    expect(forgeFiles).not.toContain('index.js');
+    expect(forgeFiles).not.toContain('tls.js');
+    expect(forgeFiles).not.toContain('pki.js');
   });
 });

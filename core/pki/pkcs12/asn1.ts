@@ -7,14 +7,15 @@
  * Parsing accepts BER as well as DER where PKCS#12 producers need it: indefinite lengths and
  * constructed (chunked) OCTET STRINGs, which Windows and Java write.
  */
-// Only forge's ASN.1 codec (and the util it needs), not the whole of forge: every -b and
-// verify-backup loads this file at start-up (core/types/node-forge-parts.d.ts).
-import 'node-forge/lib/asn1.js';
-import forge from 'node-forge/lib/forge.js';
+import type Forge from 'node-forge';
+import { forgeAsn1 } from '../forge.js';
 import { malformed } from './failures.js';
 
+// Only forge's ASN.1 codec (and the util it needs), not the whole of forge: every -b and
+// verify-backup loads this file at start-up.
+const forge = forgeAsn1();
 const { asn1 } = forge;
-type Asn1 = forge.asn1.Asn1;
+type Asn1 = Forge.asn1.Asn1;
 export type Node = Asn1;
 
 const UNIVERSAL = asn1.Class.UNIVERSAL;
@@ -33,7 +34,7 @@ const buf = (s: string): Buffer => Buffer.from(s, 'latin1');
 export function parse(data: Buffer, where: string): Node {
   try {
     // forge's typings only know the boolean form of the options argument.
-    const fromDer = asn1.fromDer as unknown as (bytes: forge.util.ByteBuffer, options: object) => Asn1;
+    const fromDer = asn1.fromDer as unknown as (bytes: Forge.util.ByteBuffer, options: object) => Asn1;
     const node = fromDer(forge.util.createBuffer(bin(data)), { strict: true, parseAllBytes: true, decodeBitStrings: false, maxDepth: MAX_DEPTH });
     if (!node || typeof node !== 'object') throw new Error('no value');
     return node;

@@ -8,8 +8,7 @@
  * then checked here (forge's own check is lax).
  */
 import { createDecipheriv } from 'node:crypto';
-import { createRequire } from 'node:module';
-import forge from 'node-forge/lib/forge.js';
+import { forgeRc2 } from '../forge.js';
 import * as A from './asn1.js';
 import { decryptFailed, malformed, unsupported } from './failures.js';
 import { KDF_ID_IV, KDF_ID_KEY, pkcs12Kdf } from './kdf.js';
@@ -30,12 +29,9 @@ function tripleDes(key: Buffer, iv: Buffer, data: Buffer): Buffer {
   return Buffer.concat([d.update(data), d.final()]);
 }
 
-/** forge's RC2 registers itself on the shared forge namespace; only legacy files need it. */
-const loadRc2 = () => createRequire(import.meta.url)('node-forge/lib/rc2.js') as unknown;
-
 function rc2(bits: number) {
   return (key: Buffer, iv: Buffer, data: Buffer): Buffer => {
-    loadRc2();
+    const forge = forgeRc2();
     const c = forge.rc2.createDecryptionCipher(key.toString('latin1'), bits);
     c.start(iv.toString('latin1'));
     c.update(forge.util.createBuffer(data.toString('latin1')));
