@@ -10,8 +10,9 @@
  *     audit.log                    the unchained log of versions before it, kept as it was
  *     settings.json
  *
- * A change is a transaction: the next generation is written in full under a temporary name,
- * flushed, renamed into place, and only then made current by atomically replacing CURRENT.
+ * A change is a transaction: the next generation's folder is claimed (made under a temporary
+ * name with its writer's note inside, then renamed into place), written in full, flushed, and
+ * only then made current by atomically replacing CURRENT.
  * A crash before that last rename leaves the old state; after it, the new one. Earlier
  * generations are never deleted, so no key the admin had is lost. Writers hold the
  * inter-process lock (lock.ts); readers need none.
@@ -231,9 +232,10 @@ async function looksLikeStore(dataDir: string, names: string[]): Promise<boolean
  * and passes the snapshot it based its change on (null for an empty store, or 'damaged' when
  * CURRENT or its generation cannot be read and a restore replaces it).
  *
- * The generation folder is claimed with an exclusive mkdir and filled in place: a second
- * writer (a bug, or a lock taken over) cannot claim the same number, and on failure only what
- * this call created is removed. Nothing is visible to readers until CURRENT is replaced.
+ * The generation folder is claimed already holding its writer note (claimGeneration) and
+ * filled in place: a second writer (a bug, or a lock taken over) cannot claim the same number,
+ * and on failure only what this call created is removed. Nothing is visible to readers until
+ * CURRENT is replaced.
  */
 export async function commitStore(
   dataDir: string,
@@ -266,22 +268,12 @@ export async function commitStore(
     generation = base.generation + 1;
   }
   const folder = paths.generation(generation);
-  try {
-    await mkdir(folder, { mode: 0o700 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
-      throw wrongState('STORE_CHANGED', 'The certificate store is being changed by another program. Run the command again.');
-    throw error;
-  }
   // What we created, so that cleaning up never removes a folder of the same name that another
   // writer made after taking a stale lock over (and removing ours as abandoned).
-  const ours = pathIdentity(folder);
+  const ours = await claimGeneration(folder);
   let pointer: string | null = null;
   let committed = false;
   try {
-    // Who is building this generation: another writer (past a lock bypass) must not remove it
-    // as abandoned while this process lives (removeAbandonedGenerations).
-    await writeFile(join(folder, WRITER_NOTE), JSON.stringify({ pid: thisProcess.pid, hostname: thisProcess.hostname }), { mode: 0o600 });
     await restrictToAdministrators(folder, 'directory');
     await writeFileDurable(join(folder, 'key.pem'), await protectKeyAtRest(next.privateKeyPem), 0o600);
     await restrictToAdministrators(join(folder, 'key.pem'), 'file');
@@ -328,21 +320,51 @@ async function existingGenerations(dataDir: string): Promise<number[]> {
 
 /** A generation being built names its writer here until it is committed. */
 const WRITER_NOTE = '.writer';
-/** A folder with no note yet, younger than this, may be one a live writer has just made. */
-const NOTELESS_GRACE_MS = 60_000;
+
+const beingChanged = () => wrongState('STORE_CHANGED', 'The certificate store is being changed by another program. Run the command again.');
+
+/**
+ * Claims the generation folder `folder` with its writer note already in it: the note is written
+ * into a temporary folder, which is then renamed to the generation's name. A kill at any moment
+ * leaves either a temporary (the next writer removes it) or a folder that names its writer
+ * (removed once that process is gone): never a folder that names no one, which writers could
+ * not tell from one a live writer had just made, and would have to wait out.
+ * Returns the claimed folder's identity (pathIdentity).
+ */
+async function claimGeneration(folder: string): Promise<string | null> {
+  const staging = tempSibling(folder);
+  const exists = (path: string) => stat(path).then(() => true, () => false);
+  await mkdir(staging, { mode: 0o700 });
+  try {
+    // Who is building this generation: another writer (past a lock bypass) must not remove it
+    // as abandoned while this process lives (removeAbandonedGenerations).
+    await writeFile(join(staging, WRITER_NOTE), JSON.stringify({ pid: thisProcess.pid, hostname: thisProcess.hostname }), { mode: 0o600 });
+    // Taken already: refused here, since POSIX lets a rename replace an empty folder. A folder
+    // claimed between this check and the rename holds a note, and the rename then fails.
+    if (await exists(folder)) throw beingChanged();
+    await renameWithRetry(staging, folder);
+  } catch (error) {
+    // The number taken meanwhile, or our temporary removed by another writer's clean-up (past
+    // a lock bypass): someone else is committing.
+    const taken = !(error instanceof CertManagerError) && ((await exists(folder)) || !(await exists(staging)));
+    await rm(staging, { recursive: true, force: true });
+    throw taken ? beingChanged() : error;
+  }
+  return pathIdentity(folder);
+}
 
 /**
  * Whether a generation above CURRENT is being built by a live process right now, not left by
  * an interrupted one: its writer note names a process of this host that still runs (this one
- * included: two commits in one process), or it has no note yet and was made moments ago.
+ * included: two commits in one process). A folder without a whole note was left by an
+ * interrupted commit of a version that claimed folders before noting itself in them.
  */
 async function beingBuilt(folder: string): Promise<boolean> {
   try {
     const note = JSON.parse(await readFile(join(folder, WRITER_NOTE), 'utf8')) as { pid?: unknown; hostname?: unknown };
     return typeof note.pid === 'number' && note.hostname === thisProcess.hostname && thisProcess.isAlive(note.pid);
   } catch {
-    const info = await stat(folder).catch(() => null);
-    return info !== null && Date.now() - info.mtimeMs < NOTELESS_GRACE_MS && !(await stat(join(folder, 'state.json')).then(() => true, () => false));
+    return false;
   }
 }
 

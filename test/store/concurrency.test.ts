@@ -4,7 +4,8 @@
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { join } from 'node:path';
-import { mkdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { generateCertificate } from '../../core/ops/index.js';
 import { withStoreLock } from '../../core/store/lock.js';
 import { commitStore, readStore, loadPrivateKey } from '../../core/store/store.js';
@@ -118,34 +119,57 @@ describe('a lock that goes away while held', () => {
 });
 
 
-// A writer that dies between claiming the next generation folder and noting itself in it
-// leaves a folder no one can tell from one a live writer has just made. Writers take it as
-// being built for a minute (store.ts, NOTELESS_GRACE_MS) and refuse; after that, as abandoned.
-describe('a generation folder above CURRENT that names no writer', () => {
-  for (const [name, note] of [
-    ['with no note', null],
-    ['with a note cut by the kill', '{"pid":12'],
-  ] as const) {
-    it(`${name}: refused for a minute, with nothing changed, then removed and the commit goes through`, async () => {
-      const dataDir = join(root, `unnoted-${note === null ? 'none' : 'cut'}`);
+// What an interrupted commit leaves above CURRENT, and what the next commit does with it. A
+// generation folder is claimed with its writer note already in it (store.ts, claimGeneration):
+// a kill leaves a temporary, or a folder that names its writer. Only a live writer's folder
+// makes the next commit refuse; everything else goes, at once.
+describe('what an interrupted commit leaves above CURRENT', () => {
+  const generations = (dataDir: string) => join(dataDir, 'generations');
+  const note = (pid: number) => JSON.stringify({ pid, hostname: hostname() });
+  const leftovers: Array<[string, (dataDir: string) => Promise<void>]> = [
+    ['a claim cut before its rename, without its note', (d) => mkdir(join(generations(d), '.gen-000002.4242.0badc0de.tmp'))],
+    [
+      'a claim cut before its rename, with its note',
+      async (d) => {
+        await mkdir(join(generations(d), '.gen-000002.4242.0badc0de.tmp'));
+        await writeFile(join(generations(d), '.gen-000002.4242.0badc0de.tmp', '.writer'), note(process.pid));
+      },
+    ],
+    // An earlier version claimed the folder first and noted itself in it after: a kill between
+    // the two left a folder that names no one, which it refused to touch for a minute.
+    ['a folder that names no writer (an earlier version, killed between its mkdir and its note)', (d) => mkdir(join(generations(d), 'gen-000002'))],
+    [
+      'a folder whose note was cut by the kill',
+      async (d) => {
+        await mkdir(join(generations(d), 'gen-000002'));
+        await writeFile(join(generations(d), 'gen-000002', '.writer'), '{"pid":12');
+      },
+    ],
+  ];
+  for (const [name, leave] of leftovers) {
+    it(`${name}: removed by the next commit, which goes through at once`, async () => {
+      const dataDir = join(root, `left-${leftovers.findIndex(([n]) => n === name)}`);
       await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
-      const before = (await readStore(dataDir))!;
-      const claimed = join(dataDir, 'generations', 'gen-000002');
-      await mkdir(claimed);
-      if (note !== null) await writeFile(join(claimed, '.writer'), note);
-
-      const refused = await runInProcess(['-c', 'renew password U1', '--key-size', '2048'], { dataDir });
-      expect(refused.code).toBe(5);
-      expect(messageLines(refused.stderr)).toEqual(['certificatemanager: The certificate store is being changed by another program. Run the command again.']);
-      expect((await readStore(dataDir))!.generation).toBe(before.generation);
-
-      const aMinuteAgo = new Date(Date.now() - 61_000);
-      await utimes(claimed, aMinuteAgo, aMinuteAgo);
+      await leave(dataDir);
       const renewed = await runInProcess(['-c', 'renew password U2', '--key-size', '2048'], { dataDir });
       expect(renewed.code, renewed.stderr).toBe(0);
       const after = (await readStore(dataDir))!;
       expect(after.generation).toBe(2);
       expect(after.state.current.version).toBe(2);
+      expect(await readdir(generations(dataDir))).toEqual(['gen-000001', 'gen-000002']);
     });
   }
+
+  it('a folder whose writer still runs: refused, with nothing changed (a commit past a lock bypass)', async () => {
+    const dataDir = join(root, 'left-live');
+    await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
+    const before = (await readStore(dataDir))!;
+    await mkdir(join(generations(dataDir), 'gen-000002'));
+    await writeFile(join(generations(dataDir), 'gen-000002', '.writer'), note(process.pid));
+    const refused = await runInProcess(['-c', 'renew password U1', '--key-size', '2048'], { dataDir });
+    expect(refused.code).toBe(5);
+    expect(messageLines(refused.stderr)).toEqual(['certificatemanager: The certificate store is being changed by another program. Run the command again.']);
+    expect((await readStore(dataDir))!.generation).toBe(before.generation);
+    expect(await readdir(join(generations(dataDir), 'gen-000002'))).toEqual(['.writer']);
+  });
 });
