@@ -61,15 +61,30 @@ export async function replaceFileAtomically(path: string, data: Buffer | string,
   await syncDirectory(dirname(path));
 }
 
-/** Remove the leftovers of writes that a crash interrupted (files named by tempSibling). */
-export async function removeStaleTemporaries(dir: string, prefix = '.'): Promise<void> {
+/** The process that made a temporary named by tempSibling, or null for another name. */
+function temporaryWriter(name: string): number | null {
+  const pid = /\.(\d+)\.[0-9a-f]{8}\.tmp$/.exec(name)?.[1];
+  return pid === undefined ? null : Number(pid);
+}
+
+/**
+ * Remove the leftovers of writes that a crash interrupted (files and folders named by
+ * tempSibling), except those whose writer `stillWrites` (a live process's own temporary: removing
+ * it while that process fills or renames it would cut what it is about to put in place).
+ */
+export async function removeStaleTemporaries(dir: string, prefix = '.', stillWrites: (pid: number) => boolean = () => false): Promise<void> {
   let names: string[];
   try {
     names = await readdir(dir);
   } catch {
     return;
   }
-  await Promise.all(names.filter((n) => n.startsWith(prefix) && n.endsWith('.tmp')).map((n) => rm(join(dir, n), { force: true, recursive: true })));
+  const stale = names.filter((n) => {
+    if (!n.startsWith(prefix) || !n.endsWith('.tmp')) return false;
+    const pid = temporaryWriter(n);
+    return pid === null || !stillWrites(pid);
+  });
+  await Promise.all(stale.map((n) => rm(join(dir, n), { force: true, recursive: true })));
 }
 
 /**

@@ -19,7 +19,7 @@
  */
 import { mkdir, readFile, readdir, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { KeyObject } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { CertManagerError, usageError, wrongState } from '../errors.js';
 import { IsoTime } from '../schemas.js';
@@ -257,8 +257,8 @@ export async function commitStore(
     // Keep every old generation and go past them all. For a damaged store the admin may want
     // what is left of them; for a store without CURRENT (the pointer deleted by hand or by a
     // cleaner), the folders may hold the only copy of a key agents trust.
-    await removeStaleTemporaries(paths.generations);
-    await removeStaleTemporaries(dataDir, '.CURRENT.');
+    await removeStaleTemporaries(paths.generations, '.', liveWriter);
+    await removeStaleTemporaries(dataDir, '.CURRENT.', liveWriter);
     generation = Math.max(0, ...(await existingGenerations(dataDir))) + 1;
   } else {
     const latest = await readStore(dataDir);
@@ -295,8 +295,9 @@ export async function commitStore(
     // so the store is old or new, never a mix.
     if (committed) return { dataDir, generation, state: next.state };
     // A full disk, a permission problem or a lost lock half-way: leave nothing of ours behind.
-    if (pointer) await rm(pointer, { force: true });
-    if (ours !== null && pathIdentity(folder) === ours) await rm(folder, { recursive: true, force: true });
+    // The clean-up's own failure must not hide why the commit failed.
+    if (pointer) await rm(pointer, { force: true }).catch(() => undefined);
+    if (ours !== null && pathIdentity(folder) === ours) await rm(folder, { recursive: true, force: true }).catch(() => undefined);
     throw error;
   }
   await rm(join(folder, WRITER_NOTE), { force: true }).catch(() => undefined);
@@ -334,24 +335,38 @@ const beingChanged = () => wrongState('STORE_CHANGED', 'The certificate store is
 async function claimGeneration(folder: string): Promise<string | null> {
   const staging = tempSibling(folder);
   const exists = (path: string) => stat(path).then(() => true, () => false);
+  // Which note is ours: another writer's folder under the same name says otherwise.
+  const note = JSON.stringify({ pid: thisProcess.pid, hostname: thisProcess.hostname, claim: randomBytes(16).toString('hex') });
   await mkdir(staging, { mode: 0o700 });
+  // A rename keeps a folder's identity: taken here, it names what we made whatever is renamed
+  // over it later.
+  const ours = pathIdentity(staging);
   try {
     // Who is building this generation: another writer (past a lock bypass) must not remove it
     // as abandoned while this process lives (removeAbandonedGenerations).
-    await writeFile(join(staging, WRITER_NOTE), JSON.stringify({ pid: thisProcess.pid, hostname: thisProcess.hostname }), { mode: 0o600 });
+    await writeFile(join(staging, WRITER_NOTE), note, { mode: 0o600 });
     // Taken already: refused here, since POSIX lets a rename replace an empty folder. A folder
     // claimed between this check and the rename holds a note, and the rename then fails.
     if (await exists(folder)) throw beingChanged();
     await renameWithRetry(staging, folder);
   } catch (error) {
-    // The number taken meanwhile, or our temporary removed by another writer's clean-up (past
-    // a lock bypass): someone else is committing.
+    // The number taken meanwhile, or our temporary removed (a writer on another host, past a
+    // lock bypass): someone else is committing.
     const taken = !(error instanceof CertManagerError) && ((await exists(folder)) || !(await exists(staging)));
-    await rm(staging, { recursive: true, force: true });
+    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
     throw taken ? beingChanged() : error;
   }
-  return pathIdentity(folder);
+  // What was renamed into place is the folder we made, with our note still in it.
+  const placed = await readFile(join(folder, WRITER_NOTE), 'utf8').catch(() => null);
+  if (placed !== note || pathIdentity(folder) !== ours) {
+    if (pathIdentity(folder) === ours) await rm(folder, { recursive: true, force: true }).catch(() => undefined);
+    throw beingChanged();
+  }
+  return ours;
 }
+
+/** A temporary's writer is this process, or another on this host that still runs. */
+const liveWriter = (pid: number): boolean => thisProcess.isAlive(pid);
 
 /**
  * Whether a generation above CURRENT is being built by a live process right now, not left by
@@ -375,9 +390,9 @@ async function beingBuilt(folder: string): Promise<boolean> {
  */
 async function removeAbandonedGenerations(dataDir: string, current: number): Promise<void> {
   const paths = storePaths(dataDir);
-  await removeStaleTemporaries(paths.generations);
+  await removeStaleTemporaries(paths.generations, '.', liveWriter);
   // Only CURRENT's own temporaries: other files here (settings) have writers of their own.
-  await removeStaleTemporaries(dataDir, '.CURRENT.');
+  await removeStaleTemporaries(dataDir, '.CURRENT.', liveWriter);
   for (const n of await existingGenerations(dataDir)) {
     if (n <= current) continue;
     if (await beingBuilt(paths.generation(n))) continue;

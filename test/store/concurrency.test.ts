@@ -12,6 +12,7 @@ import { commitStore, readStore, loadPrivateKey } from '../../core/store/store.j
 import { checkGeneration } from '../../core/ops/validate-generation.js';
 import { createTrustState, followRotations } from '../../core/trust/index.js';
 import { fingerprintSha256 } from '../../core/pki/inspect.js';
+import { spkiDer } from '../../core/pki/keys.js';
 import { startCli, messageLines } from '../helpers/cli.js';
 import { runInProcess, statusJson } from '../cli/in-process.js';
 import { tempDir } from '../helpers/temp.js';
@@ -58,28 +59,40 @@ describe('two certificatemanager processes at once', () => {
 });
 
 describe("commitStore's own defence against a lock bypass (a stale lock taken over after 5 s)", () => {
-  // Repeated: which commit gets where first varies run to run (Node 24 once found the window
-  // where the second one removed the first's generation as abandoned while it was being built).
-  it.each(Array.from({ length: 12 }, (_, i) => i))('two commits based on the same snapshot: at most one wins, and the store is the old state or exactly the winner (run %i)', async (run) => {
-    const dataDir = join(root, `cas-${run}`);
+  // Two commits based on the same snapshot, the second started 0 to 39 turns of the event loop
+  // after the first, so that it meets the first at every step of its commit: claiming the
+  // folder, filling it, switching CURRENT. (A review found the store damaged within a few
+  // hundred such rounds when one writer's clean-up could empty the other's claim.)
+  it('at most one wins, the loser gets one clean line, and the store always reads whole: key, state and all', async () => {
+    const dataDir = join(root, 'cas');
     await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
-    const base = (await readStore(dataDir))!;
-    const key = await loadPrivateKey(base);
-    const next = (installedAt: string) => checkGeneration({ ...base.state, current: { ...base.state.current, installedAt } }, key, new Date());
-    const [a, b] = [await next('2030-01-01T00:00:00.000Z'), await next('2031-01-01T00:00:00.000Z')];
-    const results = await Promise.allSettled([commitStore(dataDir, base, a), commitStore(dataDir, base, b)]);
-    // Whatever happened, the store must be whole afterwards (the comment promises "nothing is written" for the loser).
-    const after = await readStore(dataDir).then(
-      (s) => s?.state.current.installedAt ?? 'none',
-      (e: Error) => `damaged: ${e.message}`,
-    );
-    // At most one wins; refusing both is safe too (only a lock bypass gets here). Never a mix:
-    // the store is the old state or exactly the winner's.
-    const winners = results.flatMap((r, i) => (r.status === 'fulfilled' ? [i === 0 ? '2030-01-01T00:00:00.000Z' : '2031-01-01T00:00:00.000Z'] : []));
-    expect(winners.length).toBeLessThanOrEqual(1);
-    expect(after, JSON.stringify(results.map((r) => r.status))).toBe(winners[0] ?? base.state.current.installedAt);
-    for (const r of results) if (r.status === 'rejected') expect((r.reason as { kind?: string }).kind ?? 'fs-error').toMatch(/wrong-state|fs-error/);
-  });
+    const wins: Record<string, number> = {};
+    for (let round = 0; round < 120; round++) {
+      const base = (await readStore(dataDir))!;
+      const key = await loadPrivateKey(base);
+      const stamp = (writer: number) => `${2030 + (round % 40) + writer}-01-01T00:00:00.000Z`;
+      const next = (writer: number) => checkGeneration({ ...base.state, current: { ...base.state.current, installedAt: stamp(writer) } }, key, new Date());
+      const [a, b] = [await next(0), await next(1)];
+      const later = async () => {
+        for (let tick = 0; tick < round % 40; tick++) await new Promise((resolve) => setImmediate(resolve));
+        return commitStore(dataDir, base, b);
+      };
+      const results = await Promise.allSettled([commitStore(dataDir, base, a), later()]);
+      const winners = results.flatMap((r, i) => (r.status === 'fulfilled' ? [stamp(i)] : []));
+      expect(winners.length, `round ${round}`).toBeLessThanOrEqual(1);
+      for (const r of results)
+        if (r.status === 'rejected') expect(r.reason, `round ${round}`).toMatchObject({ kind: 'wrong-state', code: 'STORE_CHANGED' });
+      // Whatever happened, the store is the old state or exactly the winner's, and whole.
+      const after = (await readStore(dataDir))!;
+      expect(after.state.current.installedAt, `round ${round}`).toBe(winners[0] ?? base.state.current.installedAt);
+      expect(spkiDer(await loadPrivateKey(after)).equals(spkiDer(key)), `round ${round}`).toBe(true);
+      const outcome = winners.length === 0 ? 'none' : winners[0] === stamp(0) ? 'first' : 'second';
+      wins[outcome] = (wins[outcome] ?? 0) + 1;
+    }
+    // Nothing left behind by the losers.
+    expect((await readdir(join(dataDir, 'generations'))).filter((name) => !/^gen-\d+$/.test(name))).toEqual([]);
+    expect(wins.first ?? 0).toBeGreaterThan(0);
+  }, 120_000);
 });
 
 describe('a lock that goes away while held', () => {
@@ -126,13 +139,15 @@ describe('a lock that goes away while held', () => {
 describe('what an interrupted commit leaves above CURRENT', () => {
   const generations = (dataDir: string) => join(dataDir, 'generations');
   const note = (pid: number) => JSON.stringify({ pid, hostname: hostname() });
+  /** Above Linux's largest possible PID (2^22): no process has it. */
+  const DEAD_PID = 2 ** 22 + 1;
   const leftovers: Array<[string, (dataDir: string) => Promise<void>]> = [
-    ['a claim cut before its rename, without its note', (d) => mkdir(join(generations(d), '.gen-000002.4242.0badc0de.tmp'))],
+    ['a claim cut before its rename, without its note', (d) => mkdir(join(generations(d), `.gen-000002.${DEAD_PID}.0badc0de.tmp`))],
     [
       'a claim cut before its rename, with its note',
       async (d) => {
-        await mkdir(join(generations(d), '.gen-000002.4242.0badc0de.tmp'));
-        await writeFile(join(generations(d), '.gen-000002.4242.0badc0de.tmp', '.writer'), note(process.pid));
+        await mkdir(join(generations(d), `.gen-000002.${DEAD_PID}.0badc0de.tmp`));
+        await writeFile(join(generations(d), `.gen-000002.${DEAD_PID}.0badc0de.tmp`, '.writer'), note(DEAD_PID));
       },
     ],
     // An earlier version claimed the folder first and noted itself in it after: a kill between
@@ -159,6 +174,20 @@ describe('what an interrupted commit leaves above CURRENT', () => {
       expect(await readdir(generations(dataDir))).toEqual(['gen-000001', 'gen-000002']);
     });
   }
+
+  it("a live writer's claim that is not renamed yet is left alone; the commit takes the number first", async () => {
+    const dataDir = join(root, 'left-live-claim');
+    await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
+    // Named and noted by this process, which still runs (the -c below runs in it too).
+    const claim = join(generations(dataDir), `.gen-000002.${process.pid}.0badc0de.tmp`);
+    await mkdir(claim);
+    await writeFile(join(claim, '.writer'), note(process.pid));
+    const renewed = await runInProcess(['-c', 'renew password U3', '--key-size', '2048'], { dataDir });
+    expect(renewed.code, renewed.stderr).toBe(0);
+    expect((await readStore(dataDir))!.generation).toBe(2);
+    // Removing it would have cut the note out from under a writer about to rename it.
+    expect(await readdir(claim)).toEqual(['.writer']);
+  });
 
   it('a folder whose writer still runs: refused, with nothing changed (a commit past a lock bypass)', async () => {
     const dataDir = join(root, 'left-live');
