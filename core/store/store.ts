@@ -270,7 +270,8 @@ export async function commitStore(
   const folder = paths.generation(generation);
   // What we created, so that cleaning up never removes a folder of the same name that another
   // writer made after taking a stale lock over (and removing ours as abandoned).
-  const ours = await claimGeneration(folder);
+  const claim = await claimGeneration(folder);
+  const ours = claim.identity;
   let pointer: string | null = null;
   let committed = false;
   try {
@@ -293,14 +294,16 @@ export async function commitStore(
     // Past our own rename (only flushing the folder failed) the new generation is what readers
     // see: removing it now would leave CURRENT naming nothing. The old generation is still there,
     // so the store is old or new, never a mix.
+    claimsInFlight.delete(claim.note);
     if (committed) return { dataDir, generation, state: next.state };
     // A full disk, a permission problem or a lost lock half-way: leave nothing of ours behind.
     // The clean-up's own failure must not hide why the commit failed.
     if (pointer) await rm(pointer, { force: true }).catch(() => undefined);
-    if (ours !== null && pathIdentity(folder) === ours) await rm(folder, { recursive: true, force: true }).catch(() => undefined);
+    if (ours !== null && pathIdentity(folder) === ours) await rm(folder, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
     throw error;
   }
   await rm(join(folder, WRITER_NOTE), { force: true }).catch(() => undefined);
+  claimsInFlight.delete(claim.note);
   // Past the commit point: the keys this commit (or an earlier, interrupted one) replaced go.
   // Best effort, like the audit line: a failure here must not report the commit as failed.
   await destroyReplacedKeys(paths.generations, { generation, state: next.state }).catch(() => undefined);
@@ -321,6 +324,8 @@ async function existingGenerations(dataDir: string): Promise<number[]> {
 
 /** A generation being built names its writer here until it is committed. */
 const WRITER_NOTE = '.writer';
+/** The writer notes of the claims this process has made and not yet committed or given up. */
+const claimsInFlight = new Set<string>();
 
 const beingChanged = () => wrongState('STORE_CHANGED', 'The certificate store is being changed by another program. Run the command again.');
 
@@ -330,9 +335,10 @@ const beingChanged = () => wrongState('STORE_CHANGED', 'The certificate store is
  * leaves either a temporary (the next writer removes it) or a folder that names its writer
  * (removed once that process is gone): never a folder that names no one, which writers could
  * not tell from one a live writer had just made, and would have to wait out.
- * Returns the claimed folder's identity (pathIdentity).
+ * Returns the claimed folder's identity (pathIdentity) and its note, which stays in
+ * claimsInFlight until the caller is done with the claim.
  */
-async function claimGeneration(folder: string): Promise<string | null> {
+async function claimGeneration(folder: string): Promise<{ identity: string | null; note: string }> {
   const staging = tempSibling(folder);
   const exists = (path: string) => stat(path).then(() => true, () => false);
   // Which note is ours: another writer's folder under the same name says otherwise.
@@ -341,6 +347,7 @@ async function claimGeneration(folder: string): Promise<string | null> {
   // A rename keeps a folder's identity: taken here, it names what we made whatever is renamed
   // over it later.
   const ours = pathIdentity(staging);
+  claimsInFlight.add(note);
   try {
     // Who is building this generation: another writer (past a lock bypass) must not remove it
     // as abandoned while this process lives (removeAbandonedGenerations).
@@ -353,16 +360,18 @@ async function claimGeneration(folder: string): Promise<string | null> {
     // The number taken meanwhile, or our temporary removed (a writer on another host, past a
     // lock bypass): someone else is committing.
     const taken = !(error instanceof CertManagerError) && ((await exists(folder)) || !(await exists(staging)));
-    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    await rm(staging, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+    claimsInFlight.delete(note);
     throw taken ? beingChanged() : error;
   }
   // What was renamed into place is the folder we made, with our note still in it.
   const placed = await readFile(join(folder, WRITER_NOTE), 'utf8').catch(() => null);
   if (placed !== note || pathIdentity(folder) !== ours) {
-    if (pathIdentity(folder) === ours) await rm(folder, { recursive: true, force: true }).catch(() => undefined);
+    if (pathIdentity(folder) === ours) await rm(folder, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+    claimsInFlight.delete(note);
     throw beingChanged();
   }
-  return ours;
+  return { identity: ours, note };
 }
 
 /** A temporary's writer is this process, or another on this host that still runs. */
@@ -376,8 +385,14 @@ const liveWriter = (pid: number): boolean => thisProcess.isAlive(pid);
  */
 async function beingBuilt(folder: string): Promise<boolean> {
   try {
-    const note = JSON.parse(await readFile(join(folder, WRITER_NOTE), 'utf8')) as { pid?: unknown; hostname?: unknown };
-    return typeof note.pid === 'number' && note.hostname === thisProcess.hostname && thisProcess.isAlive(note.pid);
+    const text = await readFile(join(folder, WRITER_NOTE), 'utf8');
+    const note = JSON.parse(text) as { pid?: unknown; hostname?: unknown };
+    if (typeof note.pid !== 'number' || note.hostname !== thisProcess.hostname) return false;
+    // This process knows which of its own claims are still being built: one whose commit
+    // failed and whose clean-up could not remove it (a scanner holding a file) is a leftover,
+    // which would otherwise block this long-lived process (the app) until it restarts.
+    if (note.pid === thisProcess.pid) return claimsInFlight.has(text);
+    return thisProcess.isAlive(note.pid);
   } catch {
     return false;
   }
@@ -396,9 +411,18 @@ async function removeAbandonedGenerations(dataDir: string, current: number): Pro
   for (const n of await existingGenerations(dataDir)) {
     if (n <= current) continue;
     if (await beingBuilt(paths.generation(n))) continue;
-    await rm(paths.generation(n), { recursive: true, force: true });
+    // A writer removes its note only after its commit point, so a folder without a live note
+    // may be one that another writer (past a lock bypass) has just made current: checked
+    // after the note, CURRENT then names it. Removing it would lose that commit and leave
+    // CURRENT naming nothing.
+    if ((await currentPointer(dataDir)) !== generationName(current)) throw beingChanged();
+    await rm(paths.generation(n), { recursive: true, force: true, maxRetries: 3 });
   }
 }
+
+/** What CURRENT says right now (trimmed), or null when it cannot be read. */
+const currentPointer = (dataDir: string): Promise<string | null> =>
+  readFile(storePaths(dataDir).current, 'utf8').then((text) => text.trim(), () => null);
 
 /** readStore for a writer about to replace the state: a damaged store is reported, not thrown. */
 export async function readStoreForRepair(dataDir: string): Promise<StoreSnapshot | null | 'damaged'> {

@@ -194,11 +194,24 @@ describe('what an interrupted commit leaves above CURRENT', () => {
     await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
     const before = (await readStore(dataDir))!;
     await mkdir(join(generations(dataDir), 'gen-000002'));
-    await writeFile(join(generations(dataDir), 'gen-000002', '.writer'), note(process.pid));
+    // Another process of this host that runs (this test's parent): a writer past a lock bypass.
+    await writeFile(join(generations(dataDir), 'gen-000002', '.writer'), note(process.ppid));
     const refused = await runInProcess(['-c', 'renew password U1', '--key-size', '2048'], { dataDir });
     expect(refused.code).toBe(5);
     expect(messageLines(refused.stderr)).toEqual(['certificatemanager: The certificate store is being changed by another program. Run the command again.']);
     expect((await readStore(dataDir))!.generation).toBe(before.generation);
     expect(await readdir(join(generations(dataDir), 'gen-000002'))).toEqual(['.writer']);
+  });
+
+  it('a folder this process claimed and gave up (its clean-up failed) does not block its later commits', async () => {
+    // The app is one long-lived process: a note naming it is a leftover unless that claim is
+    // still being built.
+    const dataDir = join(root, 'left-own');
+    await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
+    await mkdir(join(generations(dataDir), 'gen-000002'));
+    await writeFile(join(generations(dataDir), 'gen-000002', '.writer'), note(process.pid));
+    const renewed = await runInProcess(['-c', 'renew password U4', '--key-size', '2048'], { dataDir });
+    expect(renewed.code, renewed.stderr).toBe(0);
+    expect((await readStore(dataDir))!.generation).toBe(2);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * The store under faults that are not crashes: a folder flush that fails after the commit
  * point, a CURRENT pointer deleted by hand, a store key that no longer reads, and a --data-dir
- * that names somebody else's folder. Real files in temp folders; the only fake is the file
- * system's answer to "open this folder for fsync" in the first test.
+ * that names somebody else's folder. Real files in temp folders; the only fakes are the file
+ * system's answer to "open this folder for fsync" in the first test, and another writer's
+ * commit landing while a folder is listed, in the last.
  */
 import { describe, expect, it, vi, beforeAll } from 'vitest';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,8 +25,18 @@ vi.mock('node:fs/promises', async (importOriginal) => {
       throw Object.assign(new Error(`ENOSPC: no space left on device, open '${String(path)}'`), { code: 'ENOSPC' });
     return real.open(path, flags, mode);
   }) as typeof real.open;
-  return { ...real, open, default: { ...real, open } };
+  // Runs once, at the next listing of a generations folder: another writer acting at that moment.
+  const readdir = (async (path: Parameters<typeof real.readdir>[0], options?: Parameters<typeof real.readdir>[1]) => {
+    const hook = onListGenerations.run;
+    if (hook && String(path).endsWith('generations')) {
+      onListGenerations.run = null;
+      hook();
+    }
+    return real.readdir(path, options as never);
+  }) as typeof real.readdir;
+  return { ...real, open, readdir, default: { ...real, open, readdir } };
 });
+const onListGenerations = { run: null as null | (() => void) };
 
 const pw = 'store faults password';
 const ctx = (dataDir: string) => ({ dataDir, iterations: 1000 });
@@ -134,5 +145,28 @@ describe('the store under faults', () => {
     // The other writer's commit stands: CURRENT names it and its folder is still there.
     expect((await readStore(dataDir))!.state.current.installedAt).toBe('2031-01-01T00:00:00.000Z');
   });
-});
 
+  it("a writer past a lock bypass never removes the generation another writer has just made current", async () => {
+    const dataDir = await newStore('bypass-after-commit');
+    const base = (await readStore(dataDir))!;
+    const pem = await readFile(join(dataDir, 'generations', 'gen-000001', 'key.pem'), 'utf8');
+    const theirs = { ...base.state, current: { ...base.state.current, installedAt: '2031-01-01T00:00:00.000Z' } };
+    // Ours read CURRENT (gen-000001) and then, as it lists the generations to clear leftovers,
+    // the other writer's commit of gen-000002 completes: CURRENT names it, and its note is gone.
+    onListGenerations.run = () => {
+      const folder = join(dataDir, 'generations', 'gen-000002');
+      mkdirSync(folder);
+      writeFileSync(join(folder, 'key.pem'), pem);
+      writeFileSync(join(folder, 'state.json'), JSON.stringify(theirs));
+      writeFileSync(join(dataDir, 'CURRENT'), 'gen-000002\n');
+    };
+    const checked = await checkGeneration(base.state, await loadPrivateKey(base), new Date());
+    await expect(commitStore(dataDir, base, checked)).rejects.toMatchObject({ code: 'STORE_CHANGED' });
+    expect(onListGenerations.run).toBeNull();
+    // Their commit stands, whole.
+    const after = (await readStore(dataDir))!;
+    expect(after.generation).toBe(2);
+    expect(after.state.current.installedAt).toBe('2031-01-01T00:00:00.000Z');
+    await loadPrivateKey(after);
+  });
+});
