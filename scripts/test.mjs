@@ -15,7 +15,8 @@ import { join } from 'node:path';
 const RUN_PREFIX = 'certificatemanager-tests-';
 function removeAbandonedRuns(parent) {
   for (const name of readdirSync(parent)) {
-    const pid = Number(/^certificatemanager-tests-(\d+)-/.exec(name)?.[1]);
+    if (!name.startsWith(RUN_PREFIX)) continue;
+    const pid = Number(name.slice(RUN_PREFIX.length).split('-')[0]);
     if (!pid) continue;
     try {
       process.kill(pid, 0);

@@ -257,8 +257,8 @@ export async function commitStore(
     // Keep every old generation and go past them all. For a damaged store the admin may want
     // what is left of them; for a store without CURRENT (the pointer deleted by hand or by a
     // cleaner), the folders may hold the only copy of a key agents trust.
-    await removeStaleTemporaries(paths.generations, '.', liveWriter);
-    await removeStaleTemporaries(dataDir, '.CURRENT.', liveWriter);
+    await removeStaleTemporaries(paths.generations, '.', thisProcess.isAlive);
+    await removeStaleTemporaries(dataDir, '.CURRENT.', thisProcess.isAlive);
     generation = Math.max(0, ...(await existingGenerations(dataDir))) + 1;
   } else {
     const latest = await readStore(dataDir);
@@ -374,9 +374,6 @@ async function claimGeneration(folder: string): Promise<{ identity: string | nul
   return { identity: ours, note };
 }
 
-/** A temporary's writer is this process, or another on this host that still runs. */
-const liveWriter = (pid: number): boolean => thisProcess.isAlive(pid);
-
 /**
  * Whether a generation above CURRENT is being built by a live process right now, not left by
  * an interrupted one: its writer note names a process of this host that still runs (this one
@@ -405,9 +402,9 @@ async function beingBuilt(folder: string): Promise<boolean> {
  */
 async function removeAbandonedGenerations(dataDir: string, current: number): Promise<void> {
   const paths = storePaths(dataDir);
-  await removeStaleTemporaries(paths.generations, '.', liveWriter);
+  await removeStaleTemporaries(paths.generations, '.', thisProcess.isAlive);
   // Only CURRENT's own temporaries: other files here (settings) have writers of their own.
-  await removeStaleTemporaries(dataDir, '.CURRENT.', liveWriter);
+  await removeStaleTemporaries(dataDir, '.CURRENT.', thisProcess.isAlive);
   for (const n of await existingGenerations(dataDir)) {
     if (n <= current) continue;
     if (await beingBuilt(paths.generation(n))) continue;
