@@ -344,8 +344,7 @@ async function claimGeneration(folder: string): Promise<{ identity: string | nul
   // Which note is ours: another writer's folder under the same name says otherwise.
   const note = JSON.stringify({ pid: thisProcess.pid, hostname: thisProcess.hostname, claim: randomBytes(16).toString('hex') });
   await mkdir(staging, { mode: 0o700 });
-  // A rename keeps a folder's identity: taken here, it names what we made whatever is renamed
-  // over it later.
+  // Which folder is ours if the claim fails before its note is read back.
   const ours = pathIdentity(staging);
   claimsInFlight.add(note);
   try {
@@ -364,14 +363,17 @@ async function claimGeneration(folder: string): Promise<{ identity: string | nul
     claimsInFlight.delete(note);
     throw taken ? beingChanged() : error;
   }
-  // What was renamed into place is the folder we made, with our note still in it.
+  // What was renamed into place is the folder we made: our note, with its random claim, is in
+  // it (only our staging folder ever held it).
   const placed = await readFile(join(folder, WRITER_NOTE), 'utf8').catch(() => null);
-  if (placed !== note || pathIdentity(folder) !== ours) {
+  if (placed !== note) {
     if (pathIdentity(folder) === ours) await rm(folder, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
     claimsInFlight.delete(note);
     throw beingChanged();
   }
-  return { identity: ours, note };
+  // Taken again after the rename: on FAT and exFAT a folder's file ID changes when it is
+  // renamed, and the clean-up compares against what is there now.
+  return { identity: pathIdentity(folder), note };
 }
 
 /**
