@@ -16,6 +16,8 @@ import { median, ms } from './lib.mjs';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const rendererDir = join(root, 'dist', 'renderer');
 const BUDGET_GZIP = 150 * 1024;
+/** Issue #13: the first-run wizard is interactive within half a second. */
+const STARTUP_BUDGET_MS = 500;
 const CHROMIUM = '/usr/bin/chromium';
 
 function walk(dir) {
@@ -44,6 +46,58 @@ async function loadBridge() {
   return module.startBridge;
 }
 
+const WIZARD = '[data-testid="wizard"][data-step="welcome"]';
+
+/**
+ * One timed start of the renderer, on the page's own clock: from the start of the navigation to
+ * the frame in which the first-run wizard is usable: its Next button enabled and the keyboard
+ * focus inside it (on its heading), as the wizard leaves it when it opens. The page reports
+ * the time itself (polled every animation frame), so no round trip to Playwright is counted.
+ *
+ * `attached`: before the timed navigation, the page first loads a same-origin address of the
+ * bridge (a plain 404). Chromium then already runs this site's renderer process, and Playwright
+ * has already attached to it. Without that step, the timed navigation starts a new renderer
+ * process, and Playwright holds it paused until its debugger has set the process up
+ * (Target.setAutoAttach with waitForDebuggerOnStart): 100-400 ms on this machine, depending on
+ * how busy the Node process that drives Playwright is. A trace shows the renderer's main thread
+ * idle all that time. Electron starts its window's renderer with no debugger attached, so that
+ * pause is the harness's, not the app's; the cold figure is printed too, labelled as such.
+ *
+ * What the attached figure still holds besides the app (a Chromium trace, 2026-12-04): Playwright
+ * evaluates its injected script in each new document (one 50-90 ms task on the renderer's main
+ * thread while the page loads), and the bridge's client is a parser-blocking script that the
+ * app's module waits behind. The app's own share was ~175 ms of main-thread work (evaluating the
+ * bundle ~45 ms, first mount ~35 ms, the wizard's render ~40 ms, style, layout and paint ~55 ms)
+ * plus ~60-90 ms for its first three calls to the core through the bridge.
+ */
+async function timedStart(browser, startBridge, attached) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'cm-bench-ui-'));
+  const bridge = await startBridge({ dataDir, rendererDir, log: () => {} });
+  // A new context each time: no HTTP cache, storage or code cache from the previous run.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+  try {
+    const page = await context.newPage();
+    if (attached) await page.goto(`${bridge.url}/__bench-warm-up`);
+    await page.goto(bridge.pageUrl, { waitUntil: 'commit' });
+    const ready = await page.waitForFunction(
+      (selector) => {
+        // Runs in the page (this file is linted as Node code, hence globalThis).
+        const { document } = globalThis;
+        const wizard = document.querySelector(selector);
+        const next = wizard?.querySelector('[data-testid="wizard-next"]');
+        return next && !next.disabled && wizard.contains(document.activeElement) ? performance.now() : false;
+      },
+      WIZARD,
+      { polling: 'raf', timeout: 30_000 },
+    );
+    return await ready.jsonValue();
+  } finally {
+    await context.close();
+    await bridge.close();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
 export async function rendererStartup({ runs = 7 } = {}) {
   const { chromium } = await import('playwright-core');
   const startBridge = await loadBridge();
@@ -51,32 +105,20 @@ export async function rendererStartup({ runs = 7 } = {}) {
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
-  const times = [];
-  const wall = [];
+  const attached = [];
+  const cold = [];
   try {
+    // The first start pays for Chromium's own warm-up (and the bridge's client build); not counted.
+    const first = await timedStart(browser, startBridge, true);
+    // Interleaved, so that a busy moment of the machine touches both kinds alike.
     for (let i = 0; i < runs; i++) {
-      const dataDir = await mkdtemp(join(tmpdir(), 'cm-bench-ui-'));
-      const bridge = await startBridge({ dataDir, rendererDir, log: () => {} });
-      const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-      const page = await context.newPage();
-      try {
-        const started = performance.now();
-        await page.goto(bridge.pageUrl, { waitUntil: 'commit' });
-        await page.locator('[data-testid="wizard"][data-step="welcome"] [data-testid="wizard-next"]:enabled').waitFor({ timeout: 30_000 });
-        wall.push(performance.now() - started);
-        // The page's own clock: from the start of navigation to the wizard being usable.
-        times.push(await page.evaluate('performance.now()'));
-      } finally {
-        await context.close();
-        await bridge.close();
-        await rm(dataDir, { recursive: true, force: true });
-      }
+      attached.push(await timedStart(browser, startBridge, true));
+      cold.push(await timedStart(browser, startBridge, false));
     }
+    return { first, median: median(attached), coldMedian: median(cold), runs };
   } finally {
     await browser.close();
   }
-  // The first run pays for Chromium's process warm-up; report it apart.
-  return { first: times[0], median: median(times.slice(1).length ? times.slice(1) : times), wallMedian: median(wall.slice(1).length ? wall.slice(1) : wall), runs };
 }
 
 export async function benchRenderer(options = {}) {
@@ -90,7 +132,8 @@ export async function benchRenderer(options = {}) {
     return { size };
   }
   const startup = await rendererStartup(options);
-  console.log(`  navigation → interactive wizard (Chromium, bridge, real core): median ${ms(startup.median)}  (first, cold: ${ms(startup.first)}; Playwright wall clock median ${ms(startup.wallMedian)}; ${startup.runs} runs)`);
+  console.log(`  navigation → interactive wizard (Chromium, bridge, real core), page clock, median of ${startup.runs}: ${ms(startup.median)}  budget ${ms(STARTUP_BUDGET_MS)}  ${startup.median <= STARTUP_BUDGET_MS ? 'OK' : 'OVER BUDGET'}`);
+  console.log(`    (into a new renderer process, with Playwright's pause to attach to it, harness only: ${ms(startup.coldMedian)}; first start, not counted: ${ms(startup.first)})`);
   return { size, startup };
 }
 

@@ -30,6 +30,9 @@ if (ops && p12) {
       `  whole process vs whole process: status ${x(ops['status'].ratio)} and --version ${x(ops['--version'].ratio)} of node -e 0;` +
         ` -b ${x(ops['-b (backup zip)'].ratio)}, verify-backup ${x(ops['verify-backup'].ratio)}, -g ${x(ops['-g (key, certificate, backup)'].ratio)} of OpenSSL's CLI.`,
       `  in-process vs Node's crypto (same work, same process): PKCS#12 encode ${x(p12.ratios.encode)}, decode ${x(p12.ratios.decode)}.`,
+      ...(results.benchRenderer?.startup
+        ? [`  renderer: first-run wizard interactive in ${Math.round(results.benchRenderer.startup.median)} ms (budget 500 ms; into a new renderer process with Playwright's attach pause: ${Math.round(results.benchRenderer.startup.coldMedian)} ms).`]
+        : []),
     ].join('\n'),
   );
 }
