@@ -2,12 +2,13 @@
  * The store under faults that are not crashes: a folder flush that fails after the commit
  * point, a CURRENT pointer deleted by hand, a store key that no longer reads, and a --data-dir
  * that names somebody else's folder. Real files in temp folders; the only fakes are the file
- * system's answer to "open this folder for fsync" in the first test, and another writer's
- * commit landing while a folder is listed, in the last.
+ * system's answer to "open this folder for fsync" in the first test, another writer acting while
+ * a folder is listed or right after a folder is renamed, and a removal that a scanner blocks.
  */
 import { describe, expect, it, vi, beforeAll } from 'vitest';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { backupCertificate, generateCertificate, getStatus, renewCertificate, restoreCertificate } from '../../core/ops/index.js';
 import { commitStore, loadPrivateKey, readStore } from '../../core/store/store.js';
@@ -34,9 +35,26 @@ vi.mock('node:fs/promises', async (importOriginal) => {
     }
     return real.readdir(path, options as never);
   }) as typeof real.readdir;
-  return { ...real, open, readdir, default: { ...real, open, readdir } };
+  // Runs once, right after the next rename onto a generation folder: another writer acting then.
+  const rename = (async (from: Parameters<typeof real.rename>[0], to: Parameters<typeof real.rename>[1]) => {
+    await real.rename(from, to);
+    const hook = onGenerationRenamed.run;
+    if (hook && /gen-\d+$/.test(String(to))) {
+      onGenerationRenamed.run = null;
+      hook(String(to));
+    }
+  }) as typeof real.rename;
+  // Removals of these paths fail as a virus scanner holding a file makes them fail on Windows.
+  const rm = (async (path: Parameters<typeof real.rm>[0], options?: Parameters<typeof real.rm>[1]) => {
+    if (failingRemove.has(String(path))) throw Object.assign(new Error(`EBUSY: resource busy or locked, rm '${String(path)}'`), { code: 'EBUSY' });
+    return real.rm(path, options);
+  }) as typeof real.rm;
+  const replaced = { open, readdir, rename, rm };
+  return { ...real, ...replaced, default: { ...real, ...replaced } };
 });
 const onListGenerations = { run: null as null | (() => void) };
+const onGenerationRenamed = { run: null as null | ((folder: string) => void) };
+const failingRemove = new Set<string>();
 
 const pw = 'store faults password';
 const ctx = (dataDir: string) => ({ dataDir, iterations: 1000 });
@@ -168,5 +186,43 @@ describe('the store under faults', () => {
     expect(after.generation).toBe(2);
     expect(after.state.current.installedAt).toBe('2031-01-01T00:00:00.000Z');
     await loadPrivateKey(after);
+  });
+
+  it('a claim whose folder another writer replaced right after the rename is given up, and their folder stays', async () => {
+    const dataDir = await newStore('replaced-after-rename');
+    const base = (await readStore(dataDir))!;
+    // Past a lock bypass, between our rename and our reading the note back: the other writer
+    // (alive: this test's parent process) put its own gen-000002 in place of ours.
+    onGenerationRenamed.run = (folder) => {
+      rmSync(folder, { recursive: true, force: true });
+      mkdirSync(folder);
+      writeFileSync(join(folder, '.writer'), JSON.stringify({ pid: process.ppid, hostname: hostname(), claim: 'theirs' }));
+      writeFileSync(join(folder, 'theirs.txt'), 'being built');
+    };
+    const checked = await checkGeneration(base.state, await loadPrivateKey(base), new Date());
+    await expect(commitStore(dataDir, base, checked)).rejects.toMatchObject({ code: 'STORE_CHANGED' });
+    expect(onGenerationRenamed.run).toBeNull();
+    // Nothing of ours went into their folder, and it is still there; CURRENT did not move.
+    expect((await readdir(join(dataDir, 'generations', 'gen-000002'))).sort()).toEqual(['.writer', 'theirs.txt']);
+    expect((await readStore(dataDir))!.generation).toBe(1);
+  });
+
+  it('a commit that fails and cannot remove its folder reports why it failed, and the next commit goes through', async () => {
+    const dataDir = await newStore('clean-up-blocked');
+    const folder = join(dataDir, 'generations', 'gen-000002');
+    failingCreate.suffix = 'key.pem';
+    failingRemove.add(folder);
+    try {
+      // The disk is full; a scanner then holds the half-made folder, so the clean-up fails too.
+      await expect(renewCertificate(ctx(dataDir), { password: `${pw} 2`, keySize: 2048 })).rejects.toMatchObject({ code: 'ENOSPC' });
+    } finally {
+      failingCreate.suffix = null;
+      failingRemove.clear();
+    }
+    expect(await stat(folder).then(() => true, () => false)).toBe(true);
+    expect((await getStatus(dataDir)).current?.version).toBe(1);
+    // The leftover names this process, whose claim is over: it does not block this process.
+    await renewCertificate(ctx(dataDir), { password: `${pw} 2`, keySize: 2048 });
+    expect((await getStatus(dataDir)).current?.version).toBe(2);
   });
 });
