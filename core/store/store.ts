@@ -324,6 +324,8 @@ async function existingGenerations(dataDir: string): Promise<number[]> {
 
 /** A generation being built names its writer here until it is committed. */
 const WRITER_NOTE = '.writer';
+/** How long a commit may take between its claim and its commit point, at most (beingBuilt). */
+const WRITER_NOTE_LIFETIME_MS = 10 * 60_000;
 /** The writer notes of the claims this process has made and not yet committed or given up. */
 const claimsInFlight = new Set<string>();
 
@@ -391,6 +393,13 @@ async function beingBuilt(folder: string): Promise<boolean> {
     // failed and whose clean-up could not remove it (a scanner holding a file) is a leftover,
     // which would otherwise block this long-lived process (the app) until it restarts.
     if (note.pid === thisProcess.pid) return claimsInFlight.has(text);
+    // A note names a process by its PID only, and Windows soon gives a dead writer's PID to
+    // another process. A leftover of a crash would then look alive for as long as that process
+    // runs (a service: until the next reboot), and every change would be refused until then.
+    // A commit writes a few small files between its claim and removing its note: a note older
+    // than this is a leftover, whoever has its PID now.
+    const noted = (await stat(join(folder, WRITER_NOTE))).mtimeMs;
+    if (Date.now() - noted > WRITER_NOTE_LIFETIME_MS) return false;
     return thisProcess.isAlive(note.pid);
   } catch {
     return false;

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { join } from 'node:path';
-import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { generateCertificate } from '../../core/ops/index.js';
 import { withStoreLock } from '../../core/store/lock.js';
@@ -201,6 +201,26 @@ describe('what an interrupted commit leaves above CURRENT', () => {
     expect(messageLines(refused.stderr)).toEqual(['certificatemanager: The certificate store is being changed by another program. Run the command again.']);
     expect((await readStore(dataDir))!.generation).toBe(before.generation);
     expect(await readdir(join(generations(dataDir), 'gen-000002'))).toEqual(['.writer']);
+  });
+
+  it("a crash's leftover whose writer PID now belongs to another process stops blocking after ten minutes", async () => {
+    // Windows reuses PIDs soon: the note of a writer killed mid-commit names a process that
+    // runs (this test's parent stands in for it).
+    const dataDir = join(root, 'left-reused-pid');
+    await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
+    await mkdir(join(generations(dataDir), 'gen-000002'));
+    const writer = join(generations(dataDir), 'gen-000002', '.writer');
+    await writeFile(writer, note(process.ppid));
+    const nineMinutesAgo = new Date(Date.now() - 9 * 60_000);
+    await utimes(writer, nineMinutesAgo, nineMinutesAgo);
+    expect((await runInProcess(['-c', 'renew password U5', '--key-size', '2048'], { dataDir })).code).toBe(5);
+    const elevenMinutesAgo = new Date(Date.now() - 11 * 60_000);
+    await utimes(writer, elevenMinutesAgo, elevenMinutesAgo);
+    const renewed = await runInProcess(['-c', 'renew password U5', '--key-size', '2048'], { dataDir });
+    expect(renewed.code, renewed.stderr).toBe(0);
+    const after = (await readStore(dataDir))!;
+    expect(after.generation).toBe(2);
+    await loadPrivateKey(after);
   });
 
   it('a folder this process claimed and gave up (its clean-up failed) does not block its later commits', async () => {
