@@ -397,9 +397,12 @@ async function beingBuilt(folder: string): Promise<boolean> {
     // another process. A leftover of a crash would then look alive for as long as that process
     // runs (a service: until the next reboot), and every change would be refused until then.
     // A commit writes a few small files between its claim and removing its note: a note older
-    // than this is a leftover, whoever has its PID now.
-    const noted = (await stat(join(folder, WRITER_NOTE))).mtimeMs;
-    if (Date.now() - noted > WRITER_NOTE_LIFETIME_MS) return false;
+    // than this is a leftover, whoever has its PID now. So is one dated ahead of this host's
+    // clock by more than a minute (the clock set back since a crash): a live writer of this
+    // host wrote its note by this clock, and such a note would look fresh until the clock
+    // caught up with it.
+    const age = Date.now() - (await stat(join(folder, WRITER_NOTE))).mtimeMs;
+    if (age > WRITER_NOTE_LIFETIME_MS || age < -60_000) return false;
     return thisProcess.isAlive(note.pid);
   } catch {
     return false;

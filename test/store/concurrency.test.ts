@@ -223,6 +223,19 @@ describe('what an interrupted commit leaves above CURRENT', () => {
     await loadPrivateKey(after);
   });
 
+  it("a crash's leftover dated ahead of the clock (set back since) does not block, whoever has its PID", async () => {
+    const dataDir = join(root, 'left-future-note');
+    await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
+    await mkdir(join(generations(dataDir), 'gen-000002'));
+    const writer = join(generations(dataDir), 'gen-000002', '.writer');
+    await writeFile(writer, note(process.ppid));
+    const tomorrow = new Date(Date.now() + 24 * 3600_000);
+    await utimes(writer, tomorrow, tomorrow);
+    const renewed = await runInProcess(['-c', 'renew password U6', '--key-size', '2048'], { dataDir });
+    expect(renewed.code, renewed.stderr).toBe(0);
+    expect((await readStore(dataDir))!.generation).toBe(2);
+  });
+
   it('a folder this process claimed and gave up (its clean-up failed) does not block its later commits', async () => {
     // The app is one long-lived process: a note naming it is a leftover unless that claim is
     // still being built.
