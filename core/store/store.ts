@@ -326,6 +326,8 @@ async function existingGenerations(dataDir: string): Promise<number[]> {
 const WRITER_NOTE = '.writer';
 /** How long a commit may take between its claim and its commit point, at most (beingBuilt). */
 const WRITER_NOTE_LIFETIME_MS = 10 * 60_000;
+/** How far ahead of this host's clock a live writer's note can be dated (beingBuilt). */
+const WRITER_NOTE_CLOCK_SLACK_MS = 60_000;
 /** The writer notes of the claims this process has made and not yet committed or given up. */
 const claimsInFlight = new Set<string>();
 
@@ -402,7 +404,7 @@ async function beingBuilt(folder: string): Promise<boolean> {
     // host wrote its note by this clock, and such a note would look fresh until the clock
     // caught up with it.
     const age = Date.now() - (await stat(join(folder, WRITER_NOTE))).mtimeMs;
-    if (age > WRITER_NOTE_LIFETIME_MS || age < -60_000) return false;
+    if (age > WRITER_NOTE_LIFETIME_MS || age < -WRITER_NOTE_CLOCK_SLACK_MS) return false;
     return thisProcess.isAlive(note.pid);
   } catch {
     return false;

@@ -141,6 +141,16 @@ describe('what an interrupted commit leaves above CURRENT', () => {
   const note = (pid: number) => JSON.stringify({ pid, hostname: hostname() });
   /** Above Linux's largest possible PID (2^22): no process has it. */
   const DEAD_PID = 2 ** 22 + 1;
+  /** A store at generation 1 with a gen-000002 above it whose writer note names `pid`, dated `notedAt` if given. */
+  async function storeWithNotedLeftover(name: string, pid: number, notedAt?: Date): Promise<string> {
+    const dataDir = join(root, name);
+    await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
+    await mkdir(join(generations(dataDir), 'gen-000002'));
+    await writeFile(writerNote(dataDir), note(pid));
+    if (notedAt) await utimes(writerNote(dataDir), notedAt, notedAt);
+    return dataDir;
+  }
+  const writerNote = (dataDir: string) => join(generations(dataDir), 'gen-000002', '.writer');
   const leftovers: Array<[string, (dataDir: string) => Promise<void>]> = [
     ['a claim cut before its rename, without its note', (d) => mkdir(join(generations(d), `.gen-000002.${DEAD_PID}.0badc0de.tmp`))],
     [
@@ -190,12 +200,9 @@ describe('what an interrupted commit leaves above CURRENT', () => {
   });
 
   it('a folder whose writer still runs: refused, with nothing changed (a commit past a lock bypass)', async () => {
-    const dataDir = join(root, 'left-live');
-    await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
-    const before = (await readStore(dataDir))!;
-    await mkdir(join(generations(dataDir), 'gen-000002'));
     // Another process of this host that runs (this test's parent): a writer past a lock bypass.
-    await writeFile(join(generations(dataDir), 'gen-000002', '.writer'), note(process.ppid));
+    const dataDir = await storeWithNotedLeftover('left-live', process.ppid);
+    const before = (await readStore(dataDir))!;
     const refused = await runInProcess(['-c', 'renew password U1', '--key-size', '2048'], { dataDir });
     expect(refused.code).toBe(5);
     expect(messageLines(refused.stderr)).toEqual(['certificatemanager: The certificate store is being changed by another program. Run the command again.']);
@@ -206,16 +213,10 @@ describe('what an interrupted commit leaves above CURRENT', () => {
   it("a crash's leftover whose writer PID now belongs to another process stops blocking after ten minutes", async () => {
     // Windows reuses PIDs soon: the note of a writer killed mid-commit names a process that
     // runs (this test's parent stands in for it).
-    const dataDir = join(root, 'left-reused-pid');
-    await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
-    await mkdir(join(generations(dataDir), 'gen-000002'));
-    const writer = join(generations(dataDir), 'gen-000002', '.writer');
-    await writeFile(writer, note(process.ppid));
-    const nineMinutesAgo = new Date(Date.now() - 9 * 60_000);
-    await utimes(writer, nineMinutesAgo, nineMinutesAgo);
+    const dataDir = await storeWithNotedLeftover('left-reused-pid', process.ppid, new Date(Date.now() - 9 * 60_000));
     expect((await runInProcess(['-c', 'renew password U5', '--key-size', '2048'], { dataDir })).code).toBe(5);
     const elevenMinutesAgo = new Date(Date.now() - 11 * 60_000);
-    await utimes(writer, elevenMinutesAgo, elevenMinutesAgo);
+    await utimes(writerNote(dataDir), elevenMinutesAgo, elevenMinutesAgo);
     const renewed = await runInProcess(['-c', 'renew password U5', '--key-size', '2048'], { dataDir });
     expect(renewed.code, renewed.stderr).toBe(0);
     const after = (await readStore(dataDir))!;
@@ -224,13 +225,7 @@ describe('what an interrupted commit leaves above CURRENT', () => {
   });
 
   it("a crash's leftover dated ahead of the clock (set back since) does not block, whoever has its PID", async () => {
-    const dataDir = join(root, 'left-future-note');
-    await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
-    await mkdir(join(generations(dataDir), 'gen-000002'));
-    const writer = join(generations(dataDir), 'gen-000002', '.writer');
-    await writeFile(writer, note(process.ppid));
-    const tomorrow = new Date(Date.now() + 24 * 3600_000);
-    await utimes(writer, tomorrow, tomorrow);
+    const dataDir = await storeWithNotedLeftover('left-future-note', process.ppid, new Date(Date.now() + 24 * 3600_000));
     const renewed = await runInProcess(['-c', 'renew password U6', '--key-size', '2048'], { dataDir });
     expect(renewed.code, renewed.stderr).toBe(0);
     expect((await readStore(dataDir))!.generation).toBe(2);
@@ -239,10 +234,7 @@ describe('what an interrupted commit leaves above CURRENT', () => {
   it('a folder this process claimed and gave up (its clean-up failed) does not block its later commits', async () => {
     // The app is one long-lived process: a note naming it is a leftover unless that claim is
     // still being built.
-    const dataDir = join(root, 'left-own');
-    await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
-    await mkdir(join(generations(dataDir), 'gen-000002'));
-    await writeFile(join(generations(dataDir), 'gen-000002', '.writer'), note(process.pid));
+    const dataDir = await storeWithNotedLeftover('left-own', process.pid);
     const renewed = await runInProcess(['-c', 'renew password U4', '--key-size', '2048'], { dataDir });
     expect(renewed.code, renewed.stderr).toBe(0);
     expect((await readStore(dataDir))!.generation).toBe(2);
