@@ -36,11 +36,13 @@ interface ServiceEnvironment {
   appInfo: { version: string; locale: string; platform: string };
   /** PBKDF2 iterations for new backups; only tests lower it. */
   iterations?: number;
+  /** Where new keys come from (OperationContext.newPrivateKey); only tests set it. */
+  newPrivateKey?: OperationContext['newPrivateKey'];
 }
 
 export function createApiHandlers(env: ServiceEnvironment): ApiHandlers {
   const { dataDir } = env;
-  const context: OperationContext = { dataDir, onProgress: (event) => env.emit('progress', event), iterations: env.iterations, via: 'app' };
+  const context: OperationContext = { dataDir, onProgress: (event) => env.emit('progress', event), iterations: env.iterations, newPrivateKey: env.newPrivateKey, via: 'app' };
   let fleetOfStore: Promise<ReturnType<FleetModule['fleetService']>> | undefined;
   const fleet = () => (fleetOfStore ??= loadFleet().then((module) => module.fleetService(dataDir)));
   // Files are only those the admin picked in a native dialog (path-grants.ts says why).

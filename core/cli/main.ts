@@ -14,6 +14,7 @@ import { resolveDataDir } from '../store/paths.js';
 import type { ProgressEvent } from '../schemas.js';
 import { parseArguments, type Command } from './parse.js';
 import type { RunEnv } from './commands.js';
+import type { OperationContext } from '../ops/context.js';
 import { packageVersion, type CliIo } from './io.js';
 
 export { packageVersion, type CliIo } from './io.js';
@@ -112,11 +113,14 @@ export const STEP_WORDS: Record<ProgressEvent['step'], string> = {
 /**
  * What only a caller in the same process can choose, never a command line or an environment
  * variable: the tests' own entry (test/helpers/cli-test-strength.mjs) lowers the key stretching
- * of new backups so that most real-process tests do not spend their time in PBKDF2.
+ * of new backups so that most real-process tests do not spend their time in PBKDF2, and the
+ * tests that call this function in their own process hand out their keys.
  */
 interface CliOverrides {
   /** PBKDF2 iterations for new backups (OperationContext.iterations); default 600,000. */
   iterations?: number;
+  /** Where new keys come from (OperationContext.newPrivateKey); default: Node's crypto. */
+  newPrivateKey?: OperationContext['newPrivateKey'];
 }
 
 export async function runCli(argv: string[], io: CliIo, overrides: CliOverrides = {}): Promise<number> {
@@ -139,6 +143,7 @@ export async function runCli(argv: string[], io: CliIo, overrides: CliOverrides 
     const context: RunEnv['context'] = {
       dataDir,
       ...(overrides.iterations ? { iterations: overrides.iterations } : {}),
+      ...(overrides.newPrivateKey ? { newPrivateKey: overrides.newPrivateKey } : {}),
       onProgress: json ? undefined : (e) => e.step !== 'done' && io.stderr.write(`${STEP_WORDS[e.step]}...\n`),
     };
     const print = (value: unknown, text: string) => out(json ? JSON.stringify(value, null, 2) : text);

@@ -1,7 +1,9 @@
 /** What every operation is given: where the store is, and how to report progress. */
+import type { KeyObject } from 'node:crypto';
 import type { OperationName, ProgressListener, ProgressStep } from '../schemas.js';
 import { usageError } from '../errors.js';
 import { NEW_PASSWORD_LENGTH } from '../limits.js';
+import { assertKeySize, generateRsaKeyPair, type KeySize } from '../pki/keys.js';
 
 export interface OperationContext {
   dataDir: string;
@@ -12,6 +14,18 @@ export interface OperationContext {
   iterations?: number;
   /** Who asked, for the audit trail: the app or the command line (default). */
   via?: 'app' | 'cli';
+  /**
+   * Where a new certificate's private key comes from. The app and the command never set it: they
+   * get a fresh key from Node's crypto (generateRsaKeyPair). Tests hand out keys made faster
+   * (test/helpers/test-keys.ts), because the search for primes was a tenth of the suite's CPU.
+   */
+  newPrivateKey?: (bits: KeySize) => Promise<KeyObject>;
+}
+
+/** The new key of a -g or -c: `bits` is checked here, whichever source makes it. */
+export async function newPrivateKeyFor(context: OperationContext, bits: KeySize): Promise<KeyObject> {
+  assertKeySize(bits);
+  return context.newPrivateKey ? context.newPrivateKey(bits) : (await generateRsaKeyPair(bits)).privateKey;
 }
 
 type Reporter = (step: ProgressStep, fraction: number) => void;

@@ -1,12 +1,12 @@
 /** 「新しい証明書を生成する」 / "Generate a new certificate": the first certificate of a store. */
 import type { StoreStatus } from '../schemas.js';
 import { wrongState } from '../errors.js';
-import { DEFAULT_KEY_SIZE, generateRsaKeyPair, type KeySize } from '../pki/keys.js';
+import { DEFAULT_KEY_SIZE, type KeySize } from '../pki/keys.js';
 import { createSelfSignedCertificate, DEFAULT_VALIDITY_DAYS } from '../pki/certificate.js';
 import { withStoreLock } from '../store/lock.js';
 import { commitStore, readStore, type StoreState } from '../store/store.js';
 import { auditRefusals, currentFingerprint, prepareCommitAudit } from './audit-trail.js';
-import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
+import { assertNewPassword, newPrivateKeyFor, nowOf, reporter, type OperationContext } from './context.js';
 import { buildBackup, publishAutomaticBackup, tidyAutomaticBackups, withoutBackup, writeAutomaticBackup } from './backup-of-store.js';
 import { startBackupProtection } from './backup-protection.js';
 import { getStatus } from './status.js';
@@ -33,7 +33,7 @@ export async function generateCertificate(context: OperationContext, request: Ge
     // The backup's keys depend only on the password: derive them while the RSA key is made.
     const protection = startBackupProtection(request.password, context.iterations);
     report('generating-key', 0.05);
-    const { privateKey } = await generateRsaKeyPair(request.keySize ?? DEFAULT_KEY_SIZE);
+    const privateKey = await newPrivateKeyFor(context, request.keySize ?? DEFAULT_KEY_SIZE);
     report('signing-certificate', 0.45);
     const certificateDer = createSelfSignedCertificate({ privateKey, commonName: request.subject, validityDays: request.validityDays ?? DEFAULT_VALIDITY_DAYS, now });
     const state: StoreState = {

@@ -4,12 +4,12 @@
  * is kept; a rotation statement signed by both keys lets every agent follow.
  */
 import type { StoreStatus } from '../schemas.js';
-import { DEFAULT_KEY_SIZE, generateRsaKeyPair, type KeySize } from '../pki/keys.js';
+import { DEFAULT_KEY_SIZE, type KeySize } from '../pki/keys.js';
 import { commonNameOf, createSelfSignedCertificate, DEFAULT_VALIDITY_DAYS } from '../pki/certificate.js';
 import { fingerprintSha256, readStoredCertificate } from '../pki/inspect.js';
 import { withStoreLock } from '../store/lock.js';
 import { commitStore, loadPrivateKey, requireCertificate, type StoreState } from '../store/store.js';
-import { assertNewPassword, nowOf, reporter, type OperationContext } from './context.js';
+import { assertNewPassword, newPrivateKeyFor, nowOf, reporter, type OperationContext } from './context.js';
 import { buildBackup, publishAutomaticBackup, tidyAutomaticBackups, withoutBackup, writeAutomaticBackup } from './backup-of-store.js';
 import { startBackupProtection } from './backup-protection.js';
 import { rotationStatementFor } from './rotation-statement.js';
@@ -42,7 +42,7 @@ export async function renewCertificate(context: OperationContext, request: Renew
     // The backup's keys depend only on the new password: derive them while the RSA key is made.
     const protection = startBackupProtection(request.password, context.iterations);
     report('generating-key', 0.05);
-    const { privateKey } = await generateRsaKeyPair(request.keySize ?? (Math.max(oldBits, DEFAULT_KEY_SIZE) as KeySize));
+    const privateKey = await newPrivateKeyFor(context, request.keySize ?? (Math.max(oldBits, DEFAULT_KEY_SIZE) as KeySize));
     report('signing-certificate', 0.4);
     const certificateDer = createSelfSignedCertificate({ privateKey, commonName, validityDays: request.validityDays ?? DEFAULT_VALIDITY_DAYS, now });
     const version = base.state.current.version + 1;

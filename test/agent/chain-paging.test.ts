@@ -6,7 +6,7 @@
  * (no agent here walks them, and the server never verifies what it serves).
  */
 import { describe, expect, it, beforeAll } from 'vitest';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { buildFeed, writeFeed, type FeedSnapshot } from '../../core/fleet/feed.js';
@@ -16,12 +16,13 @@ import { createRotationStatement, fingerprintSha256, parseRotationStatement, typ
 import { tempDir } from '../helpers/temp.js';
 import { startHostile, startServer, makeStore, type HostileServer } from '../fleet/helpers.js';
 import { chainFiles, highCounter, NO_CONTENT, serveSnapshot, testAgent } from './kit.js';
+import { testPrivateKey } from '../helpers/test-keys.js';
 
 const TOTAL = 2000;
 const REAL = 10;
 
 const signer = (name: string): Signer => {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const privateKey = testPrivateKey();
   return { privateKey, certificate: createSelfSignedCertificate({ privateKey, commonName: name, validityDays: 30, now: new Date() }) };
 };
 

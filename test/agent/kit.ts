@@ -3,7 +3,7 @@
  * feed that may be hostile; hostile feeds signed with whatever key an attacker holds; crafted
  * rotation statements.
  */
-import { constants, createPrivateKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { constants, createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { AgentKey, generateAgentKey } from '../../core/protocol/request-auth.js';
@@ -14,6 +14,7 @@ import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
 import { createTrustState, fingerprintSha256, parseRotationStatement, thumbprintB64url, type Signer } from '../../core/trust/index.js';
 import { tempDir } from '../helpers/temp.js';
 import type { HostileServer } from '../fleet/helpers.js';
+import { testPrivateKey } from '../helpers/test-keys.js';
 
 export interface Identity extends Signer {
   fingerprintSha256: string;
@@ -21,7 +22,7 @@ export interface Identity extends Signer {
 
 /** A key and self-signed certificate nobody's agents trust (an attacker's). */
 export function makeIdentity(name = 'attacker'): Identity {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const privateKey = testPrivateKey();
   const certificate = createSelfSignedCertificate({ privateKey, commonName: name, validityDays: 30, now: new Date() });
   return { privateKey, certificate, fingerprintSha256: fingerprintSha256(certificate) };
 }

@@ -7,18 +7,19 @@
  */
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { constants, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { constants, sign, type KeyObject } from 'node:crypto';
 import { MessageVerifier } from '../../core/agent/index.js';
 import { referenceVerify as verifyMessage } from './reference-verifier.js';
 import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
 import { TrustError, createTrustState, fingerprintSha256, signMessage, thumbprintB64url, type MessageKind, type MessageTrust } from '../../core/trust/index.js';
+import { testPrivateKey } from '../helpers/test-keys.js';
 
 interface Key {
   privateKey: KeyObject;
   certificate: Buffer;
 }
 const key = (name: string, bits = 2048): Key => {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: bits });
+  const privateKey = testPrivateKey(bits);
   return { privateKey, certificate: createSelfSignedCertificate({ privateKey, commonName: name, validityDays: 30, now: new Date() }) };
 };
 
@@ -35,7 +36,7 @@ beforeAll(() => {
   server = key('server');
   replaced = key('replaced');
   stranger = key('stranger');
-  small = { privateKey: generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey };
+  small = { privateKey: testPrivateKey(1024) };
   trust = { ...createTrustState(server.certificate, { version: 2 }), replaced: [fingerprintSha256(replaced.certificate)], lastSeq: { settings: 10, notification: 5 } };
 });
 

@@ -8,7 +8,6 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile, rm } from 'node:fs/promises';
-import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import unzipper from 'unzipper';
 import { messageLines } from '../helpers/cli.js';
@@ -18,6 +17,7 @@ import { backupOf, storeWithCertificate } from '../helpers/fixtures.js';
 import { rawZip, type RawEntry } from '../helpers/raw-zip.js';
 import forge from 'node-forge';
 import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
+import { testPrivateKey } from '../helpers/test-keys.js';
 
 const pw = 'the backup password';
 let root: string;
@@ -116,21 +116,21 @@ describe('restore refuses bad input cleanly and changes nothing', () => {
   });
 
   it('a PKCS#12 whose key does not match its certificate: exit 4', async () => {
-    const a = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const b = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const certOfB = createSelfSignedCertificate({ privateKey: b.privateKey, commonName: 'b' });
-    await refused(['-r', pw, await pfx('mismatch.pfx', a.privateKey, certOfB)], 4, /belongs to its private key/);
+    const a = testPrivateKey();
+    const b = testPrivateKey();
+    const certOfB = createSelfSignedCertificate({ privateKey: b, commonName: 'b' });
+    await refused(['-r', pw, await pfx('mismatch.pfx', a, certOfB)], 4, /belongs to its private key/);
   });
 
   it('an expired certificate: exit 4', async () => {
-    const k = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const old = createSelfSignedCertificate({ privateKey: k.privateKey, commonName: 'old', validityDays: 30, now: new Date('2020-01-01T00:00:00Z') });
-    await refused(['-r', pw, await pfx('expired.pfx', k.privateKey, old)], 4, /expired/);
+    const k = testPrivateKey();
+    const old = createSelfSignedCertificate({ privateKey: k, commonName: 'old', validityDays: 30, now: new Date('2020-01-01T00:00:00Z') });
+    await refused(['-r', pw, await pfx('expired.pfx', k, old)], 4, /expired/);
   });
 
   it('an RSA-1024 key: exit 4', async () => {
-    const k = generateKeyPairSync('rsa', { modulusLength: 1024 });
-    await refused(['-r', pw, await pfx('rsa1024.pfx', k.privateKey, createSelfSignedCertificate({ privateKey: k.privateKey, commonName: 'weak' }))], 4, /2048/);
+    const k = testPrivateKey(1024);
+    await refused(['-r', pw, await pfx('rsa1024.pfx', k, createSelfSignedCertificate({ privateKey: k, commonName: 'weak' }))], 4, /2048/);
   });
 
   it('a damaged PKCS#12 inside an otherwise consistent zip is caught by the manifest first', async () => {

@@ -8,7 +8,6 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { writeFileSync, rmSync, readdirSync } from 'node:fs';
-import { generateKeyPairSync } from 'node:crypto';
 import { deflateRawSync, crc32 } from 'node:zlib';
 import { join } from 'node:path';
 import unzipper from 'unzipper';
@@ -20,9 +19,11 @@ import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
 import { cli, startCli, messageLines } from '../helpers/cli.js';
 import { runInProcess } from '../cli/in-process.js';
 import { snapshotTree, tempDir } from '../helpers/temp.js';
+import { fixtureContext } from '../helpers/fixtures.js';
+import { testPrivateKey } from '../helpers/test-keys.js';
 
 const pw = 'review password 2026';
-const ctx = (dataDir: string) => ({ dataDir, iterations: 1000 });
+const ctx = fixtureContext;
 let root: string;
 let store: string;
 let goodZip: string;
@@ -150,12 +151,12 @@ describe('certificate checks before restore', () => {
     // inspect.ts only verifies when x.checkIssued(x) is true, and OpenSSL's check_issued
     // refuses an issuer whose keyUsage lacks keyCertSign: exactly our own certificates
     // (keyUsage = digitalSignature). So the signature of a leaf is never verified.
-    const k = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const der = createSelfSignedCertificate({ privateKey: k.privateKey, commonName: 'tampered' });
+    const k = testPrivateKey();
+    const der = createSelfSignedCertificate({ privateKey: k, commonName: 'tampered' });
     const bad = Buffer.from(der);
     bad[bad.length - 7]! ^= 0xff; // inside the signature BIT STRING
     const pfx = join(root, 'tampered.pfx');
-    await writeFile(pfx, await encodePkcs12({ privateKey: k.privateKey, certificate: bad }, pw, { iterations: 1000 }));
+    await writeFile(pfx, await encodePkcs12({ privateKey: k, certificate: bad }, pw, { iterations: 1000 }));
     const dataDir = join(root, 'tampered-store');
     await expect(restoreCertificate(ctx(dataDir), { path: pfx, password: pw, exportable: true })).rejects.toMatchObject({ kind: 'bad-input', code: 'CERT_BAD_SIGNATURE' });
   });

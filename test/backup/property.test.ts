@@ -11,6 +11,7 @@ import { CertManagerError } from '../../core/errors.js';
 import { generateCertificate, backupCertificate } from '../../core/ops/index.js';
 import { spkiDer } from '../../core/pki/keys.js';
 import { tempDir } from '../helpers/temp.js';
+import { fixtureContext } from '../helpers/fixtures.js';
 
 const pw = 'property test password';
 let good: Buffer;
@@ -18,7 +19,7 @@ let goodKey: Buffer;
 
 beforeAll(async () => {
   const root = await tempDir();
-  const context = { dataDir: join(root, 'store'), iterations: 1000 };
+  const context = fixtureContext(join(root, 'store'));
   await generateCertificate(context, { password: pw, keySize: 2048 });
   await backupCertificate(context, { password: pw, outPath: join(root, 'b.zip') });
   good = await readFile(join(root, 'b.zip'));

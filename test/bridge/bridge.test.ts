@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATION_KEYS, type OperationKey, type Result } from '../../core/api/contract.js';
 import { BRIDGE_CSP, injectClientScript, startBridge, type Bridge } from './bridge.js';
+import { FIXTURE_STRENGTH } from '../helpers/fixtures.js';
 import { decodePkcs12 } from '../../core/pki/pkcs12/index.js';
 
 const tmp = (prefix: string) => mkdtemp(path.join(os.tmpdir(), prefix));
@@ -46,7 +47,7 @@ describe('bridge transport', () => {
       '<!doctype html><html><head><meta charset="utf-8"><script type="module" crossorigin src="/assets/index.js"></script><link rel="stylesheet" href="/assets/index.css"></head><body></body></html>',
     );
     await writeFile(path.join(rendererDir, 'assets', 'index.js'), 'document.body.dataset.app = "1";');
-    bridge = await startBridge({ dataDir: await tmp('cm-bridge-data-'), rendererDir, log: () => {} });
+    bridge = await startBridge({ dataDir: await tmp('cm-bridge-data-'), rendererDir, log: () => {}, ...FIXTURE_STRENGTH });
   });
   afterAll(() => bridge?.close());
 
@@ -161,8 +162,8 @@ describe('every contract operation is reachable through the bridge (real core, t
 
   beforeAll(async () => {
     work = await tmp('cm-bridge-ops-');
-    bridge = await startBridge({ dataDir: path.join(work, 'store'), log: () => {} });
-    fresh = await startBridge({ dataDir: path.join(work, 'store-import'), log: () => {} });
+    bridge = await startBridge({ dataDir: path.join(work, 'store'), log: () => {}, ...FIXTURE_STRENGTH });
+    fresh = await startBridge({ dataDir: path.join(work, 'store-import'), log: () => {}, ...FIXTURE_STRENGTH });
   });
   afterAll(async () => {
     await bridge?.close();
@@ -296,7 +297,7 @@ describe('main reads and writes only files the admin chose in a native dialog', 
   let work: string;
   beforeAll(async () => {
     work = await tmp('cm-bridge-grants-');
-    bridge = await startBridge({ dataDir: path.join(work, 'store'), log: () => {} });
+    bridge = await startBridge({ dataDir: path.join(work, 'store'), log: () => {}, ...FIXTURE_STRENGTH });
     expect((await call(bridge, 'generate', { password: PASSWORD, keySize: 2048 })).body.ok).toBe(true);
   });
   afterAll(async () => bridge?.close());
@@ -327,7 +328,7 @@ describe('main reads and writes only files the admin chose in a native dialog', 
 
   it('a restore of a file the admin did not choose leaves the store as it was', async () => {
     const before = (await call(bridge, 'getStatus', {})).body;
-    const other = await startBridge({ dataDir: path.join(work, 'other'), log: () => {} });
+    const other = await startBridge({ dataDir: path.join(work, 'other'), log: () => {}, ...FIXTURE_STRENGTH });
     try {
       const made = (await call(other, 'generate', { password: PASSWORD, keySize: 2048 })).body as { ok: true; value: { backupPath: string } };
       await refused('restore', { path: made.value.backupPath, password: PASSWORD });

@@ -26,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'vite';
 import { EVENT_KEYS, OPERATION_KEYS, events as eventSchemas, type ApiHandlers, type EventKey, type EventOf } from '../../core/api/contract.js';
 import { createApiHandlers, startFleetEvents } from '../../core/api/service.js';
+import type { OperationContext } from '../../core/ops/context.js';
 import { dispatch, isOperationKey } from '../../core/api/dispatch.js';
 import { buildCsp, contentTypeFor, resolveRendererFile, securityHeaders } from '../../electron/main/app-protocol.js';
 
@@ -78,6 +79,8 @@ export interface BridgeOptions {
   locale?: string;
   /** PBKDF2 iterations for new backups; tests lower it for speed. Default: the core's 600,000. */
   iterations?: number;
+  /** Where new keys come from; tests hand out theirs (OperationContext.newPrivateKey). */
+  newPrivateKey?: OperationContext['newPrivateKey'];
   /** Where the bridge logs refused requests and internal errors; defaults to stderr. */
   log?: (message: string) => void;
 }
@@ -152,6 +155,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       emit,
       appInfo: { version: await packageVersion(), locale: options.locale ?? Intl.DateTimeFormat().resolvedOptions().locale, platform: process.platform },
       iterations: options.iterations,
+      newPrivateKey: options.newPrivateKey,
       dialogs: {
         async showOpen() {
           if (openQueue.length > 0) return openQueue.shift()!;

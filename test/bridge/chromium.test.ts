@@ -10,6 +10,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATION_KEYS, type CertificateManagerApi } from '../../core/api/contract.js';
 import { DEFAULT_RENDERER_DIR, startBridge, type Bridge } from './bridge.js';
+import { FIXTURE_STRENGTH } from '../helpers/fixtures.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -69,7 +70,7 @@ describe.skipIf(!hasChromium)('the bridge client in Chromium (fixture page)', ()
       `window.__appSawApi = typeof window.certificateManager === 'object';
 document.getElementById('out').textContent = String(window.__appSawApi);`,
     );
-    bridge = await startBridge({ dataDir: path.join(dir, 'store'), rendererDir: renderer, log: () => {} });
+    bridge = await startBridge({ dataDir: path.join(dir, 'store'), rendererDir: renderer, log: () => {}, ...FIXTURE_STRENGTH });
     browser = await launch();
     page = await browser.newPage();
     violations = collectCspViolations(page);
@@ -152,7 +153,7 @@ const builtRenderer = existsSync(path.join(RENDERER_DIR, 'index.html'));
 describe.skipIf(!hasChromium || !builtRenderer)('the built renderer (dist/renderer) over the bridge', () => {
   it('starts on the first-run wizard under the app’s CSP, through window.certificateManager', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'cm-chromium-app-'));
-    const bridge = await startBridge({ dataDir: path.join(dir, 'store'), rendererDir: RENDERER_DIR, log: () => {} });
+    const bridge = await startBridge({ dataDir: path.join(dir, 'store'), rendererDir: RENDERER_DIR, log: () => {}, ...FIXTURE_STRENGTH });
     const browser = await launch();
     try {
       const page = await browser.newPage();

@@ -3,12 +3,13 @@
  * exit codes that bin/ hands to the process, without starting one (each start costs ~0.3 s of
  * CPU here). For what does not depend on the process itself; kills, locks held by other
  * processes, signals, terminals and start-up keep real processes (helpers/cli.ts). Like that
- * helper, new backups get 1,000 PBKDF2 iterations unless `fullStrength` is set.
+ * helper, new backups get 1,000 PBKDF2 iterations and new keys come from helpers/test-keys.ts,
+ * unless `fullStrength` is set.
  */
 import { PassThrough } from 'node:stream';
 import { expect } from 'vitest';
 import { runCli } from '../../core/cli/main.js';
-import { FIXTURE_ITERATIONS } from '../helpers/fixtures.js';
+import { FIXTURE_STRENGTH } from '../helpers/fixtures.js';
 
 export interface InProcessResult {
   code: number;
@@ -27,7 +28,7 @@ export async function runInProcess(args: string[], options: { dataDir?: string; 
   stdin.end(options.stdin ?? '');
   const env: Record<string, string | undefined> = { ...process.env };
   delete env['CERTIFICATEMANAGER_DATA_DIR'];
-  const overrides = options.fullStrength ? {} : { iterations: FIXTURE_ITERATIONS };
+  const overrides = options.fullStrength ? {} : FIXTURE_STRENGTH;
   const code = await runCli([...(options.dataDir ? ['--data-dir', options.dataDir] : []), ...args], { stdin, stdout, stderr, env }, overrides);
   return { code, stdout: out, stderr: err };
 }

@@ -12,6 +12,7 @@ import { tempDir } from '../helpers/temp.js';
 import { writeModuleLogHook } from '../helpers/module-log.js';
 import { generateCertificate } from '../../core/ops/generate.js';
 import { backupCertificate } from '../../core/ops/backup.js';
+import { fixtureContext } from '../helpers/fixtures.js';
 
 let dir: string;
 let store: string;
@@ -21,8 +22,8 @@ beforeAll(async () => {
   dir = await tempDir('cm-startup-');
   register = writeModuleLogHook(dir);
   store = join(dir, 'store');
-  await generateCertificate({ dataDir: store, iterations: 1000 }, { password: 'a long backup password', keySize: 2048 });
-  await backupCertificate({ dataDir: store, iterations: 1000 }, { password: 'a long backup password', outPath: join(dir, 'made-in-process.zip') });
+  await generateCertificate(fixtureContext(store), { password: 'a long backup password', keySize: 2048 });
+  await backupCertificate(fixtureContext(store), { password: 'a long backup password', outPath: join(dir, 'made-in-process.zip') });
 }, 60_000);
 
 /**

@@ -8,7 +8,7 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { generateCertificate, restoreCertificate } from '../../core/ops/index.js';
 import { checkGeneration } from '../../core/ops/validate-generation.js';
 import { loadPrivateKey, readStore } from '../../core/store/store.js';
@@ -16,6 +16,8 @@ import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
 import { cli, messageLines } from '../helpers/cli.js';
 import { snapshotTree, tempDir } from '../helpers/temp.js';
 import { buildCorpus, PFX_PASSWORD } from './openssl-corpus.js';
+import { fixtureContext } from '../helpers/fixtures.js';
+import { testPrivateKey } from '../helpers/test-keys.js';
 
 let root: string;
 const pw = 'gate password 1';
@@ -27,12 +29,12 @@ beforeAll(async () => {
 describe('a generation that could not be backed up is never committed', () => {
   it('checkGeneration refuses a key that is not the certificate\'s, and a damaged chain or history certificate', async () => {
     const store = join(root, 'unit');
-    await generateCertificate({ dataDir: store, iterations: 1000 }, { password: pw, keySize: 2048 });
+    await generateCertificate(fixtureContext(store), { password: pw, keySize: 2048 });
     const snapshot = (await readStore(store))!;
     const key = await loadPrivateKey(snapshot);
     const now = new Date();
     await expect(checkGeneration(snapshot.state, key, now)).resolves.toBeTruthy();
-    const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const otherKey = testPrivateKey();
     await expect(checkGeneration(snapshot.state, otherKey, now)).rejects.toMatchObject({ kind: 'bad-input', code: 'CERT_NOT_BACKUP_SAFE' });
     const damagedChain = { ...snapshot.state, current: { ...snapshot.state.current, chainDer: [Buffer.from('not a certificate').toString('base64')] } };
     await expect(checkGeneration(damagedChain, key, now)).rejects.toMatchObject({ code: 'CERT_NOT_BACKUP_SAFE' });
@@ -45,7 +47,7 @@ describe('a generation that could not be backed up is never committed', () => {
     execFileSync('mkdir', ['-p', dir]);
     const [entry] = buildCorpus(dir, [{ name: 'leaf', subject: '/CN=cm.example.co.jp' }]);
     // Seventeen further certificates in the file (a backup holds at most sixteen).
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const privateKey = testPrivateKey();
     const extras = Array.from({ length: 17 }, (_, i) => new X509Certificate(createSelfSignedCertificate({ privateKey, commonName: `extra ${i}` })).toString()).join('');
     writeFileSync(join(dir, 'extras.pem'), extras);
     const pfx = join(dir, 'many.pfx');
@@ -54,9 +56,9 @@ describe('a generation that could not be backed up is never committed', () => {
     });
 
     const store = join(root, 'gate-store');
-    await generateCertificate({ dataDir: store, iterations: 1000 }, { password: pw, keySize: 2048 });
+    await generateCertificate(fixtureContext(store), { password: pw, keySize: 2048 });
     const before = await snapshotTree(store);
-    await expect(restoreCertificate({ dataDir: store, iterations: 1000 }, { path: pfx, password: PFX_PASSWORD, exportable: true })).rejects.toMatchObject({
+    await expect(restoreCertificate(fixtureContext(store), { path: pfx, password: PFX_PASSWORD, exportable: true })).rejects.toMatchObject({
       kind: 'bad-input',
       code: 'CERT_NOT_BACKUP_SAFE',
     });

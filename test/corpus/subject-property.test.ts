@@ -7,7 +7,7 @@
  * Certificates are laid out by node-forge and signed with a few RSA-2048 keys made once, so a
  * run costs milliseconds of key work; the .pfx is written with our encoder at a low count.
  */
-import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -18,6 +18,7 @@ import { fingerprintSha256 } from '../../core/pki/inspect.js';
 import { encodePkcs12 } from '../../core/pki/pkcs12/index.js';
 import { loadPrivateKey, readStore } from '../../core/store/store.js';
 import { tempDir } from '../helpers/temp.js';
+import { testPrivateKey } from '../helpers/test-keys.js';
 
 const ITERATIONS = 1000;
 const PFX_PASSWORD = 'property pfx password';
@@ -84,7 +85,7 @@ let caDer: Buffer;
 
 beforeAll(async () => {
   root = await tempDir('cm-subject-property-');
-  const rsa = () => generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const rsa = () => testPrivateKey();
   leafKeys = [signer(rsa()), signer(rsa())];
   caSigner = signer(rsa());
   caAttrs = [{ shortName: 'C', value: 'JP' }, { shortName: 'O', value: 'Example Corp' }, { shortName: 'CN', value: 'Example Corp Issuing CA' }];

@@ -17,7 +17,8 @@ import { fingerprintSha256 } from '../../core/trust/index.js';
 import type { AgentRecord } from '../../core/schemas.js';
 import en from '../../renderer/src/i18n/en.js';
 import ja from '../../renderer/src/i18n/ja.js';
-import { chromiumAvailable, ensureRendererBuilt, sharedChromium, openApp, shot, TEST_ITERATIONS, type Lang } from './harness.js';
+import { chromiumAvailable, ensureRendererBuilt, sharedChromium, openApp, shot, type Lang } from './harness.js';
+import { fixtureContext } from '../helpers/fixtures.js';
 
 const PASSWORD = 'Maple-Orbit-Cactus-Lantern-42';
 
@@ -41,7 +42,7 @@ describe.skipIf(!chromiumAvailable)('agent states after a renewal (Chromium, rea
     it(`${lang}: agents that have not polled yet are migrating, with no fix steps; a refusing one brings them back`, async () => {
       const M = lang === 'ja' ? ja : en;
       const dataDir = path.join(scratch, `store-${lang}`);
-      const context = { dataDir, iterations: TEST_ITERATIONS };
+      const context = fixtureContext(dataDir);
       await generateCertificate(context, { password: PASSWORD, keySize: 2048 });
       const old = await fingerprintOf(dataDir);
       const checkedInBefore = new Date(Date.now() - 60_000).toISOString();

@@ -20,7 +20,8 @@ import { startFleetServer, type FleetServer } from '../../core/fleet/index.js';
 import { FleetSimulator } from '../../core/simulator/fleet-simulator.js';
 import { readStore } from '../../core/store/store.js';
 import type { FleetSummary } from '../../core/schemas.js';
-import { chromiumAvailable, ensureRendererBuilt, sharedChromium, openApp, progressEvents, recordProgress, shot, TEST_ITERATIONS, type AppSession, type Lang } from './harness.js';
+import { chromiumAvailable, ensureRendererBuilt, sharedChromium, openApp, progressEvents, recordProgress, shot, type AppSession, type Lang } from './harness.js';
+import { fixtureContext } from '../helpers/fixtures.js';
 
 const STRONG = 'Maple-Orbit-Cactus-Lantern-42';
 const STRONG_2 = 'Velvet-Harbor-Quartz-Meadow-77';
@@ -107,7 +108,7 @@ export function defineAdminFlows(lang: Lang): void {
       browser = await sharedChromium();
       scratch = await mkdtemp(path.join(os.tmpdir(), `cm-e2e-${lang}-`));
       otherStore = path.join(scratch, 'other-store');
-      const made = await generateCertificate({ dataDir: otherStore, iterations: TEST_ITERATIONS }, { password: OTHER_PASSWORD, subject: 'previous-server.corp.example', keySize: 2048 });
+      const made = await generateCertificate(fixtureContext(otherStore), { password: OTHER_PASSWORD, subject: 'previous-server.corp.example', keySize: 2048 });
       otherBackup = path.join(scratch, 'previous-server-backup.zip');
       await copyFile(made.backupPath, otherBackup);
       otherFingerprint = made.status.current!.fingerprintSha256;
@@ -671,7 +672,7 @@ export function defineAdminFlows(lang: Lang): void {
         // Another file is put in its place after the admin reviewed it: the import is refused and
         // nothing is installed; with the reviewed file back, it goes through.
         const reviewed = await readFile(otherBackup);
-        const elsewhere = await renewCertificate({ dataDir: otherStore, iterations: TEST_ITERATIONS }, { password: OTHER_PASSWORD, keySize: 2048 });
+        const elsewhere = await renewCertificate(fixtureContext(otherStore), { password: OTHER_PASSWORD, keySize: 2048 });
         await copyFile(elsewhere.backupPath, otherBackup);
         await page.locator('[data-testid="wizard-next"]').click();
         const changed = page.locator('[data-testid="error"]');

@@ -16,6 +16,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { createApiHandlers } from '../../core/api/service.js';
 import { watchFleet } from '../../core/fleet/index.js';
 import { startBridge, type Bridge } from '../bridge/bridge.js';
+import { FIXTURE_STRENGTH } from '../helpers/fixtures.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, '..', '..');
@@ -31,8 +32,6 @@ export const screenshotRoot = path.join(repoRoot, 'test-results', 'screenshots')
 const CHROMIUM_CANDIDATES = ['/usr/lib/chromium/chromium-headless-shell', '/usr/bin/chromium'];
 export const CHROMIUM = process.env['CM_TEST_CHROMIUM'] ?? CHROMIUM_CANDIDATES.find((candidate) => existsSync(candidate)) ?? '/usr/bin/chromium';
 export const chromiumAvailable = existsSync(CHROMIUM);
-/** Cheap key stretching for tests (production: 600,000). */
-export const TEST_ITERATIONS = 2048;
 
 function newestMtime(target: string): number {
   if (!existsSync(target)) return 0;
@@ -132,7 +131,7 @@ export async function openApp(
       showSave: async (purpose, defaultName) => (saveQueue.length ? saveQueue.shift()! : path.join(files, path.basename(defaultName ?? `${purpose}.bin`))),
     },
     appInfo: { version: '0.1.0', locale: options.locale, platform: 'win32' },
-    iterations: TEST_ITERATIONS,
+    ...FIXTURE_STRENGTH,
   });
   const bridge = await startBridge({ dataDir, handlers, log: () => {} });
   ref.bridge = bridge;

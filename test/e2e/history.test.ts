@@ -11,7 +11,8 @@ import type { Browser } from 'playwright-core';
 import { backupCertificate, generateCertificate, restoreCertificate } from '../../core/ops/index.js';
 import en from '../../renderer/src/i18n/en.js';
 import ja from '../../renderer/src/i18n/ja.js';
-import { chromiumAvailable, ensureRendererBuilt, sharedChromium, openApp, shot, TEST_ITERATIONS, type Lang } from './harness.js';
+import { chromiumAvailable, ensureRendererBuilt, sharedChromium, openApp, shot, type Lang } from './harness.js';
+import { fixtureContext } from '../helpers/fixtures.js';
 
 const PASSWORD = 'Maple-Orbit-Cactus-Lantern-42';
 
@@ -33,7 +34,7 @@ describe.skipIf(!chromiumAvailable)('History dialog (Chromium, real core)', () =
     it(`${lang}: newest first, filters, CSV export, and a tampered log`, async () => {
       const M = lang === 'ja' ? ja : en;
       const store = path.join(scratch, `store-${lang}`);
-      const context = { dataDir: store, iterations: TEST_ITERATIONS };
+      const context = fixtureContext(store);
       await generateCertificate(context, { password: PASSWORD, keySize: 2048 });
       const zip = path.join(scratch, `${lang}.zip`);
       await backupCertificate(context, { password: PASSWORD, outPath: zip });

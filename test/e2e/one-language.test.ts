@@ -16,7 +16,8 @@ import { startFleetServer } from '../../core/fleet/index.js';
 import { MESSAGE_KINDS, TRUST_FAILURE_REASONS } from '../../core/trust/index.js';
 import { japaneseIn } from '../helpers/japanese.js';
 import { latinWordsIn } from '../helpers/latin.js';
-import { chromiumAvailable, ensureRendererBuilt, sharedChromium, openApp, shot, TEST_ITERATIONS, type AppSession, type Lang } from './harness.js';
+import { chromiumAvailable, ensureRendererBuilt, sharedChromium, openApp, shot, type AppSession, type Lang } from './harness.js';
+import { fixtureContext } from '../helpers/fixtures.js';
 
 const PASSWORD = 'Maple-Orbit-Cactus-Lantern-42';
 
@@ -53,7 +54,7 @@ beforeAll(async () => {
   browser = await sharedChromium();
   scratch = await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-onelang-'));
   store = path.join(scratch, 'store');
-  await generateCertificate({ dataDir: store, iterations: TEST_ITERATIONS }, { password: PASSWORD, subject: 'server.corp.example', keySize: 2048 });
+  await generateCertificate(fixtureContext(store), { password: PASSWORD, subject: 'server.corp.example', keySize: 2048 });
   // Every reason code, each with the English text an agent sends.
   const server = await startFleetServer({ dataDir: store, port: 0, storePollMs: 100, flushDelayMs: 50 });
   const now = Date.now();

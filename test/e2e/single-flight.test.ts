@@ -11,7 +11,8 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import ja from '../../renderer/src/i18n/ja.js';
 import { generateCertificate } from '../../core/ops/index.js';
-import { chromiumAvailable, ensureRendererBuilt, sharedChromium, openApp, shot, TEST_ITERATIONS, type AppSession } from './harness.js';
+import { chromiumAvailable, ensureRendererBuilt, sharedChromium, openApp, shot, type AppSession } from './harness.js';
+import { fixtureContext } from '../helpers/fixtures.js';
 import { apiCall, flow, poll, waitFocus } from './flows.js';
 
 const STRONG = 'Maple-Orbit-Cactus-Lantern-42';
@@ -100,7 +101,7 @@ describe.skipIf(!chromiumAvailable)('single-flight store changes and the wizard\
     beforeAll(async () => {
       const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-sf-'));
       dataDirs.push(dataDir);
-      firstBackup = (await generateCertificate({ dataDir, iterations: TEST_ITERATIONS }, { password: STRONG, subject: 'server.corp.example', keySize: 2048 })).backupPath;
+      firstBackup = (await generateCertificate(fixtureContext(dataDir), { password: STRONG, subject: 'server.corp.example', keySize: 2048 })).backupPath;
       s = await openApp(browser, { locale: 'ja-JP', dataDir });
       sessions.push(s);
       page = s.page;
@@ -193,7 +194,7 @@ describe.skipIf(!chromiumAvailable)('single-flight store changes and the wizard\
       const page = s.page;
       await toPasswordStep(page);
       // The CLI (or another window) sets the store up meanwhile.
-      await generateCertificate({ dataDir: s.dataDir, iterations: TEST_ITERATIONS }, { password: STRONG_2, subject: 'elsewhere.corp.example', keySize: 2048 });
+      await generateCertificate(fixtureContext(s.dataDir), { password: STRONG_2, subject: 'elsewhere.corp.example', keySize: 2048 });
       await page.locator('#wizard-pw-new').fill(STRONG);
       await page.locator('#wizard-pw-confirm').fill(STRONG);
       await page.locator('[data-testid="wizard-next"]').click();

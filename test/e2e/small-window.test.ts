@@ -12,7 +12,8 @@ import type { Browser, Page } from 'playwright-core';
 import en from '../../renderer/src/i18n/en.js';
 import ja from '../../renderer/src/i18n/ja.js';
 import { generateCertificate } from '../../core/ops/index.js';
-import { chromiumAvailable, ensureRendererBuilt, sharedChromium, openApp, shot, TEST_ITERATIONS, type Lang } from './harness.js';
+import { chromiumAvailable, ensureRendererBuilt, sharedChromium, openApp, shot, type Lang } from './harness.js';
+import { fixtureContext } from '../helpers/fixtures.js';
 
 const PASSWORD = 'Maple-Orbit-Cactus-Lantern-42';
 const VIEWPORT = { width: 1024, height: 640 };
@@ -42,7 +43,7 @@ describe.skipIf(!chromiumAvailable)('1024×640 at 100/125/150 % (Chromium, real 
     await ensureRendererBuilt();
     browser = await sharedChromium();
     scratch = await mkdtemp(path.join(os.tmpdir(), 'cm-e2e-small-'));
-    backup = (await generateCertificate({ dataDir: path.join(scratch, 'store'), iterations: TEST_ITERATIONS }, { password: PASSWORD, subject: 'server.corp.example', keySize: 2048 })).backupPath;
+    backup = (await generateCertificate(fixtureContext(path.join(scratch, 'store')), { password: PASSWORD, subject: 'server.corp.example', keySize: 2048 })).backupPath;
   }, 180_000);
 
   afterAll(async () => {

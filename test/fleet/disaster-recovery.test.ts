@@ -15,6 +15,7 @@ import { fingerprintSha256 } from '../../core/trust/index.js';
 import { tempDir } from '../helpers/temp.js';
 import { currentSigner, makeStore, PASSWORD, renew, startServer, waitFor } from './helpers.js';
 import { testAgent, type TestAgent } from '../agent/kit.js';
+import { fixtureContext } from '../helpers/fixtures.js';
 
 let oldDir: string;
 let agent: TestAgent;
@@ -36,7 +37,7 @@ beforeAll(async () => {
   expect((await agent.storage.loadTrust())!.state.version).toBe(3);
 
   const keep = await tempDir('cm-dr-kept-');
-  zip = (await backupCertificate({ dataDir: oldDir, iterations: 1000 }, { password: PASSWORD, outPath: join(keep, 'backup.zip') })).path;
+  zip = (await backupCertificate(fixtureContext(oldDir), { password: PASSWORD, outPath: join(keep, 'backup.zip') })).path;
   pfx = join(keep, 'server.pfx');
   await writeFile(pfx, await encodePkcs12({ privateKey: current.privateKey, certificate: current.certificate }, PASSWORD, { iterations: 1000 }));
   await old.close();
@@ -51,7 +52,7 @@ describe('a new machine set up from what the admin kept', () => {
   for (const kept of ['the backup zip', 'only a .pfx'] as const)
     it(`from ${kept}: agents keep accepting the server and follow its next renewal`, async () => {
       const newDir = join(await tempDir('cm-dr-new-'), 'data');
-      await restoreCertificate({ dataDir: newDir, iterations: 1000 }, { path: kept === 'the backup zip' ? zip : pfx, password: PASSWORD, exportable: true });
+      await restoreCertificate(fixtureContext(newDir), { path: kept === 'the backup zip' ? zip : pfx, password: PASSWORD, exportable: true });
       const server = await startServer(newDir);
       const a = sameAgentAgainst(server.url);
 
@@ -69,7 +70,7 @@ describe('a new machine set up from what the admin kept', () => {
 
   it('from only a .pfx, renewed at once (the lost key is suspect): agents that missed the window still follow', async () => {
     const newDir = join(await tempDir('cm-dr-renewed-'), 'data');
-    await restoreCertificate({ dataDir: newDir, iterations: 1000 }, { path: pfx, password: PASSWORD, exportable: true });
+    await restoreCertificate(fixtureContext(newDir), { path: pfx, password: PASSWORD, exportable: true });
     // Version 1 -> 2 on the new machine; the agent knew the restored certificate as version 3.
     await renew(newDir);
     const renewed = await currentSigner(newDir);

@@ -11,18 +11,19 @@ import { loadPrivateKey, readStore } from '../../core/store/store.js';
 import { startFleetServer, type FleetServer, type FleetServerOptions } from '../../core/fleet/index.js';
 import { fingerprintSha256, type Signer } from '../../core/trust/index.js';
 import { tempDir } from '../helpers/temp.js';
+import { fixtureContext } from '../helpers/fixtures.js';
 
 export const PASSWORD = 'fleet-test-password';
 
 /** A data folder with a certificate (RSA-2048, 1,000 PBKDF2 iterations: fast). */
 export async function makeStore(prefix = 'cm-fleet-'): Promise<string> {
   const dataDir = join(await tempDir(prefix), 'data');
-  await generateCertificate({ dataDir, iterations: 1000 }, { password: PASSWORD, keySize: 2048, subject: 'fleet test server' });
+  await generateCertificate(fixtureContext(dataDir), { password: PASSWORD, keySize: 2048, subject: 'fleet test server' });
   return dataDir;
 }
 
 export async function renew(dataDir: string): Promise<void> {
-  await renewCertificate({ dataDir, iterations: 1000 }, { password: PASSWORD, keySize: 2048 });
+  await renewCertificate(fixtureContext(dataDir), { password: PASSWORD, keySize: 2048 });
 }
 
 /** The SHA-256 fingerprint of the store's current certificate. */

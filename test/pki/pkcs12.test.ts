@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { createHash, createHmac, createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import * as A from '../../core/pki/pkcs12/asn1.js';
 import { bmpPassword, KDF_ID_MAC, pkcs12Kdf } from '../../core/pki/pkcs12/kdf.js';
 import { OID, SHA1 } from '../../core/pki/pkcs12/oids.js';
 import { decodePkcs12, DEFAULT_ITERATIONS, encodePkcs12, startPkcs12Protection, type Pkcs12Contents } from '../../core/pki/pkcs12/index.js';
+import { testPrivateKey } from '../helpers/test-keys.js';
 
 const OPENSSL = '/usr/bin/openssl';
 const FAST = { iterations: 2048, macIterations: 4096 };
@@ -46,7 +47,7 @@ function load(keyFile: string, certFile: string): Identity {
 
 /** A leaf signed by a CA, with an RSA-2048 key made by node:crypto. */
 function issued(ca: Identity, cn: string): Identity {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const privateKey = testPrivateKey();
   const keyFile = tmp(`${cn}.key`);
   writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }));
   const csr = tmp(`${cn}.csr`);

@@ -5,9 +5,10 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { join } from 'node:path';
 import { generateCertificate, renewCertificate } from '../../core/ops/index.js';
 import { tempDir } from '../helpers/temp.js';
+import { fixtureContext } from '../helpers/fixtures.js';
 
 const pw = 'review password 2026';
-const ctx = (dataDir: string) => ({ dataDir, iterations: 1000 });
+const ctx = fixtureContext;
 let root: string;
 
 beforeAll(async () => {

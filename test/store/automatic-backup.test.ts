@@ -12,9 +12,10 @@ import { buildBackup, writeAutomaticBackup } from '../../core/ops/backup-of-stor
 import { readStore, storePaths } from '../../core/store/store.js';
 import { loadPrivateKey } from '../../core/store/store.js';
 import { tempDir } from '../helpers/temp.js';
+import { fixtureContext } from '../helpers/fixtures.js';
 
 const pw = 'automatic backup password';
-const ctx = (dataDir: string) => ({ dataDir, iterations: 1000 });
+const ctx = fixtureContext;
 let root: string;
 beforeAll(async () => {
   root = await tempDir('cm-auto-');

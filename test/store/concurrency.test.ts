@@ -6,7 +6,6 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { join } from 'node:path';
 import { mkdir, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { generateCertificate } from '../../core/ops/index.js';
 import { withStoreLock } from '../../core/store/lock.js';
 import { commitStore, readStore, loadPrivateKey } from '../../core/store/store.js';
 import { checkGeneration } from '../../core/ops/validate-generation.js';
@@ -16,6 +15,7 @@ import { spkiDer } from '../../core/pki/keys.js';
 import { startCli, messageLines } from '../helpers/cli.js';
 import { runInProcess, statusJson } from '../cli/in-process.js';
 import { tempDir } from '../helpers/temp.js';
+import { storeWithCertificate } from '../helpers/fixtures.js';
 
 const pw = 'review password 2026';
 let root: string;
@@ -45,7 +45,7 @@ describe('two certificatemanager processes at once', () => {
 
   it('two -c at once: one wins and the other exits 5 (or both run one after the other), and the chain stays whole', async () => {
     const dataDir = join(root, 'c');
-    await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
+    await storeWithCertificate(dataDir, pw);
     const a = startCli(['-c', 'renew password A', '--key-size', '2048'], { dataDir });
     const b = startCli(['-c', 'renew password B', '--key-size', '2048'], { dataDir });
     const ra = await a.done;
@@ -65,7 +65,7 @@ describe("commitStore's own defence against a lock bypass (a stale lock taken ov
   // hundred such rounds when one writer's clean-up could empty the other's claim.)
   it('at most one wins, the loser gets one clean line, and the store always reads whole: key, state and all', async () => {
     const dataDir = join(root, 'cas');
-    await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
+    await storeWithCertificate(dataDir, pw);
     const wins: Record<string, number> = {};
     for (let round = 0; round < 120; round++) {
       const base = (await readStore(dataDir))!;
@@ -100,7 +100,7 @@ describe('a lock that goes away while held', () => {
     // proper-lockfile's default onCompromised throws from a timer: an uncaught exception
     // with a stack trace, in the middle of the operation.
     const dataDir = join(root, 'compromised');
-    await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
+    await storeWithCertificate(dataDir, pw);
     const { child, done } = startCli(['-c', 'renew password C', '--key-size', '4096'], { dataDir });
     const lock = join(dataDir, 'store.lock');
     for (let i = 0; i < 200 && !(await stat(lock).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 25));
@@ -115,7 +115,7 @@ describe('a lock that goes away while held', () => {
 
   it('a lock taken over while this writer stalled stops it at the commit point, and is not released by it', async () => {
     const dataDir = join(root, 'taken-over');
-    await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
+    await storeWithCertificate(dataDir, pw);
     const lock = join(dataDir, 'store.lock');
     let theirs: string | null = null;
     await withStoreLock(dataDir, async (guard) => {
@@ -144,7 +144,7 @@ describe('what an interrupted commit leaves above CURRENT', () => {
   /** A store at generation 1 with a gen-000002 above it whose writer note names `pid`, dated `notedAt` if given. */
   async function storeWithNotedLeftover(name: string, pid: number, notedAt?: Date): Promise<string> {
     const dataDir = join(root, name);
-    await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
+    await storeWithCertificate(dataDir, pw);
     await mkdir(join(generations(dataDir), 'gen-000002'));
     await writeFile(writerNote(dataDir), note(pid));
     if (notedAt) await utimes(writerNote(dataDir), notedAt, notedAt);
@@ -174,7 +174,7 @@ describe('what an interrupted commit leaves above CURRENT', () => {
   for (const [name, leave] of leftovers) {
     it(`${name}: removed by the next commit, which goes through at once`, async () => {
       const dataDir = join(root, `left-${leftovers.findIndex(([n]) => n === name)}`);
-      await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
+      await storeWithCertificate(dataDir, pw);
       await leave(dataDir);
       const renewed = await runInProcess(['-c', 'renew password U2', '--key-size', '2048'], { dataDir });
       expect(renewed.code, renewed.stderr).toBe(0);
@@ -187,7 +187,7 @@ describe('what an interrupted commit leaves above CURRENT', () => {
 
   it("a live writer's claim that is not renamed yet is left alone; the commit takes the number first", async () => {
     const dataDir = join(root, 'left-live-claim');
-    await generateCertificate({ dataDir, iterations: 1000 }, { password: pw, keySize: 2048 });
+    await storeWithCertificate(dataDir, pw);
     // Named and noted by this process, which still runs (the -c below runs in it too).
     const claim = join(generations(dataDir), `.gen-000002.${process.pid}.0badc0de.tmp`);
     await mkdir(claim);

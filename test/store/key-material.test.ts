@@ -7,7 +7,6 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateKeyPairSync } from 'node:crypto';
 import { backupCertificate, generateCertificate, getStatus, verifyBackup, renewCertificate } from '../../core/ops/index.js';
 import { commitStore, loadPrivateKey, readStore, storePaths } from '../../core/store/store.js';
 import { checkGeneration } from '../../core/ops/validate-generation.js';
@@ -16,9 +15,11 @@ import { rotationStatementFor } from '../../core/ops/rotation-statement.js';
 import { destroyReplacedKeys } from '../../core/store/retired-keys.js';
 import { dpapiCommand, openKeyAtRest, protectKeyAtRest, type StdinRunner } from '../../core/platform/dpapi.js';
 import { tempDir } from '../helpers/temp.js';
+import { fixtureContext } from '../helpers/fixtures.js';
+import { testPrivateKey } from '../helpers/test-keys.js';
 
 const pw = 'key material password';
-const ctx = (dataDir: string) => ({ dataDir, iterations: 1000 });
+const ctx = fixtureContext;
 let root: string;
 beforeAll(async () => {
   root = await tempDir('cm-keys-');
@@ -49,7 +50,7 @@ describe('8: a replaced private key is destroyed once its successor is committed
     const base = (await readStore(dataDir))!;
     const oldKey = await readFile(keyOf(dataDir, 2));
     // A real successor that replaces gen 2's certificate (what -c builds), stopped just before CURRENT moves.
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const privateKey = testPrivateKey();
     const now = new Date();
     const certificateDer = createSelfSignedCertificate({ privateKey, commonName: 'successor', validityDays: 30, now });
     const statement = await rotationStatementFor(
@@ -105,7 +106,7 @@ describe('8: a replaced private key is destroyed once its successor is committed
 });
 
 describe('9: the key at rest on Windows is DPAPI machine scope, never on a command line', () => {
-  const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+  const pem = testPrivateKey().export({ type: 'pkcs8', format: 'pem' }) as string;
   /** Windows' side, stood in for: records each call; the "blob" is the data reversed. */
   function fakeWindows() {
     const calls: { file: string; args: string[]; stdin: string }[] = [];

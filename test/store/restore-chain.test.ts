@@ -21,9 +21,10 @@ import { createTrustState, followRotations } from '../../core/trust/index.js';
 import { fingerprintSha256 } from '../../core/pki/inspect.js';
 import { rawZip } from '../helpers/raw-zip.js';
 import { tempDir } from '../helpers/temp.js';
+import { fixtureContext } from '../helpers/fixtures.js';
 
 const pw = 'review password 2026';
-const ctx = (dataDir: string) => ({ dataDir, iterations: 1000 });
+const ctx = fixtureContext;
 let root: string;
 
 async function state(dataDir: string): Promise<StoreState> {

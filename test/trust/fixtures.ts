@@ -1,14 +1,15 @@
 /**
- * Real keys and real self-signed certificates for the trust tests: the key from Node's
- * generateKeyPairSync, the certificate from the openssl CLI (so the code under test never
+ * Real keys and real self-signed certificates for the trust tests: the key from
+ * helpers/test-keys.ts, the certificate from the openssl CLI (so the code under test never
  * verifies anything it built itself). Made once per test file, in a temp dir removed after.
  */
 import { execFileSync } from 'node:child_process';
-import { constants, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { constants, sign, type KeyObject } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrustError, type Signer } from '../../core/trust/index.js';
+import { testPrivateKey } from '../helpers/test-keys.js';
 
 export interface Identity extends Signer {
   privateKey: KeyObject;
@@ -19,7 +20,7 @@ export interface Identity extends Signer {
 export function makeIdentity(name: string, bits = 2048, key?: KeyObject): Identity {
   const dir = mkdtempSync(join(tmpdir(), 'cm-trust-'));
   try {
-    const privateKey = key ?? generateKeyPairSync('rsa', { modulusLength: bits }).privateKey;
+    const privateKey = key ?? testPrivateKey(bits);
     const keyFile = join(dir, 'key.pem');
     const certFile = join(dir, 'cert.der');
     writeFileSync(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
