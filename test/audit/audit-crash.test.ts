@@ -6,7 +6,8 @@
  * exactly one entry, naming the certificate it made; none is lost, duplicated or made up.
  */
 import { describe, expect, it } from 'vitest';
-import { readFile, rm, stat } from 'node:fs/promises';
+import { watch } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AuditEntry } from '../../core/audit/entry.js';
 import { startCli } from '../helpers/cli.js';
@@ -15,11 +16,6 @@ import { tempDir } from '../helpers/temp.js';
 import { storeWithCertificate } from '../helpers/fixtures.js';
 
 const pw = 'the backup password';
-
-const signatureOf = async (path: string) => {
-  const info = await stat(path).catch(() => null);
-  return info ? `${info.ino}:${info.mtimeMs}:${info.size}` : null;
-};
 
 // Reads after a kill go through the CLI's own main in this process: only the killed run needs its own.
 async function fingerprint(dataDir: string): Promise<string> {
@@ -41,15 +37,14 @@ describe('a renewal killed at any moment keeps its audit entry', () => {
     // null: kill as soon as CURRENT changes (the commit point); a number: kill after that many ms.
     const plan: (number | null)[] = [null, null, null, null, 150, 400, 700, null];
     for (const [i, delay] of plan.entries()) {
-      const current = join(dataDir, 'CURRENT');
-      const before = await signatureOf(current);
       const linesBefore = await renewLines(dataDir);
       const { child, done } = startCli(['-c', `renewed password ${i}`, '--key-size', '2048'], { dataDir });
-      let exited = false;
-      void done.then(() => (exited = true));
       if (delay === null) {
-        while (!exited && (await signatureOf(current)) === before) await new Promise((r) => setImmediate(r));
-        child.kill('SIGKILL');
+        // The commit renames a temporary onto CURRENT: the kill follows the file system's event
+        // at once, where polling CURRENT would take a core from the renewal it waits for. (The
+        // process is not started yet when the watch begins.)
+        const watcher = watch(dataDir, (_, name) => void (name === 'CURRENT' && child.kill('SIGKILL')));
+        void done.then(() => watcher.close());
       } else {
         const timer = setTimeout(() => child.kill('SIGKILL'), delay);
         void done.then(() => clearTimeout(timer));
