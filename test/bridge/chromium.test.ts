@@ -35,9 +35,12 @@ if (!hasChromium) {
   if (process.env.CI) it('has Chromium installed on CI', () => expect.fail(reason));
 }
 
-async function launch(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS });
-}
+/** One full browser for the file (a launch is ~2 s of CPU); each page gets its own context. */
+let fullBrowser: Promise<Browser> | undefined;
+const browserForFile = () => (fullBrowser ??= chromium.launch({ executablePath: CHROMIUM, headless: true, args: LAUNCH_ARGS }));
+afterAll(async () => {
+  await (await fullBrowser)?.close();
+});
 
 function collectCspViolations(page: Page): string[] {
   const violations: string[] = [];
@@ -48,7 +51,6 @@ function collectCspViolations(page: Page): string[] {
 }
 
 describe.skipIf(!hasChromium)('the bridge client in Chromium (fixture page)', () => {
-  let browser: Browser;
   let bridge: Bridge;
   let page: Page;
   let violations: string[];
@@ -71,15 +73,14 @@ describe.skipIf(!hasChromium)('the bridge client in Chromium (fixture page)', ()
 document.getElementById('out').textContent = String(window.__appSawApi);`,
     );
     bridge = await startBridge({ dataDir: path.join(dir, 'store'), rendererDir: renderer, log: () => {}, ...FIXTURE_STRENGTH });
-    browser = await launch();
-    page = await browser.newPage();
+    page = await (await browserForFile()).newPage();
     violations = collectCspViolations(page);
     await page.goto(bridge.pageUrl);
     await page.waitForFunction(() => window.__appSawApi !== undefined);
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await page?.context().close();
     await bridge?.close();
   });
 
@@ -154,9 +155,8 @@ describe.skipIf(!hasChromium || !builtRenderer)('the built renderer (dist/render
   it('starts on the first-run wizard under the app’s CSP, through window.certificateManager', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'cm-chromium-app-'));
     const bridge = await startBridge({ dataDir: path.join(dir, 'store'), rendererDir: RENDERER_DIR, log: () => {}, ...FIXTURE_STRENGTH });
-    const browser = await launch();
+    const page = await (await browserForFile()).newPage();
     try {
-      const page = await browser.newPage();
       const violations = collectCspViolations(page);
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
@@ -167,7 +167,7 @@ describe.skipIf(!hasChromium || !builtRenderer)('the built renderer (dist/render
       expect(violations).toEqual([]);
       expect(errors).toEqual([]);
     } finally {
-      await browser.close();
+      await page.context().close();
       await bridge.close();
     }
   });
