@@ -42,7 +42,7 @@ describe('a renewal killed at any moment keeps its audit entry', () => {
       if (delay === null) {
         // The commit renames a temporary onto CURRENT: the kill follows the file system's event
         // at once, where polling CURRENT would take a core from the renewal it waits for. (The
-        // process is not started yet when the watch begins.)
+        // watch begins in the tick that spawned the process, before it can have run.)
         const watcher = watch(dataDir, (_, name) => void (name === 'CURRENT' && child.kill('SIGKILL')));
         void done.then(() => watcher.close());
       } else {

@@ -214,11 +214,16 @@ export function defineAdminFlows(lang: Lang): void {
 
       step('generates with a strong password, showing progress with the button disabled', async () => {
         await page.getByLabel(M.password.confirmLabel, { exact: true }).fill(STRONG);
-        await page.getByLabel(M.password.confirmLabel, { exact: true }).press('Enter');
-        await page.locator('[data-testid="wizard"][data-step="generating"]').waitFor();
-        expect(await page.locator('[data-testid="wizard-next"]').isDisabled()).toBe(true);
-        expect(await page.locator('[data-testid="wizard-back"]').isDisabled()).toBe(true);
-        await shot(page, lang, '05-wizard-generating');
+        const release = s.holdNewKeys();
+        try {
+          await page.getByLabel(M.password.confirmLabel, { exact: true }).press('Enter');
+          await page.locator('[data-testid="wizard"][data-step="generating"]').waitFor();
+          expect(await page.locator('[data-testid="wizard-next"]').isDisabled()).toBe(true);
+          expect(await page.locator('[data-testid="wizard-back"]').isDisabled()).toBe(true);
+          await shot(page, lang, '05-wizard-generating');
+        } finally {
+          release();
+        }
         await page.locator('[data-testid="wizard"][data-step="done"]').waitFor({ timeout: 60_000 });
         const events = await progressEvents(page);
         expect(events.filter((e) => e.operation === 'generate').map((e) => e.step)).toEqual(expect.arrayContaining(['generating-key', 'done']));

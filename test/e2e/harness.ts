@@ -108,6 +108,11 @@ export interface AppSession {
   queueSave(file: string | null): void;
   /** Console errors, page errors and CSP violations seen so far. */
   problems: string[];
+  /**
+   * Holds every new key (-g, -c) until the returned function is called: a test can look at the
+   * screens of an operation in progress however fast the test keys come.
+   */
+  holdNewKeys(): () => void;
   close(): Promise<void>;
 }
 
@@ -123,6 +128,7 @@ export async function openApp(
   const saveQueue: Array<string | null> = [];
   // The handlers need the bridge's emit, and the bridge needs the handlers.
   const ref: { bridge?: Bridge } = {};
+  let keysHeld: Promise<void> = Promise.resolve();
   const handlers = createApiHandlers({
     dataDir,
     emit: (event, payload) => void ref.bridge?.emit(event, payload),
@@ -132,6 +138,10 @@ export async function openApp(
     },
     appInfo: { version: '0.1.0', locale: options.locale, platform: 'win32' },
     ...FIXTURE_STRENGTH,
+    newPrivateKey: async (bits) => {
+      await keysHeld;
+      return FIXTURE_STRENGTH.newPrivateKey(bits);
+    },
   });
   const bridge = await startBridge({ dataDir, handlers, log: () => {} });
   ref.bridge = bridge;
@@ -161,6 +171,11 @@ export async function openApp(
     queueOpen: (file) => void openQueue.push(file),
     queueSave: (file) => void saveQueue.push(file),
     problems,
+    holdNewKeys() {
+      let release = () => {};
+      keysHeld = new Promise((resolve) => (release = resolve));
+      return release;
+    },
     async close() {
       watch.close();
       await context.close();

@@ -132,12 +132,18 @@ describe.skipIf(!chromiumAvailable)('single-flight store changes and the wizard\
     step('Enter twice on 更新, then Esc twice: one renewal, the dialog stays and shows the result', async () => {
       const dialog = page.locator('[data-testid="renew-dialog"]');
       await dialog.locator('[data-testid="dialog-confirm"]').focus();
-      await page.keyboard.press('Enter');
-      await page.keyboard.press('Enter');
-      // The button is busy from the first Enter.
-      expect(await dialog.locator('[data-testid="dialog-confirm"]').isDisabled()).toBe(true);
-      await page.keyboard.press('Escape');
-      await page.keyboard.press('Escape');
+      // The new key is held until both Escapes are in: they land while the renewal runs.
+      const release = s.holdNewKeys();
+      try {
+        await page.keyboard.press('Enter');
+        await page.keyboard.press('Enter');
+        // The button is busy from the first Enter.
+        expect(await dialog.locator('[data-testid="dialog-confirm"]').isDisabled()).toBe(true);
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('Escape');
+      } finally {
+        release();
+      }
       await dialog.locator('[data-testid="renew-done"]').waitFor({ timeout: 60_000 });
       expect(await dialog.isVisible()).toBe(true);
       expect(await errorsSeen(page)).toEqual([]);

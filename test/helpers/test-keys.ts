@@ -9,10 +9,12 @@
  * Each key is an ordinary, complete RSA key: n = p·q of two distinct primes from Node's
  * `generatePrime` (OpenSSL sets their top two bits, so n has exactly `bits` bits), e = 65537, and
  * d and the CRT values computed here. Each one signs a message that its public key then verifies
- * before it is handed out. No two keys of a process share both primes, so a store never sees the
- * same key twice. Keys that share one prime can be factored together (a GCD of their moduli): that
- * matters for real keys, not for keys that live in a test's temp folder. The product's own key
- * generation (core/pki/keys.ts) is what every real `-g` and `-c` process in the suite runs.
+ * before it is handed out; that cannot see a wrong CRT value (OpenSSL then signs with d instead),
+ * so test/pki/test-keys.test.ts runs `openssl pkey -check` on them too. No two keys of a process
+ * share both primes, so a store never sees the same key twice. Keys that share one prime can be
+ * factored together (a GCD of their moduli): that matters for real keys, not for keys that live
+ * in a test's temp folder. The product's own key generation (core/pki/keys.ts) is what every
+ * real `-g` and `-c` process in the suite runs.
  */
 import { createPrivateKey, createPublicKey, generatePrimeSync, sign, verify, type KeyObject } from 'node:crypto';
 

@@ -45,7 +45,7 @@ function load(keyFile: string, certFile: string): Identity {
   return { keyFile, certFile, key: createPrivateKey(readFileSync(keyFile)), der: new X509Certificate(readFileSync(certFile)).raw };
 }
 
-/** A leaf signed by a CA, with an RSA-2048 key made by node:crypto. */
+/** A leaf signed by a CA, with an RSA-2048 key from test/helpers/test-keys.ts. */
 function issued(ca: Identity, cn: string): Identity {
   const privateKey = testPrivateKey();
   const keyFile = tmp(`${cn}.key`);
