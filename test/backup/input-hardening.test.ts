@@ -19,11 +19,10 @@ import { createSelfSignedCertificate } from '../../core/pki/certificate.js';
 import { cli, startCli, messageLines } from '../helpers/cli.js';
 import { runInProcess } from '../cli/in-process.js';
 import { snapshotTree, tempDir } from '../helpers/temp.js';
-import { fixtureContext } from '../helpers/fixtures.js';
+import { fixtureContext as ctx } from '../helpers/fixtures.js';
 import { testPrivateKey } from '../helpers/test-keys.js';
 
 const pw = 'review password 2026';
-const ctx = fixtureContext;
 let root: string;
 let store: string;
 let goodZip: string;

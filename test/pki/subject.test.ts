@@ -5,10 +5,9 @@ import { describe, expect, it, beforeAll } from 'vitest';
 import { join } from 'node:path';
 import { generateCertificate, renewCertificate } from '../../core/ops/index.js';
 import { tempDir } from '../helpers/temp.js';
-import { fixtureContext } from '../helpers/fixtures.js';
+import { fixtureContext as ctx } from '../helpers/fixtures.js';
 
 const pw = 'review password 2026';
-const ctx = fixtureContext;
 let root: string;
 
 beforeAll(async () => {

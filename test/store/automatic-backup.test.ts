@@ -12,10 +12,9 @@ import { buildBackup, writeAutomaticBackup } from '../../core/ops/backup-of-stor
 import { readStore, storePaths } from '../../core/store/store.js';
 import { loadPrivateKey } from '../../core/store/store.js';
 import { tempDir } from '../helpers/temp.js';
-import { fixtureContext } from '../helpers/fixtures.js';
+import { fixtureContext as ctx } from '../helpers/fixtures.js';
 
 const pw = 'automatic backup password';
-const ctx = fixtureContext;
 let root: string;
 beforeAll(async () => {
   root = await tempDir('cm-auto-');

@@ -15,11 +15,10 @@ import { rotationStatementFor } from '../../core/ops/rotation-statement.js';
 import { destroyReplacedKeys } from '../../core/store/retired-keys.js';
 import { dpapiCommand, openKeyAtRest, protectKeyAtRest, type StdinRunner } from '../../core/platform/dpapi.js';
 import { tempDir } from '../helpers/temp.js';
-import { fixtureContext } from '../helpers/fixtures.js';
+import { fixtureContext as ctx } from '../helpers/fixtures.js';
 import { testPrivateKey } from '../helpers/test-keys.js';
 
 const pw = 'key material password';
-const ctx = fixtureContext;
 let root: string;
 beforeAll(async () => {
   root = await tempDir('cm-keys-');

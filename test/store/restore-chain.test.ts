@@ -21,10 +21,9 @@ import { createTrustState, followRotations } from '../../core/trust/index.js';
 import { fingerprintSha256 } from '../../core/pki/inspect.js';
 import { rawZip } from '../helpers/raw-zip.js';
 import { tempDir } from '../helpers/temp.js';
-import { fixtureContext } from '../helpers/fixtures.js';
+import { fixtureContext as ctx } from '../helpers/fixtures.js';
 
 const pw = 'review password 2026';
-const ctx = fixtureContext;
 let root: string;
 
 async function state(dataDir: string): Promise<StoreState> {

@@ -14,7 +14,7 @@ import { backupCertificate, generateCertificate, getStatus, renewCertificate, re
 import { commitStore, loadPrivateKey, readStore } from '../../core/store/store.js';
 import { checkGeneration } from '../../core/ops/validate-generation.js';
 import { tempDir } from '../helpers/temp.js';
-import { fixtureContext } from '../helpers/fixtures.js';
+import { fixtureContext as ctx } from '../helpers/fixtures.js';
 
 /** Folders whose fsync fails with EIO, and files whose creation fails with ENOSPC (set per test). */
 const failingFolderSync = new Set<string>();
@@ -58,7 +58,6 @@ const onGenerationRenamed = { run: null as null | ((folder: string) => void) };
 const failingRemove = new Set<string>();
 
 const pw = 'store faults password';
-const ctx = fixtureContext;
 let root: string;
 beforeAll(async () => {
   root = await tempDir('cm-faults-');

@@ -7,7 +7,7 @@
 import { describe, expect, it, beforeAll, afterEach, vi } from 'vitest';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fixtureContext } from '../helpers/fixtures.js';
+import { fixtureContext as ctx } from '../helpers/fixtures.js';
 
 const hooks = vi.hoisted(() => ({
   acl: [] as [string, string][],
@@ -62,7 +62,6 @@ const { resolveDataDir } = await import('../../core/store/paths.js');
 const { tempDir } = await import('../helpers/temp.js');
 
 const pw = 'review password 2026';
-const ctx = fixtureContext;
 let root: string;
 const realPlatform = process.platform;
 const asWindows = () => Object.defineProperty(process, 'platform', { value: 'win32', configurable: true });
