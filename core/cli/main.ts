@@ -142,8 +142,7 @@ export async function runCli(argv: string[], io: CliIo, overrides: CliOverrides 
     // writes no progress at all. A refusal is still one line, after the steps that ran.
     const context: RunEnv['context'] = {
       dataDir,
-      ...(overrides.iterations ? { iterations: overrides.iterations } : {}),
-      ...(overrides.newPrivateKey ? { newPrivateKey: overrides.newPrivateKey } : {}),
+      ...overrides, // each is optional, and an operation treats an absent one as its default
       onProgress: json ? undefined : (e) => e.step !== 'done' && io.stderr.write(`${STEP_WORDS[e.step]}...\n`),
     };
     const print = (value: unknown, text: string) => out(json ? JSON.stringify(value, null, 2) : text);
